@@ -1,0 +1,366 @@
+//! Unit tests of the client's logic over an in-memory transport. The same behaviour is proven
+//! against a real HTTP server in `tests/native_client.rs`.
+
+use super::*;
+use crate::api::Endpoint;
+use crate::error::ErrorKind;
+use crate::http::Method;
+use crate::job::JobRef;
+use serde_json::json;
+use std::collections::VecDeque;
+
+/// A scripted server: answers from a queue when one is given, otherwise behaves like the
+/// Secrets API with versions, and records every request and every sleep.
+#[derive(Default)]
+struct Fake {
+    state: Mutex<FakeState>,
+}
+
+#[derive(Default)]
+struct FakeState {
+    set: serde_json::Map<String, Value>,
+    version: u64,
+    etags: bool,
+    scripted: VecDeque<Result<HttpResponse, TransportError>>,
+    /// Writes by "someone else" that land right after each of the next reads.
+    interleaved_writes: u32,
+    requests: Vec<HttpRequest>,
+    sleeps: Vec<Duration>,
+}
+
+impl Fake {
+    fn with_etags() -> Self {
+        let fake = Fake::default();
+        fake.state.lock().unwrap().etags = true;
+        fake
+    }
+
+    fn seed(self, set: Value) -> Self {
+        self.state.lock().unwrap().set = set.as_object().unwrap().clone();
+        self
+    }
+
+    fn script(&self, response: Result<HttpResponse, TransportError>) {
+        self.state.lock().unwrap().scripted.push_back(response);
+    }
+
+    fn stored(&self) -> Value {
+        Value::Object(self.state.lock().unwrap().set.clone())
+    }
+
+    fn methods(&self) -> Vec<Method> {
+        let state = self.state.lock().unwrap();
+        state.requests.iter().map(|r| r.method).collect()
+    }
+}
+
+impl Transport for &Fake {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let mut s = self.state.lock().unwrap();
+        s.requests.push(request.clone());
+        if let Some(scripted) = s.scripted.pop_front() {
+            return scripted;
+        }
+        let etag = format!("\"{}\"", s.version);
+        match request.method {
+            Method::Get => {
+                let body = Value::Object(s.set.clone()).to_string();
+                let mut response = HttpResponse::new(200, body);
+                if s.etags {
+                    response = response.with_header("ETag", etag);
+                }
+                if s.interleaved_writes > 0 {
+                    s.interleaved_writes -= 1;
+                    s.version += 1;
+                    let n = s.version;
+                    s.set.insert(format!("other{n}"), json!(n));
+                }
+                Ok(response)
+            }
+            Method::Put => {
+                if s.etags {
+                    if let Some(if_match) = request.header("if-match") {
+                        if if_match != etag {
+                            return Ok(HttpResponse::new(412, ""));
+                        }
+                    }
+                }
+                let body: Value = serde_json::from_slice(request.body.as_ref().unwrap()).unwrap();
+                s.set = body.as_object().unwrap().clone();
+                s.version += 1;
+                Ok(HttpResponse::new(202, ""))
+            }
+        }
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        self.state.lock().unwrap().sleeps.push(duration);
+    }
+}
+
+fn client(fake: &Fake) -> SecretsClient<&Fake> {
+    let endpoint = Endpoint::new("http://h", JobRef::new("t", "j").unwrap(), None).unwrap();
+    SecretsClient::new(fake, endpoint)
+}
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+#[test]
+fn get_returns_the_value_or_none_and_get_or_the_default() {
+    let fake = Fake::default().seed(json!({"a": {"x": 1}}));
+    let c = client(&fake);
+    block_on(async {
+        assert_eq!(
+            c.get("a").await.unwrap().unwrap().expose(),
+            &json!({"x": 1})
+        );
+        assert!(c.get("b").await.unwrap().is_none());
+        let d = c.get_or("b", SecretValue::string("dflt")).await.unwrap();
+        assert_eq!(d.expose(), &json!("dflt"));
+    });
+}
+
+#[test]
+fn get_rejects_an_invalid_name_without_a_request() {
+    let fake = Fake::default();
+    let e = block_on(client(&fake).get("a b")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(fake.methods().is_empty());
+}
+
+#[test]
+fn set_merges_into_the_existing_set_with_if_match() {
+    let fake = Fake::with_etags().seed(json!({"keep": 1}));
+    block_on(client(&fake).set("new", "v".into())).unwrap();
+    assert_eq!(fake.stored(), json!({"keep": 1, "new": "v"}));
+    let s = fake.state.lock().unwrap();
+    assert_eq!(s.requests[1].header("if-match"), Some("\"0\""));
+}
+
+#[test]
+fn set_redoes_the_merge_after_a_conflict() {
+    let fake = Fake::with_etags().seed(json!({"keep": 1}));
+    fake.state.lock().unwrap().interleaved_writes = 2;
+    block_on(client(&fake).set("mine", "v".into())).unwrap();
+    assert_eq!(
+        fake.stored(),
+        json!({"keep": 1, "other1": 1, "other2": 2, "mine": "v"})
+    );
+    assert_eq!(
+        fake.methods(),
+        [
+            Method::Get,
+            Method::Put,
+            Method::Get,
+            Method::Put,
+            Method::Get,
+            Method::Put
+        ]
+    );
+}
+
+#[test]
+fn set_gives_up_after_the_configured_conflict_attempts() {
+    let fake = Fake::with_etags().seed(json!({}));
+    fake.state.lock().unwrap().interleaved_writes = 100;
+    let e = block_on(client(&fake).with_conflict_attempts(3).set("k", "v".into())).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    assert!(e.to_string().contains("3 times"), "{e}");
+    assert_eq!(fake.methods().len(), 6);
+    assert!(!fake.stored().as_object().unwrap().contains_key("k"));
+}
+
+#[test]
+fn set_works_against_a_server_without_etags() {
+    let fake = Fake::default().seed(json!({"a": 1}));
+    block_on(client(&fake).set("b", json!([1, 2]).into())).unwrap();
+    assert_eq!(fake.stored(), json!({"a": 1, "b": [1, 2]}));
+    assert_eq!(
+        fake.state.lock().unwrap().requests[1].header("if-match"),
+        None
+    );
+}
+
+#[test]
+fn set_string_keeps_the_existing_type_when_it_converts() {
+    let fake =
+        Fake::default().seed(json!({"n": 1, "b": false, "l": [], "o": {}, "z": null, "s": "x"}));
+    let c = client(&fake);
+    block_on(async {
+        c.set("n", " 42.5 ".into()).await.unwrap();
+        c.set("b", "TRUE".into()).await.unwrap();
+        c.set("l", "[1, \"a\"]".into()).await.unwrap();
+        c.set("o", "{\"k\": 2}".into()).await.unwrap();
+        c.set("z", "text".into()).await.unwrap();
+        c.set("s", "7".into()).await.unwrap();
+        // Text that is no number is refused for a number; a non-string replaces any type.
+        c.set("n", json!("now a string").into()).await.unwrap_err();
+        c.set("b", json!(3).into()).await.unwrap();
+    });
+    assert_eq!(
+        fake.stored(),
+        json!({"n": 42.5, "b": 3, "l": [1, "a"], "o": {"k": 2}, "z": "text", "s": "7"})
+    );
+}
+
+#[test]
+fn set_string_that_does_not_convert_is_a_clear_error_and_changes_nothing() {
+    let fake = Fake::default().seed(json!({"n": 1, "l": [1], "b": true}));
+    let c = client(&fake);
+    for (name, text, expected) in [
+        ("n", "abc", "number"),
+        ("l", "{}", "list"),
+        ("b", "yes", "boolean"),
+    ] {
+        let e = block_on(c.set(name, text.into())).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert_eq!(e.problems()[0].key, name);
+        assert!(
+            e.to_string().contains(&format!("holds a {expected}")),
+            "{e}"
+        );
+    }
+    assert_eq!(fake.stored(), json!({"n": 1, "l": [1], "b": true}));
+    assert!(!fake.methods().contains(&Method::Put));
+}
+
+#[test]
+fn delete_removes_the_named_secrets_in_one_write() {
+    let fake = Fake::with_etags().seed(json!({"a": 1, "b": 2, "c": 3}));
+    block_on(client(&fake).delete(&["a", "c"])).unwrap();
+    assert_eq!(fake.stored(), json!({"b": 2}));
+    assert_eq!(fake.methods(), [Method::Get, Method::Put]);
+}
+
+#[test]
+fn delete_of_a_missing_secret_names_it_and_deletes_nothing() {
+    let fake = Fake::with_etags().seed(json!({"a": 1, "b": 2}));
+    let e = block_on(client(&fake).delete(&["a", "nope"])).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert_eq!(e.problems().len(), 1);
+    assert_eq!(e.problems()[0].key, "nope");
+    assert!(e.to_string().contains("nothing was deleted"));
+    assert_eq!(fake.stored(), json!({"a": 1, "b": 2}));
+}
+
+#[test]
+fn delete_all_and_overwrite_replace_the_whole_set() {
+    let fake = Fake::default().seed(json!({"a": 1}));
+    let c = client(&fake);
+    block_on(c.overwrite_from_json(r#"{"x": "1", "y": [2]}"#)).unwrap();
+    assert_eq!(fake.stored(), json!({"x": "1", "y": [2]}));
+    block_on(c.delete_all()).unwrap();
+    assert_eq!(fake.stored(), json!({}));
+}
+
+#[test]
+fn overwrite_with_a_bad_document_sends_nothing() {
+    let fake = Fake::default().seed(json!({"a": 1}));
+    let c = client(&fake);
+    for doc in ["[1]", "{\"a\": 1, \"a\": 2}", "{\"bad name\": 1}", "{"] {
+        let e = block_on(c.overwrite_from_json(doc)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{doc}");
+    }
+    assert!(fake.methods().is_empty());
+    assert_eq!(fake.stored(), json!({"a": 1}));
+}
+
+#[test]
+fn reads_retry_on_5xx_and_transport_errors_with_growing_backoff() {
+    let fake = Fake::default().seed(json!({"a": 1}));
+    fake.script(Ok(HttpResponse::new(503, "")));
+    fake.script(Err(TransportError::not_sent("connection refused")));
+    let all = block_on(client(&fake).read_all()).unwrap();
+    assert_eq!(all.len(), 1);
+    let s = fake.state.lock().unwrap();
+    assert_eq!(s.requests.len(), 3);
+    assert_eq!(
+        s.sleeps,
+        [Duration::from_millis(200), Duration::from_millis(400)]
+    );
+}
+
+#[test]
+fn reads_give_up_after_the_policy_attempts() {
+    let fake = Fake::default();
+    for _ in 0..5 {
+        fake.script(Ok(HttpResponse::new(502, "")));
+    }
+    let retry = RetryPolicy {
+        attempts: 4,
+        ..RetryPolicy::default()
+    };
+    let e = block_on(client(&fake).with_retry(retry).read_all()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    assert_eq!(fake.methods().len(), 4);
+}
+
+#[test]
+fn reads_do_not_retry_errors_a_retry_cannot_fix() {
+    for status in [401, 403, 404, 501] {
+        let fake = Fake::default();
+        fake.script(Ok(HttpResponse::new(status, "")));
+        block_on(client(&fake).read_all()).unwrap_err();
+        assert_eq!(fake.methods().len(), 1, "{status}");
+    }
+}
+
+#[test]
+fn writes_are_never_retried() {
+    let fake = Fake::default();
+    fake.script(Ok(HttpResponse::new(503, "")));
+    let e = block_on(client(&fake).replace_all(&Secrets::new())).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    assert_eq!(fake.methods(), [Method::Put]);
+
+    fake.script(Err(TransportError::maybe_sent("connection reset")));
+    let e = block_on(client(&fake).replace_all(&Secrets::new())).unwrap_err();
+    assert!(
+        e.to_string().contains("may or may not have been saved"),
+        "{e}"
+    );
+    assert_eq!(fake.methods(), [Method::Put, Method::Put]);
+}
+
+#[test]
+fn cache_answers_reads_until_a_write() {
+    let fake = Fake::default().seed(json!({"a": 1}));
+    let c = client(&fake).with_cache(true);
+    block_on(async {
+        c.read_all().await.unwrap();
+        c.get("a").await.unwrap();
+        assert_eq!(fake.methods(), [Method::Get]);
+        c.set("b", "2".into()).await.unwrap();
+        let all = c.read_all().await.unwrap();
+        assert!(all.contains("b"), "the read after a write is fresh");
+    });
+    assert_eq!(
+        fake.methods(),
+        [Method::Get, Method::Get, Method::Put, Method::Get]
+    );
+}
+
+#[test]
+fn without_cache_every_read_goes_to_the_server() {
+    let fake = Fake::default();
+    let c = client(&fake);
+    block_on(async {
+        c.read_all().await.unwrap();
+        c.read_all().await.unwrap();
+    });
+    assert_eq!(fake.methods().len(), 2);
+}
+
+#[test]
+fn backoff_doubles_and_is_capped() {
+    let p = RetryPolicy::default();
+    assert_eq!(p.backoff(0), Duration::from_millis(200));
+    assert_eq!(p.backoff(3), Duration::from_millis(1600));
+    assert_eq!(p.backoff(4), Duration::from_secs(2));
+    assert_eq!(p.backoff(40), Duration::from_secs(2));
+}

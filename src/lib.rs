@@ -1,0 +1,45 @@
+//! # vdk-secrets
+//!
+//! The client side of the VDK Data Job Secrets API (VEP-1493): the rules of a valid secret
+//! set, and a client that reads and writes a job's secrets, written once and compiled for
+//! native Rust, the browser (npm package) and WASI components.
+//!
+//! The core does no I/O. [`api::Endpoint`] builds each request and interprets each response;
+//! a [`Transport`] only moves bytes; [`SecretsClient`] combines the two into the operations a
+//! data job or a UI needs.
+//!
+//! ```no_run
+//! # #[cfg(feature = "native")]
+//! # async fn demo() -> Result<(), vdk_secrets::Error> {
+//! use vdk_secrets::{Endpoint, JobRef, SecretsClient, Token, native::NativeTransport};
+//!
+//! let job = JobRef::new("my-team", "my-job")?;
+//! let token = Token::new(std::env::var("VDK_TOKEN").unwrap_or_default())?;
+//! let endpoint = Endpoint::new("https://control-service.example.com", job, Some(token))?;
+//! let client = SecretsClient::new(NativeTransport::new()?, endpoint);
+//!
+//! client.set("db_password", "s3cret".into()).await?;
+//! let all = client.read_all().await?;
+//! println!("{} secrets: {:?}", all.len(), all); // Debug shows names only
+//! # Ok(()) }
+//! ```
+
+pub mod api;
+pub mod client;
+pub mod error;
+pub mod http;
+pub mod job;
+pub mod secrets;
+pub mod validate;
+
+#[cfg(feature = "native")]
+#[path = "transport/native.rs"]
+pub mod native;
+
+pub use api::{ETag, Endpoint, Token, Versioned};
+pub use client::{RetryPolicy, SecretsClient, Transport};
+pub use error::{Error, ErrorKind, Problem, Report};
+pub use http::{HttpRequest, HttpResponse, Method, TransportError};
+pub use job::JobRef;
+pub use secrets::{SecretValue, Secrets};
+pub use validate::Limits;

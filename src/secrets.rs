@@ -1,0 +1,310 @@
+//! The secret set of a job and the values in it.
+//!
+//! [`SecretValue`] holds one JSON value and redacts it in `Debug`; [`Secrets`] maps names to
+//! values and shows only names. Both wipe their strings from memory when dropped.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use zeroize::Zeroize;
+
+use crate::error::{Error, Problem, Report};
+
+/// One secret's value: a JSON string, number, boolean, list, object or null.
+///
+/// `Debug` prints only the value's type. Read the value itself with [`SecretValue::expose`],
+/// which makes every place that handles plain text easy to find.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretValue(Value);
+
+impl SecretValue {
+    /// Wraps a JSON value.
+    pub fn new(value: Value) -> Self {
+        SecretValue(value)
+    }
+
+    /// A string value.
+    pub fn string(text: impl Into<String>) -> Self {
+        SecretValue(Value::String(text.into()))
+    }
+
+    /// Parses one value from JSON text, e.g. `"\"s3cret\""`, `42` or `{"user": "u"}`.
+    ///
+    /// `name` is the secret the value is for; errors name it and never quote the text.
+    pub fn from_json(name: &str, json: &str) -> Result<Self, Error> {
+        match serde_json::from_str::<Value>(json) {
+            Ok(value) => Ok(SecretValue(value)),
+            Err(e) => Err(Error::invalid(
+                "The secret value",
+                vec![Problem::new(
+                    name,
+                    format!("is not valid JSON ({})", json_error_position(&e)),
+                )],
+            )),
+        }
+    }
+
+    /// The value itself. Every call site is a place where a secret is in plain view.
+    pub fn expose(&self) -> &Value {
+        &self.0
+    }
+
+    /// The value as JSON text, e.g. `"\"s3cret\""`.
+    pub fn to_json(&self) -> String {
+        self.0.to_string()
+    }
+
+    /// Takes the value out; the caller is now responsible for it.
+    pub fn into_inner(mut self) -> Value {
+        std::mem::take(&mut self.0)
+    }
+
+    /// The name of the value's JSON type: `string`, `number`, `boolean`, `list`, `object`
+    /// or `null`.
+    pub fn type_name(&self) -> &'static str {
+        type_name(&self.0)
+    }
+}
+
+/// The user-facing name of a JSON value's type.
+pub(crate) fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "list",
+        Value::Object(_) => "object",
+    }
+}
+
+impl From<Value> for SecretValue {
+    fn from(value: Value) -> Self {
+        SecretValue(value)
+    }
+}
+
+impl From<&str> for SecretValue {
+    fn from(text: &str) -> Self {
+        SecretValue::string(text)
+    }
+}
+
+impl From<String> for SecretValue {
+    fn from(text: String) -> Self {
+        SecretValue::string(text)
+    }
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretValue(<redacted {}>)", self.type_name())
+    }
+}
+
+impl Drop for SecretValue {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
+/// Overwrites every string in `value` with zeros before its memory is freed (best effort:
+/// copies made earlier by serializers or transports are not reached).
+fn wipe(value: &mut Value) {
+    match value {
+        Value::String(s) => s.zeroize(),
+        Value::Array(items) => items.iter_mut().for_each(wipe),
+        Value::Object(map) => map.values_mut().for_each(wipe),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// All secrets of one job: names mapped to values, in name order.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secrets(BTreeMap<String, SecretValue>);
+
+impl Secrets {
+    /// An empty set.
+    pub fn new() -> Self {
+        Secrets::default()
+    }
+
+    /// Parses a whole set from a JSON document such as an exported secrets file.
+    ///
+    /// The document must be one JSON object. A name that appears twice is an error rather than
+    /// a silent "last one wins". Only syntax is checked here; [`crate::validate::secrets`]
+    /// checks the rules.
+    pub fn from_json_document(document: &str) -> Result<Self, Error> {
+        let mut de = serde_json::Deserializer::from_str(document);
+        let entries = match de
+            .deserialize_map(EntriesVisitor)
+            .and_then(|entries| de.end().map(|()| entries))
+        {
+            Ok(entries) => entries,
+            Err(e) => {
+                let why = if e.is_data() {
+                    "the document must be one JSON object whose keys are secret names".to_string()
+                } else {
+                    format!(
+                        "the document is not valid JSON ({})",
+                        json_error_position(&e)
+                    )
+                };
+                return Err(Error::InvalidInput(Report::new(
+                    "The secrets document cannot be read",
+                    why,
+                    "Provide a JSON object such as {\"db_password\": \"...\"}; nothing was changed.",
+                )));
+            }
+        };
+        let mut secrets = BTreeMap::new();
+        let mut problems = Vec::new();
+        for (name, value) in entries {
+            if secrets.contains_key(&name) {
+                if !problems.iter().any(|p: &Problem| p.key == name) {
+                    problems.push(Problem::new(
+                        name.clone(),
+                        "appears more than once in the document; keep one",
+                    ));
+                }
+                continue;
+            }
+            secrets.insert(name, SecretValue(value));
+        }
+        if problems.is_empty() {
+            Ok(Secrets(secrets))
+        } else {
+            Err(Error::invalid("The secrets document", problems))
+        }
+    }
+
+    /// Parses a set that came from a server: one JSON object. Errors never quote the body.
+    pub(crate) fn from_server_body(body: &[u8]) -> Result<Self, String> {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => Ok(Secrets(
+                map.into_iter().map(|(k, v)| (k, SecretValue(v))).collect(),
+            )),
+            Ok(other) => Err(format!(
+                "the body is a JSON {}, not an object of secrets",
+                type_name(&other)
+            )),
+            Err(e) => Err(format!(
+                "the body is not valid JSON ({})",
+                json_error_position(&e)
+            )),
+        }
+    }
+
+    /// The value of secret `name`, if it exists.
+    pub fn get(&self, name: &str) -> Option<&SecretValue> {
+        self.0.get(name)
+    }
+
+    /// Whether secret `name` exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// Adds or replaces secret `name`, returning the previous value.
+    pub fn insert(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<SecretValue>,
+    ) -> Option<SecretValue> {
+        self.0.insert(name.into(), value.into())
+    }
+
+    /// Removes secret `name`, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<SecretValue> {
+        self.0.remove(name)
+    }
+
+    /// The number of secrets.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no secrets.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The secret names, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// Names and values, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &SecretValue)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The whole set as compact JSON, the form the Secrets API takes.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.0).expect("a map with string keys always serializes")
+    }
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Secrets")
+            .field("names", &self.0.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl<N: Into<String>, V: Into<SecretValue>> FromIterator<(N, V)> for Secrets {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
+        Secrets(
+            iter.into_iter()
+                .map(|(n, v)| (n.into(), v.into()))
+                .collect(),
+        )
+    }
+}
+
+impl IntoIterator for Secrets {
+    type Item = (String, SecretValue);
+    type IntoIter = std::collections::btree_map::IntoIter<String, SecretValue>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+/// Where a JSON parse failed, without quoting any of the input (serde_json's own messages can
+/// include the text it choked on).
+pub(crate) fn json_error_position(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "unexpected end",
+        Category::Syntax => "syntax error",
+        Category::Data => "unexpected shape",
+        Category::Io => "read error",
+    };
+    format!("{what} at line {} column {}", e.line(), e.column())
+}
+
+/// Collects a top-level JSON object's entries in document order, duplicates included.
+struct EntriesVisitor;
+
+impl<'de> Visitor<'de> for EntriesVisitor {
+    type Value = Vec<(String, Value)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of secrets")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(entry) = map.next_entry::<String, Value>()? {
+            entries.push(entry);
+        }
+        Ok(entries)
+    }
+}

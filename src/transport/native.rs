@@ -1,0 +1,111 @@
+//! The native transport: reqwest over tokio, with rustls for TLS.
+
+use std::time::Duration;
+
+use crate::error::{Error, Report};
+use crate::http::{HttpRequest, HttpResponse, Method, TransportError};
+
+/// The largest response body accepted. Well above any legal set, small enough that a
+/// misdirected URL (a download, say) cannot exhaust memory.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Sends requests with reqwest. Cheap to clone; clones share connections.
+#[derive(Clone, Debug)]
+pub struct NativeTransport {
+    client: reqwest::Client,
+}
+
+impl NativeTransport {
+    /// A transport with a 10 s connect timeout and a 30 s limit per exchange.
+    pub fn new() -> Result<Self, Error> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| {
+                Error::Unavailable(Report::new(
+                    "The HTTP client could not start",
+                    describe(&e),
+                    "Check the system's TLS configuration.",
+                ))
+            })?;
+        Ok(NativeTransport { client })
+    }
+
+    /// A transport over a reqwest client configured by the caller (proxies, CA certificates).
+    pub fn with_client(client: reqwest::Client) -> Self {
+        NativeTransport { client }
+    }
+}
+
+impl crate::Transport for NativeTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Put => reqwest::Method::PUT,
+        };
+        let mut builder = self.client.request(method, &request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, value);
+        }
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        let mut response = builder.send().await.map_err(|e| {
+            if e.is_connect() {
+                TransportError::not_sent(describe(&e))
+            } else {
+                TransportError::maybe_sent(describe(&e))
+            }
+        })?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| TransportError::maybe_sent(describe(&e)))?
+        {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(TransportError::maybe_sent(format!(
+                    "the response is larger than {MAX_RESPONSE_BYTES} bytes"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// The error and its causes in one line ("error sending request: connection refused").
+/// reqwest's messages name the URL, which holds no secret; never a header or a body.
+fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

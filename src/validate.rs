@@ -1,0 +1,402 @@
+//! The rules of a valid request: names of teams, jobs, deployments and secrets, secret values,
+//! and the size of the whole set.
+//!
+//! The server, the browser package and the WASI component all call these same functions, so a
+//! user sees the server's verdict before anything is sent. Every problem names the key it is
+//! about and never quotes a secret value.
+//!
+//! | what | rule |
+//! |---|---|
+//! | secret name | 1 to [`MAX_SECRET_NAME_BYTES`] bytes of UTF-8; no whitespace; no control characters |
+//! | secret value | any JSON value, booleans included, nested at most [`MAX_VALUE_DEPTH`] deep |
+//! | the set | at most [`Limits::max_set_bytes`] bytes as compact UTF-8 JSON (default [`DEFAULT_MAX_SET_BYTES`]) |
+//! | team, job, deployment | 1 to [`MAX_PATH_NAME_BYTES`] bytes; not blank; no `/` or `\`; not `.` or `..`; no control characters; no leading or trailing whitespace |
+//!
+//! Why these choices:
+//! - **Booleans are accepted.** The data job SDK documents strings, numbers, lists, objects
+//!   and null, but the upstream server stores any JSON and hands booleans back. Refusing them
+//!   would make a set that a job already holds impossible to write back unchanged.
+//! - **Job names are not held to upstream's creation rule** (`^[a-z][a-z0-9-]{5,49}$`): jobs
+//!   created before that rule exist, and their secrets must stay reachable. The client only
+//!   refuses what cannot work at all: a name that would change the URL path or the Vault path
+//!   `{team}/{job}` (a `/`, `.` or `..`), or that is blank. [`upstream_job_name`] checks the
+//!   creation rule for tools that create jobs.
+//! - **Secret names have no whitespace** (the data job SDK's rule) and no control characters,
+//!   which are invisible in every UI and log. 256 bytes is far above any real credential name
+//!   and keeps error messages and UIs readable.
+//! - **Depth is capped at 64**: JSON parsers, ours included, stop at a nesting depth around
+//!   128, and a set that cannot be parsed back is a set that is lost.
+
+use serde_json::Value;
+
+use crate::error::{Error, Problem};
+use crate::secrets::{SecretValue, Secrets};
+
+/// The longest secret name accepted, in bytes of UTF-8.
+pub const MAX_SECRET_NAME_BYTES: usize = 256;
+
+/// The longest team, job or deployment name accepted, in bytes of UTF-8.
+pub const MAX_PATH_NAME_BYTES: usize = 255;
+
+/// The deepest nesting of lists and objects accepted inside one secret value.
+pub const MAX_VALUE_DEPTH: usize = 64;
+
+/// The upstream Control Service's default limit for a job's whole secret set.
+pub const DEFAULT_MAX_SET_BYTES: usize = 1_048_576;
+
+/// Limits that a server may configure differently from the defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest set accepted, in bytes of compact UTF-8 JSON.
+    pub max_set_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_set_bytes: DEFAULT_MAX_SET_BYTES,
+        }
+    }
+}
+
+/// Checks one secret name.
+pub fn secret_name(name: &str) -> Result<(), Error> {
+    secret_name_problem(name).map_or(Ok(()), |p| Err(Error::invalid("The secret name", vec![p])))
+}
+
+/// Checks one secret value for the secret called `name`.
+pub fn secret_value(name: &str, value: &SecretValue) -> Result<(), Error> {
+    value_problem(name, value.expose())
+        .map_or(Ok(()), |p| Err(Error::invalid("The secret value", vec![p])))
+}
+
+/// Checks a whole set: every name, every value and the total size, reporting every problem.
+pub fn secrets(set: &Secrets, limits: &Limits) -> Result<(), Error> {
+    let problems = secrets_problems(set, limits);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid("The set of secrets", problems))
+    }
+}
+
+/// Every problem in a set, in name order, the size problem (if any) last.
+pub fn secrets_problems(set: &Secrets, limits: &Limits) -> Vec<Problem> {
+    let mut problems: Vec<Problem> = set
+        .iter()
+        .filter_map(|(name, value)| {
+            secret_name_problem(name).or_else(|| value_problem(name, value.expose()))
+        })
+        .collect();
+    let size = json_size(set);
+    if size > limits.max_set_bytes {
+        problems.push(Problem::new(
+            "",
+            format!(
+                "the set is {size} bytes as JSON and the limit is {} bytes; remove or shorten \
+                 secrets until it fits",
+                limits.max_set_bytes
+            ),
+        ));
+    }
+    problems
+}
+
+/// The size of a set as compact UTF-8 JSON, the measure the Secrets API limits.
+pub fn json_size(set: &Secrets) -> usize {
+    let mut counter = ByteCounter(0);
+    serde_json::to_writer(&mut counter, set).expect("counting bytes cannot fail");
+    counter.0
+}
+
+/// Checks a team name (the `{team}` of the API path).
+pub fn team(name: &str) -> Result<(), Error> {
+    path_name_problem("team", name).map_or(Ok(()), |p| Err(Error::invalid("The team", vec![p])))
+}
+
+/// Checks a job name (the `{job}` of the API path), accepting names older than upstream's
+/// creation rule.
+pub fn job(name: &str) -> Result<(), Error> {
+    path_name_problem("job", name).map_or(Ok(()), |p| Err(Error::invalid("The job", vec![p])))
+}
+
+/// Checks a deployment id (the `{deployment_id}` of the API path).
+pub fn deployment(id: &str) -> Result<(), Error> {
+    path_name_problem("deployment", id).map_or(Ok(()), |p| {
+        Err(Error::invalid("The deployment id", vec![p]))
+    })
+}
+
+/// Checks upstream's rule for *new* job names: `^[a-z][a-z0-9-]{5,49}$`.
+pub fn upstream_job_name(name: &str) -> Result<(), Error> {
+    let bytes = name.as_bytes();
+    let ok = (6..=50).contains(&bytes.len())
+        && bytes[0].is_ascii_lowercase()
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "The new job name",
+            vec![Problem::new(
+                "job",
+                "must be 6 to 50 characters of a-z, 0-9 and -, starting with a letter",
+            )],
+        ))
+    }
+}
+
+/// The problem with a secret name, if any. Shared by every check that meets a name.
+pub(crate) fn secret_name_problem(name: &str) -> Option<Problem> {
+    if name.is_empty() {
+        return Some(Problem::new(
+            "",
+            "a secret has an empty name; give every secret a name",
+        ));
+    }
+    if name.len() > MAX_SECRET_NAME_BYTES {
+        return Some(Problem::new(
+            name,
+            format!(
+                "is {} bytes long and the limit is {MAX_SECRET_NAME_BYTES} bytes; use a shorter name",
+                name.len()
+            ),
+        ));
+    }
+    if name.chars().any(char::is_whitespace) {
+        return Some(Problem::new(
+            name,
+            "contains whitespace; use `_` or `-` between words",
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Some(Problem::new(
+            name,
+            "contains a control character; use printable characters only",
+        ));
+    }
+    None
+}
+
+/// The problem with a value, if any.
+fn value_problem(name: &str, value: &Value) -> Option<Problem> {
+    if depth_exceeds(value, MAX_VALUE_DEPTH) {
+        return Some(Problem::new(
+            name,
+            format!(
+                "has a value nested more than {MAX_VALUE_DEPTH} levels deep; flatten it or \
+                 store it as a string"
+            ),
+        ));
+    }
+    None
+}
+
+/// Whether `value` nests lists or objects more than `max` levels deep (a scalar is level 0).
+/// Walks no deeper than `max + 1`, so an absurdly deep value costs no more than a legal one.
+fn depth_exceeds(value: &Value, max: usize) -> bool {
+    let children: Box<dyn Iterator<Item = &Value>> = match value {
+        Value::Array(items) => Box::new(items.iter()),
+        Value::Object(map) => Box::new(map.values()),
+        _ => return false,
+    };
+    if max == 0 {
+        return true;
+    }
+    children
+        .into_iter()
+        .any(|child| depth_exceeds(child, max - 1))
+}
+
+/// The problem with a team, job or deployment name, if any.
+fn path_name_problem(field: &'static str, name: &str) -> Option<Problem> {
+    let message = if name.trim().is_empty() {
+        "is blank; give a name"
+    } else if name.len() > MAX_PATH_NAME_BYTES {
+        "is longer than 255 bytes"
+    } else if name.contains(['/', '\\']) {
+        "contains `/` or `\\`, which would change the storage path"
+    } else if name == "." || name == ".." {
+        "is `.` or `..`, which would change the storage path"
+    } else if name.chars().any(char::is_control) {
+        "contains a control character"
+    } else if name.trim() != name {
+        "starts or ends with whitespace"
+    } else {
+        return None;
+    };
+    Some(Problem::new(field, message))
+}
+
+/// An `io::Write` that only counts.
+struct ByteCounter(usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(value: Value) -> Secrets {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn accepts_ordinary_secret_names() {
+        for name in ["db_password", "API-KEY", "a", "x.y:z", "пароль", "🔑"] {
+            assert!(secret_name(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn rejects_empty_secret_name() {
+        let e = secret_name("").unwrap_err();
+        assert!(e.to_string().contains("empty name"), "{e}");
+    }
+
+    #[test]
+    fn rejects_name_with_whitespace() {
+        for name in [
+            "a b",
+            "tab\there",
+            "line\nbreak",
+            "nbsp\u{a0}x",
+            " lead",
+            "trail ",
+        ] {
+            let e = secret_name(name).unwrap_err();
+            assert_eq!(e.problems()[0].key, name);
+            assert!(
+                e.problems()[0].message.contains("whitespace"),
+                "{name}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_name_with_control_character() {
+        let e = secret_name("bell\u{7}").unwrap_err();
+        assert!(e.problems()[0].message.contains("control character"));
+        assert!(
+            e.to_string().contains("bell\\u{7}"),
+            "escaped in messages: {e}"
+        );
+    }
+
+    #[test]
+    fn secret_name_length_limit_is_in_bytes() {
+        assert!(secret_name(&"a".repeat(MAX_SECRET_NAME_BYTES)).is_ok());
+        let e = secret_name(&"a".repeat(MAX_SECRET_NAME_BYTES + 1)).unwrap_err();
+        assert!(e.to_string().contains("257 bytes"), "{e}");
+        // 128 two-byte characters are 256 bytes; one more is over.
+        assert!(secret_name(&"é".repeat(128)).is_ok());
+        assert!(secret_name(&"é".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn accepts_every_json_type_as_a_value() {
+        let s = set(json!({
+            "s": "text", "n": 1.5, "i": -3, "b": true, "l": [1, "x"], "o": {"k": "v"}, "z": null
+        }));
+        assert!(secrets(&s, &Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn rejects_value_nested_too_deep() {
+        let mut deep = json!("leaf");
+        for _ in 0..MAX_VALUE_DEPTH {
+            deep = json!([deep]);
+        }
+        assert!(secret_value("ok", &SecretValue::new(deep.clone())).is_ok());
+        let e = secret_value("deep", &SecretValue::new(json!([deep]))).unwrap_err();
+        assert_eq!(e.problems()[0].key, "deep");
+        assert!(e.to_string().contains("nested"));
+    }
+
+    #[test]
+    fn set_validation_reports_every_problem() {
+        let s = set(json!({"a b": 1, "": 2, "ok": 3, "c\td": 4}));
+        let e = secrets(&s, &Limits::default()).unwrap_err();
+        let keys: Vec<&str> = e.problems().iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["", "a b", "c\td"]);
+        assert!(e.to_string().contains("3 problems"), "{e}");
+    }
+
+    #[test]
+    fn set_size_is_measured_as_compact_json() {
+        let s = set(json!({"k": "v"}));
+        assert_eq!(json_size(&s), r#"{"k":"v"}"#.len());
+        let s = set(json!({"ключ": "значение"}));
+        assert_eq!(json_size(&s), r#"{"ключ":"значение"}"#.len());
+    }
+
+    #[test]
+    fn rejects_set_over_the_limit_and_accepts_one_at_it() {
+        let s = set(json!({"k": "v"}));
+        let at = Limits {
+            max_set_bytes: json_size(&s),
+        };
+        assert!(secrets(&s, &at).is_ok());
+        let under = Limits {
+            max_set_bytes: json_size(&s) - 1,
+        };
+        let e = secrets(&s, &under).unwrap_err();
+        assert_eq!(e.problems().len(), 1);
+        assert!(e.problems()[0].message.contains("9 bytes as JSON"), "{e}");
+    }
+
+    #[test]
+    fn path_names_accept_old_style_job_names() {
+        for name in ["Old_Job", "x", "job with spaces", "TODO", "team-1"] {
+            assert!(job(name).is_ok(), "{name}");
+            assert!(team(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn path_names_reject_what_would_change_the_path() {
+        for (name, needle) in [
+            ("", "blank"),
+            ("   ", "blank"),
+            ("a/b", "`/`"),
+            ("a\\b", "`/`"),
+            (".", "`.`"),
+            ("..", "`.`"),
+            ("a\u{0}b", "control"),
+            (" padded", "whitespace"),
+        ] {
+            let e = job(name).unwrap_err();
+            assert_eq!(e.problems()[0].key, "job");
+            assert!(e.to_string().contains(needle), "{name:?}: {e}");
+        }
+        assert!(team(&"t".repeat(256)).is_err());
+        assert!(deployment("").is_err());
+    }
+
+    #[test]
+    fn upstream_rule_for_new_job_names() {
+        assert!(upstream_job_name("my-job1").is_ok());
+        assert!(upstream_job_name(&format!("a{}", "b".repeat(49))).is_ok());
+        for bad in [
+            "short",
+            "1starts-digit",
+            "Upper-case",
+            "under_score",
+            &"a".repeat(51),
+        ] {
+            assert!(upstream_job_name(bad).is_err(), "{bad}");
+        }
+    }
+}
