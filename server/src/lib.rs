@@ -1,0 +1,56 @@
+//! The reference server of the VDK Data Job Secrets API.
+//!
+//! It serves the API of VEP-1493 over Vault KV v2 (or an embedded encrypted store), adds ETags
+//! and `If-Match` so that concurrent writers never lose each other's changes, and serves the
+//! Operations UI page at `/`.
+
+pub mod auth;
+pub mod error;
+pub mod logging;
+pub mod routes;
+pub mod store;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, Method, header};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::ServeDir;
+
+pub use routes::AppState;
+
+/// How the HTTP side is put together, beyond the API itself.
+#[derive(Default)]
+pub struct Frontend {
+    /// Origins allowed to call the API from a browser (CORS); empty allows only same-origin.
+    pub cors_origins: Vec<HeaderValue>,
+    /// A directory served at `/` (the Operations UI), if any.
+    pub ui_dir: Option<PathBuf>,
+}
+
+/// The whole application: API, logging, CORS, and the UI.
+pub fn app(state: Arc<AppState>, frontend: Frontend) -> Router {
+    let mut router =
+        routes::api(state).route_layer(axum::middleware::from_fn(logging::log_request));
+    if !frontend.cors_origins.is_empty() {
+        let cors = CorsLayer::new()
+            .allow_origin(AllowOrigin::list(frontend.cors_origins))
+            .allow_methods([Method::GET, Method::PUT])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+                header::ACCEPT,
+            ])
+            .expose_headers([header::ETAG])
+            .max_age(std::time::Duration::from_secs(600));
+        router = router.layer(cors);
+    }
+    match frontend.ui_dir {
+        Some(dir) => router.fallback_service(ServeDir::new(dir).fallback(
+            axum::handler::HandlerWithoutStateExt::into_service(routes::not_found),
+        )),
+        None => router.fallback(routes::not_found),
+    }
+}

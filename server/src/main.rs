@@ -1,0 +1,310 @@
+//! `vdk-secrets-server`: the command line of the reference Secrets API server.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use axum::http::HeaderValue;
+use clap::{Parser, Subcommand, ValueEnum};
+use vdk_secrets::validate::{DEFAULT_MAX_SET_BYTES, Limits};
+use vdk_secrets_server::auth::{self, Access};
+use vdk_secrets_server::store::vault::{VaultAuth, VaultConfig};
+use vdk_secrets_server::store::{EmbeddedStore, Store, VaultStore};
+use vdk_secrets_server::{AppState, Frontend};
+
+#[derive(Parser)]
+#[command(version, about = "Reference server of the VDK Data Job Secrets API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Secrets API (and the Operations UI, with --ui-dir).
+    Serve(Box<Serve>),
+    /// Read a token from stdin and print its tokens-file line.
+    HashToken {
+        /// Teams the token may read and write; none means every team (`*`).
+        teams: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Backend {
+    /// Encrypted files in --data-dir.
+    Embedded,
+    /// Vault (or OpenBao) KV v2.
+    Vault,
+    /// No storage: the API answers 501, as upstream does without Vault.
+    None,
+}
+
+#[derive(Parser)]
+struct Serve {
+    /// Address to listen on; port 0 picks a free port (the address is printed on start).
+    #[arg(long, env = "VDK_SECRETS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Where secrets are stored.
+    #[arg(
+        long,
+        env = "VDK_SECRETS_BACKEND",
+        value_enum,
+        default_value = "embedded"
+    )]
+    backend: Backend,
+    /// Directory of the embedded store (created if missing, with its key file).
+    #[arg(long, env = "VDK_SECRETS_DATA_DIR", default_value = "vdk-secrets-data")]
+    data_dir: PathBuf,
+    /// Vault address, e.g. https://vault.example.com:8200.
+    #[arg(long, env = "VAULT_ADDR")]
+    vault_addr: Option<String>,
+    /// Vault token (prefer --vault-token-file or the environment: arguments are visible to
+    /// other users of the machine).
+    #[arg(long, env = "VAULT_TOKEN", hide_env_values = true)]
+    vault_token: Option<String>,
+    /// File holding the Vault token.
+    #[arg(long, env = "VAULT_TOKEN_FILE")]
+    vault_token_file: Option<PathBuf>,
+    /// AppRole role id.
+    #[arg(long, env = "VAULT_ROLE_ID")]
+    vault_role_id: Option<String>,
+    /// File holding the AppRole role id.
+    #[arg(long, env = "VAULT_ROLE_ID_FILE")]
+    vault_role_id_file: Option<PathBuf>,
+    /// AppRole secret id.
+    #[arg(long, env = "VAULT_SECRET_ID", hide_env_values = true)]
+    vault_secret_id: Option<String>,
+    /// File holding the AppRole secret id.
+    #[arg(long, env = "VAULT_SECRET_ID_FILE")]
+    vault_secret_id_file: Option<PathBuf>,
+    /// KV v2 mount.
+    #[arg(long, env = "VAULT_KV_MOUNT", default_value = "secret")]
+    vault_mount: String,
+    /// Vault Enterprise / OpenBao namespace.
+    #[arg(long, env = "VAULT_NAMESPACE")]
+    vault_namespace: Option<String>,
+    /// PEM file of the CA that signs Vault's certificate.
+    #[arg(long, env = "VAULT_CACERT")]
+    vault_ca_cert: Option<PathBuf>,
+    /// Largest set accepted, in bytes of compact UTF-8 JSON.
+    #[arg(long, env = "VDK_SECRETS_MAX_SET_BYTES", default_value_t = DEFAULT_MAX_SET_BYTES)]
+    max_set_bytes: usize,
+    /// Tokens file: one `sha256:<hash> team...` line per client token.
+    #[arg(long, env = "VDK_SECRETS_TOKENS_FILE")]
+    tokens_file: Option<PathBuf>,
+    /// Dev mode: no authentication at all. Refused on a non-loopback address.
+    #[arg(long, conflicts_with = "tokens_file")]
+    dev: bool,
+    /// Allow --dev on a non-loopback address (anyone who can reach it can read every secret).
+    #[arg(long, requires = "dev")]
+    force_insecure_dev: bool,
+    /// Browser origins allowed to call the API (CORS), e.g. https://ui.example.com.
+    #[arg(
+        long = "cors-origin",
+        env = "VDK_SECRETS_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
+    /// Directory served at `/`: the Operations UI.
+    #[arg(long, env = "VDK_SECRETS_UI_DIR")]
+    ui_dir: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VDK_SECRETS_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::HashToken { teams } => hash_token(&teams),
+        Command::Serve(serve) => tokio::runtime::Runtime::new()
+            .map_err(|e| format!("cannot start the runtime: {e}"))
+            .and_then(|rt| rt.block_on(run(*serve))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn hash_token(teams: &[String]) -> Result<(), String> {
+    let mut token = String::new();
+    std::io::stdin()
+        .read_to_string(&mut token)
+        .map_err(|e| format!("cannot read the token from stdin: {e}"))?;
+    if token.trim().is_empty() {
+        return Err("no token on stdin; pipe it in: `printf %s \"$TOKEN\" | vdk-secrets-server hash-token team-a`".into());
+    }
+    println!("{}", auth::tokens_file_line(&token, teams));
+    Ok(())
+}
+
+async fn run(serve: Serve) -> Result<(), String> {
+    let access = access(&serve)?;
+    let store = store(&serve)?;
+    let cors_origins = serve
+        .cors_origins
+        .iter()
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            HeaderValue::from_str(o.trim_end_matches('/'))
+                .map_err(|_| format!("the CORS origin `{o}` is not a valid header value"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(dir) = &serve.ui_dir {
+        if !dir.join("index.html").is_file() {
+            return Err(format!(
+                "the UI directory {} has no index.html; build the UI first (scripts/serve.sh does)",
+                dir.display()
+            ));
+        }
+    }
+    let state = Arc::new(AppState {
+        store,
+        access,
+        limits: Limits {
+            max_set_bytes: serve.max_set_bytes,
+        },
+    });
+    if let Err(e) = state.store.health().await {
+        tracing::warn!(backend = state.store.name(), problem = ?e, "the storage backend is not reachable yet; requests will answer 503 until it is");
+    }
+    let app = vdk_secrets_server::app(
+        state.clone(),
+        Frontend {
+            cors_origins,
+            ui_dir: serve.ui_dir.clone(),
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(serve.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", serve.listen))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    // Tests and scripts read this line to learn the port.
+    println!("vdk-secrets-server listening on http://{addr}");
+    tracing::info!(%addr, backend = state.store.name(), "serving");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("the server stopped: {e}"))
+}
+
+fn access(serve: &Serve) -> Result<Access, String> {
+    if let Some(path) = &serve.tokens_file {
+        return Access::from_file(path);
+    }
+    if !serve.dev {
+        return Err(
+            "no client authentication configured: pass --tokens-file FILE, or --dev for a \
+                    local server without authentication"
+                .into(),
+        );
+    }
+    if !serve.listen.ip().is_loopback() && !serve.force_insecure_dev {
+        return Err(format!(
+            "--dev disables authentication, and {} is reachable from other machines; listen on \
+             127.0.0.1, or add --force-insecure-dev if you really mean it",
+            serve.listen
+        ));
+    }
+    tracing::warn!(
+        "dev mode: no authentication; anyone who can reach the server can read every secret"
+    );
+    Ok(Access::Open)
+}
+
+fn store(serve: &Serve) -> Result<Store, String> {
+    match serve.backend {
+        Backend::None => Ok(Store::None),
+        Backend::Embedded => Ok(Store::Embedded(EmbeddedStore::open(&serve.data_dir)?)),
+        Backend::Vault => {
+            let addr = serve
+                .vault_addr
+                .clone()
+                .ok_or("--backend vault needs --vault-addr (or VAULT_ADDR)")?;
+            let token = secret_arg(&serve.vault_token, &serve.vault_token_file, "Vault token")?;
+            let role_id = secret_arg(&serve.vault_role_id, &serve.vault_role_id_file, "role id")?;
+            let secret_id = secret_arg(
+                &serve.vault_secret_id,
+                &serve.vault_secret_id_file,
+                "secret id",
+            )?;
+            let auth = match (token, role_id, secret_id) {
+                (Some(token), None, None) => VaultAuth::Token(token),
+                (None, Some(role_id), Some(secret_id)) => VaultAuth::AppRole { role_id, secret_id },
+                (None, None, None) => {
+                    return Err("--backend vault needs a Vault token (--vault-token-file) or \
+                                AppRole credentials (--vault-role-id-file and --vault-secret-id-file)"
+                        .into());
+                }
+                _ => {
+                    return Err("give either a Vault token or both AppRole ids, not a mix".into());
+                }
+            };
+            let store = VaultStore::new(VaultConfig {
+                addr,
+                auth,
+                mount: serve.vault_mount.clone(),
+                namespace: serve.vault_namespace.clone(),
+                ca_cert: serve.vault_ca_cert.clone(),
+            })?;
+            Ok(Store::Vault(store))
+        }
+    }
+}
+
+/// A credential given directly or in a file (whose content is trimmed).
+fn secret_arg(
+    value: &Option<String>,
+    file: &Option<PathBuf>,
+    what: &str,
+) -> Result<Option<String>, String> {
+    match (value, file) {
+        (Some(_), Some(_)) => Err(format!("give the {what} directly or as a file, not both")),
+        (Some(v), None) => Ok(Some(v.trim().to_string())),
+        (None, Some(path)) => read_trimmed(path, what).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+fn read_trimmed(path: &Path, what: &str) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the {what} from {}: {e}", path.display()))?;
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Err(format!("the {what} file {} is empty", path.display()));
+    }
+    Ok(text)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

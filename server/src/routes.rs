@@ -1,0 +1,183 @@
+//! The HTTP API. Each handler reads like the API document: check access, check the input
+//! with the core's own rules, call the store, answer.
+
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router, routing::get};
+use serde_json::json;
+use vdk_secrets::validate::{self, Limits};
+use vdk_secrets::{JobRef, Secrets};
+
+use crate::auth::Access;
+use crate::error::ApiError;
+use crate::store::Store;
+
+/// The path of a job's secrets; the deployment id is accepted and ignored, as upstream does.
+pub const SECRETS_ROUTE: &str =
+    "/data-jobs/for-team/{team}/jobs/{job}/deployments/{deployment_id}/secrets";
+
+/// What every handler shares.
+pub struct AppState {
+    pub store: Store,
+    pub access: Access,
+    pub limits: Limits,
+}
+
+type Shared = State<Arc<AppState>>;
+type JobPath = Path<(String, String, String)>;
+
+/// The API routes (without UI, CORS and logging, which `app` adds).
+pub fn api(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(SECRETS_ROUTE, get(read_secrets).put(replace_secrets))
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi))
+        .with_state(state)
+}
+
+async fn read_secrets(
+    State(app): Shared,
+    path: Result<JobPath, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (team, job) = job_path(path)?;
+    app.access.check(&headers, &team)?;
+    let job = JobRef::new(team, job).map_err(ApiError::invalid)?;
+    let stored = app.store.read(&job).await?;
+    let mut response = Json(&stored.secrets).into_response();
+    set_version_headers(&mut response, stored.version);
+    Ok(response)
+}
+
+async fn replace_secrets(
+    State(app): Shared,
+    path: Result<JobPath, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (team, job) = job_path(path)?;
+    app.access.check(&headers, &team)?;
+    let job = JobRef::new(team, job).map_err(ApiError::invalid)?;
+    let secrets = read_set(body, &app.limits).await?;
+    let expected = match headers.get(header::IF_MATCH) {
+        None => None,
+        Some(value) => match parse_if_match(value) {
+            IfMatch::Any => None,
+            IfMatch::Version(v) => Some(v),
+            // A tag this server never issued cannot match the current version.
+            IfMatch::Unknown => return Err(crate::store::StoreError::Conflict.into()),
+        },
+    };
+    let version = app.store.write(&job, &secrets, expected).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    set_version_headers(&mut response, version);
+    Ok(response)
+}
+
+/// Team and job from the path; a path that does not decode is a 400 in the API's error shape.
+fn job_path(path: Result<JobPath, PathRejection>) -> Result<(String, String), ApiError> {
+    let Path((team, job, _deployment)) = path.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "The path is not valid",
+            e.body_text(),
+            "Nothing was read or changed.",
+            "Percent-encode team, job and deployment id as UTF-8.",
+        )
+    })?;
+    Ok((team, job))
+}
+
+/// Reads and checks a PUT body: 413 when it is too large, 400 for anything else wrong.
+async fn read_set(body: Body, limits: &Limits) -> Result<Secrets, ApiError> {
+    // Whitespace and escapes may make a legal set's body larger than its compact form, so the
+    // raw cap is generous; the exact limit is checked on the parsed set.
+    let raw_cap = limits
+        .max_set_bytes
+        .saturating_mul(4)
+        .saturating_add(64 * 1024);
+    let bytes = to_bytes(body, raw_cap)
+        .await
+        .map_err(|_| ApiError::too_large(raw_cap + 1, limits.max_set_bytes))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "The secrets are not valid",
+            "the body is not UTF-8 text",
+            "Nothing was changed.",
+            "Send the set as a UTF-8 JSON object.",
+        )
+    })?;
+    let secrets = Secrets::from_json_document(text).map_err(ApiError::invalid)?;
+    let size = validate::json_size(&secrets);
+    if size > limits.max_set_bytes {
+        return Err(ApiError::too_large(size, limits.max_set_bytes));
+    }
+    validate::secrets(&secrets, limits).map_err(ApiError::invalid)?;
+    Ok(secrets)
+}
+
+enum IfMatch {
+    Any,
+    Version(u64),
+    Unknown,
+}
+
+fn parse_if_match(value: &HeaderValue) -> IfMatch {
+    let Ok(text) = value.to_str() else {
+        return IfMatch::Unknown;
+    };
+    let text = text.trim();
+    if text == "*" {
+        return IfMatch::Any;
+    }
+    text.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse().ok())
+        .map_or(IfMatch::Unknown, IfMatch::Version)
+}
+
+fn set_version_headers(response: &mut Response, version: u64) {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header"),
+    );
+    // Secret values must not linger in browser or proxy caches.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+async fn health(State(app): Shared) -> Response {
+    let backend = app.store.name();
+    match app.store.health().await {
+        Ok(()) => {
+            Json(json!({"status": "ok", "backend": backend, "reachable": true})).into_response()
+        }
+        Err(e) => {
+            let why = match e {
+                crate::store::StoreError::Unavailable(why)
+                | crate::store::StoreError::Corrupt(why) => why,
+                other => format!("{other:?}"),
+            };
+            let body = json!({"status": "unavailable", "backend": backend, "reachable": false, "why": why});
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+    }
+}
+
+/// The OpenAPI document of this API, kept in the repository next to the code.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// The answer to a path that matches nothing.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found()
+}

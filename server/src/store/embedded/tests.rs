@@ -1,0 +1,164 @@
+use super::*;
+use serde_json::json;
+use vdk_secrets::SecretValue;
+
+fn job(name: &str) -> JobRef {
+    JobRef::new("team", name).unwrap()
+}
+
+fn set(value: serde_json::Value) -> Secrets {
+    serde_json::from_value(value).unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn first_open_creates_a_private_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    EmbeddedStore::open(dir.path()).unwrap();
+    let meta = fs::metadata(dir.path().join("key")).unwrap();
+    assert_eq!(meta.len(), 32);
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn refuses_a_key_file_others_can_read() {
+    let dir = tempfile::tempdir().unwrap();
+    EmbeddedStore::open(dir.path()).unwrap();
+    fs::set_permissions(dir.path().join("key"), fs::Permissions::from_mode(0o644)).unwrap();
+    let e = EmbeddedStore::open(dir.path()).err().unwrap();
+    assert!(e.contains("chmod 600"), "{e}");
+}
+
+#[test]
+fn writes_are_versioned_and_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    rt.block_on(async {
+        let empty = store.read(&job("j")).await.unwrap();
+        assert_eq!((empty.version, empty.secrets.len()), (0, 0));
+        assert_eq!(
+            store.write(&job("j"), &set(json!({"a": 1})), Some(0)).await,
+            Ok(1)
+        );
+        assert_eq!(
+            store.write(&job("j"), &set(json!({"a": 2})), None).await,
+            Ok(2)
+        );
+    });
+    drop(store);
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let stored = rt.block_on(store.read(&job("j"))).unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.secrets.get("a"), Some(&SecretValue::new(json!(2))));
+}
+
+#[test]
+fn stale_expected_version_is_a_conflict_and_keeps_the_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    runtime().block_on(async {
+        store
+            .write(&job("j"), &set(json!({"a": 1})), None)
+            .await
+            .unwrap();
+        let e = store.write(&job("j"), &set(json!({})), Some(0)).await;
+        assert_eq!(e, Err(StoreError::Conflict));
+        assert_eq!(store.read(&job("j")).await.unwrap().secrets.len(), 1);
+    });
+}
+
+#[test]
+fn files_hold_no_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    runtime()
+        .block_on(store.write(&job("j"), &set(json!({"pw": "plain-hunter2"})), None))
+        .unwrap();
+    for entry in fs::read_dir(dir.path().join("jobs")).unwrap() {
+        let bytes = fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("plain-hunter2") && !text.contains("pw"));
+    }
+}
+
+#[test]
+fn leftover_temporary_files_are_removed_and_do_not_matter() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    rt.block_on(store.write(&job("j"), &set(json!({"a": 1})), None))
+        .unwrap();
+    drop(store);
+    // What a writer killed halfway leaves: a partial temporary file.
+    let id = Inner::file_id(&job("j"));
+    let partial = dir
+        .path()
+        .join("jobs")
+        .join(format!(".{id}.0011223344556677.tmp"));
+    fs::write(&partial, b"VDKS\x01half").unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    assert!(!partial.exists());
+    let stored = rt.block_on(store.read(&job("j"))).unwrap();
+    assert_eq!((stored.version, stored.secrets.len()), (1, 1));
+}
+
+#[test]
+fn a_file_moved_to_another_job_or_altered_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    rt.block_on(async {
+        store
+            .write(&job("a"), &set(json!({"k": 1})), None)
+            .await
+            .unwrap();
+        store
+            .write(&job("b"), &set(json!({"k": 2})), None)
+            .await
+            .unwrap();
+    });
+    let jobs = dir.path().join("jobs");
+    let path = |name: &str| jobs.join(format!("{}.vdks", Inner::file_id(&job(name))));
+    fs::copy(path("a"), path("b")).unwrap();
+    let e = rt.block_on(store.read(&job("b"))).unwrap_err();
+    assert!(
+        matches!(e, StoreError::Corrupt(ref why) if why.contains("decrypt")),
+        "{e:?}"
+    );
+
+    let mut bytes = fs::read(path("a")).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    fs::write(path("a"), bytes).unwrap();
+    assert!(matches!(
+        rt.block_on(store.read(&job("a"))),
+        Err(StoreError::Corrupt(_))
+    ));
+    // A corrupt file is never overwritten blindly: the write is refused too.
+    assert!(
+        rt.block_on(store.write(&job("a"), &Secrets::new(), None))
+            .is_err()
+    );
+}
+
+#[test]
+fn another_key_cannot_read_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    rt.block_on(store.write(&job("j"), &set(json!({"a": 1})), None))
+        .unwrap();
+    drop(store);
+    fs::remove_file(dir.path().join("key")).unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    assert!(matches!(
+        rt.block_on(store.read(&job("j"))),
+        Err(StoreError::Corrupt(_))
+    ));
+}
