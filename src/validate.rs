@@ -7,10 +7,10 @@
 //!
 //! | what | rule |
 //! |---|---|
-//! | secret name | 1 to [`MAX_SECRET_NAME_BYTES`] bytes of UTF-8; no whitespace; no control characters |
+//! | secret name | 1 to [`MAX_SECRET_NAME_CHARS`] characters; no whitespace; no control characters |
 //! | secret value | any JSON value, booleans included, nested at most [`MAX_VALUE_DEPTH`] deep |
 //! | the set | at most [`Limits::max_set_bytes`] bytes as compact UTF-8 JSON (default [`DEFAULT_MAX_SET_BYTES`]) |
-//! | team, job, deployment | 1 to [`MAX_PATH_NAME_BYTES`] bytes; not blank; no `/` or `\`; not `.` or `..`; no control characters; no leading or trailing whitespace |
+//! | team, job, deployment | 1 to [`MAX_PATH_NAME_CHARS`] characters; not blank; no `/` or `\`; not `.` or `..`; no control characters; no leading or trailing whitespace |
 //!
 //! Why these choices:
 //! - **Booleans are accepted.** The data job SDK documents strings, numbers, lists, objects
@@ -22,8 +22,9 @@
 //!   `{team}/{job}` (a `/`, `.` or `..`), or that is blank. [`upstream_job_name`] checks the
 //!   creation rule for tools that create jobs.
 //! - **Secret names have no whitespace** (the data job SDK's rule) and no control characters,
-//!   which are invisible in every UI and log. 256 bytes is far above any real credential name
-//!   and keeps error messages and UIs readable.
+//!   which are invisible in every UI and log. 256 characters is far above any real credential
+//!   name and keeps error messages and UIs readable. Lengths count characters (Unicode code
+//!   points), as JSON Schema's `maxLength` and people do, not bytes.
 //! - **Depth is capped at 64**: JSON parsers, ours included, stop at a nesting depth around
 //!   128, and a set that cannot be parsed back is a set that is lost.
 
@@ -32,11 +33,11 @@ use serde_json::Value;
 use crate::error::{Error, Problem};
 use crate::secrets::{SecretValue, Secrets};
 
-/// The longest secret name accepted, in bytes of UTF-8.
-pub const MAX_SECRET_NAME_BYTES: usize = 256;
+/// The longest secret name accepted, in characters.
+pub const MAX_SECRET_NAME_CHARS: usize = 256;
 
-/// The longest team, job or deployment name accepted, in bytes of UTF-8.
-pub const MAX_PATH_NAME_BYTES: usize = 255;
+/// The longest team, job or deployment name accepted, in characters.
+pub const MAX_PATH_NAME_CHARS: usize = 255;
 
 /// The deepest nesting of lists and objects accepted inside one secret value.
 pub const MAX_VALUE_DEPTH: usize = 64;
@@ -156,12 +157,13 @@ pub(crate) fn secret_name_problem(name: &str) -> Option<Problem> {
             "a secret has an empty name; give every secret a name",
         ));
     }
-    if name.len() > MAX_SECRET_NAME_BYTES {
+    let length = name.chars().count();
+    if length > MAX_SECRET_NAME_CHARS {
         return Some(Problem::new(
             name,
             format!(
-                "is {} bytes long and the limit is {MAX_SECRET_NAME_BYTES} bytes; use a shorter name",
-                name.len()
+                "is {length} characters long and the limit is {MAX_SECRET_NAME_CHARS}; use a \
+                 shorter name"
             ),
         ));
     }
@@ -214,8 +216,8 @@ fn depth_exceeds(value: &Value, max: usize) -> bool {
 fn path_name_problem(field: &'static str, name: &str) -> Option<Problem> {
     let message = if name.trim().is_empty() {
         "is blank; give a name"
-    } else if name.len() > MAX_PATH_NAME_BYTES {
-        "is longer than 255 bytes"
+    } else if name.chars().count() > MAX_PATH_NAME_CHARS {
+        "is longer than 255 characters"
     } else if name.contains(['/', '\\']) {
         "contains `/` or `\\`, which would change the storage path"
     } else if name == "." || name == ".." {
@@ -296,13 +298,13 @@ mod tests {
     }
 
     #[test]
-    fn secret_name_length_limit_is_in_bytes() {
-        assert!(secret_name(&"a".repeat(MAX_SECRET_NAME_BYTES)).is_ok());
-        let e = secret_name(&"a".repeat(MAX_SECRET_NAME_BYTES + 1)).unwrap_err();
-        assert!(e.to_string().contains("257 bytes"), "{e}");
-        // 128 two-byte characters are 256 bytes; one more is over.
-        assert!(secret_name(&"é".repeat(128)).is_ok());
-        assert!(secret_name(&"é".repeat(129)).is_err());
+    fn secret_name_length_limit_is_in_characters() {
+        assert!(secret_name(&"a".repeat(MAX_SECRET_NAME_CHARS)).is_ok());
+        let e = secret_name(&"a".repeat(MAX_SECRET_NAME_CHARS + 1)).unwrap_err();
+        assert!(e.to_string().contains("257 characters"), "{e}");
+        // 256 two-byte characters are 512 bytes, and still one name of 256 characters.
+        assert!(secret_name(&"é".repeat(256)).is_ok());
+        assert!(secret_name(&"é".repeat(257)).is_err());
     }
 
     #[test]
@@ -382,6 +384,7 @@ mod tests {
             assert!(e.to_string().contains(needle), "{name:?}: {e}");
         }
         assert!(team(&"t".repeat(256)).is_err());
+        assert!(team(&"т".repeat(255)).is_ok());
         assert!(deployment("").is_err());
     }
 

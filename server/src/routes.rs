@@ -45,9 +45,9 @@ async fn read_secrets(
     path: Result<JobPath, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (team, job) = job_path(path)?;
+    let (team, job, deployment) = job_path(path)?;
     app.access.check(&headers, &team)?;
-    let job = JobRef::new(team, job).map_err(ApiError::invalid)?;
+    let job = job_ref(team, job, deployment)?;
     let stored = app.store.read(&job).await?;
     let mut response = Json(&stored.secrets).into_response();
     set_version_headers(&mut response, stored.version);
@@ -60,9 +60,9 @@ async fn replace_secrets(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (team, job) = job_path(path)?;
+    let (team, job, deployment) = job_path(path)?;
     app.access.check(&headers, &team)?;
-    let job = JobRef::new(team, job).map_err(ApiError::invalid)?;
+    let job = job_ref(team, job, deployment)?;
     let secrets = read_set(body, &app.limits).await?;
     let expected = match headers.get(header::IF_MATCH) {
         None => None,
@@ -79,9 +79,10 @@ async fn replace_secrets(
     Ok(response)
 }
 
-/// Team and job from the path; a path that does not decode is a 400 in the API's error shape.
-fn job_path(path: Result<JobPath, PathRejection>) -> Result<(String, String), ApiError> {
-    let Path((team, job, _deployment)) = path.map_err(|e| {
+/// Team, job and deployment id from the path; a path that does not decode is a 400 in the
+/// API's error shape.
+fn job_path(path: Result<JobPath, PathRejection>) -> Result<(String, String, String), ApiError> {
+    let Path(segments) = path.map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "The path is not valid",
@@ -90,7 +91,24 @@ fn job_path(path: Result<JobPath, PathRejection>) -> Result<(String, String), Ap
             "Percent-encode team, job and deployment id as UTF-8.",
         )
     })?;
-    Ok((team, job))
+    Ok(segments)
+}
+
+/// The checked job: the core's rules for team, job and deployment id, every problem at once.
+fn job_ref(team: String, job: String, deployment: String) -> Result<JobRef, ApiError> {
+    let deployment_problem = validate::deployment(&deployment).err();
+    match (JobRef::new(team, job), deployment_problem) {
+        (Ok(job), None) => Ok(job.with_deployment(deployment).map_err(ApiError::invalid)?),
+        (Ok(_), Some(e)) => Err(ApiError::invalid(e)),
+        (Err(e), None) => Err(ApiError::invalid(e)),
+        (Err(e), Some(d)) => {
+            let problems = [e.problems(), d.problems()].concat();
+            Err(ApiError::invalid(vdk_secrets::Error::invalid(
+                "The job reference",
+                problems,
+            )))
+        }
+    }
 }
 
 /// Reads and checks a PUT body: 413 when it is too large, 400 for anything else wrong.
@@ -133,7 +151,8 @@ fn parse_if_match(value: &HeaderValue) -> IfMatch {
         return IfMatch::Unknown;
     };
     let text = text.trim();
-    if text == "*" {
+    // An empty If-Match states no condition; treat it as absent.
+    if text == "*" || text.is_empty() {
         return IfMatch::Any;
     }
     text.strip_prefix('"')

@@ -183,19 +183,23 @@ impl Bao {
         bao
     }
 
-    /// A server with file storage in `dir`: initialised and unsealed on first start, unsealed
-    /// again on every restart, so data outlives the process.
+    /// A server with storage on disk in `dir`: initialised and unsealed on first start,
+    /// unsealed again on every restart, so data outlives the process.
     pub fn persistent(dir: &Path) -> Bao {
         let port = free_port();
+        let cluster_port = free_port();
         let config = dir.join("bao.hcl");
         std::fs::create_dir_all(dir.join("data")).unwrap();
+        // OpenBao's one built-in storage on disk is integrated (raft) storage.
         std::fs::write(
             &config,
             format!(
-                "storage \"file\" {{ path = \"{}\" }}\n\
-                 listener \"tcp\" {{\n address = \"127.0.0.1:{port}\"\n tls_disable = true\n}}\n\
-                 disable_mlock = true\napi_addr = \"http://127.0.0.1:{port}\"\n",
-                dir.join("data").display()
+                "storage \"raft\" {{\n path = \"{data}\"\n node_id = \"test\"\n}}\n\
+                 listener \"tcp\" {{\n address = \"127.0.0.1:{port}\"\n \
+                 cluster_address = \"127.0.0.1:{cluster_port}\"\n tls_disable = true\n}}\n\
+                 api_addr = \"http://127.0.0.1:{port}\"\n\
+                 cluster_addr = \"http://127.0.0.1:{cluster_port}\"\n",
+                data = dir.join("data").display()
             ),
         )
         .unwrap();
