@@ -108,6 +108,11 @@ struct Serve {
         value_delimiter = ','
     )]
     cors_origins: Vec<String>,
+    /// Give every GET its own storage read. By default, concurrent GETs of one job share a
+    /// read that began after each of them arrived (as fresh, and far fewer Vault reads and
+    /// audit entries).
+    #[arg(long, env = "VDK_SECRETS_NO_READ_BATCHING")]
+    no_read_batching: bool,
     /// Directory served at `/`: the Operations UI.
     #[arg(long, env = "VDK_SECRETS_UI_DIR")]
     ui_dir: Option<PathBuf>,
@@ -229,7 +234,10 @@ fn access(serve: &Serve) -> Result<Access, String> {
 fn store(serve: &Serve) -> Result<Store, String> {
     match serve.backend {
         Backend::None => Ok(Store::None),
-        Backend::Embedded => Ok(Store::Embedded(EmbeddedStore::open(&serve.data_dir)?)),
+        Backend::Embedded => Ok(Store::embedded(
+            EmbeddedStore::open(&serve.data_dir)?,
+            !serve.no_read_batching,
+        )),
         Backend::Vault => {
             let addr = serve
                 .vault_addr
@@ -261,7 +269,7 @@ fn store(serve: &Serve) -> Result<Store, String> {
                 namespace: serve.vault_namespace.clone(),
                 ca_cert: serve.vault_ca_cert.clone(),
             })?;
-            Ok(Store::Vault(store))
+            Ok(Store::vault(store, !serve.no_read_batching))
         }
     }
 }

@@ -49,7 +49,11 @@ async fn read_secrets(
     app.access.check(&headers, &team)?;
     let job = job_ref(team, job, deployment)?;
     let stored = app.store.read(&job).await?;
-    let mut response = Json(&stored.secrets).into_response();
+    let mut response = (
+        [(header::CONTENT_TYPE, "application/json")],
+        stored.json.clone(),
+    )
+        .into_response();
     set_version_headers(&mut response, stored.version);
     Ok(response)
 }

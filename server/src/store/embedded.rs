@@ -114,12 +114,7 @@ impl Inner {
         let path = self.jobs_dir.join(format!("{id}.vdks"));
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                return Ok(Stored {
-                    secrets: Secrets::new(),
-                    version: 0,
-                });
-            }
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Stored::empty(0)),
             Err(e) => {
                 return Err(StoreError::Unavailable(format!(
                     "reading {}: {e}",
@@ -152,10 +147,7 @@ impl Inner {
         if record.job_name != job.to_string() {
             return Err(corrupt("belongs to another job"));
         }
-        Ok(Stored {
-            secrets: record.secrets()?,
-            version,
-        })
+        record.into_stored(version)
     }
 
     fn write(&self, job: &JobRef, record: &Record, version: u64) -> Result<(), StoreError> {

@@ -96,38 +96,47 @@ impl VaultStore {
 
     pub async fn read(&self, job: &JobRef) -> Result<Stored, StoreError> {
         let (status, body) = self.call(Method::GET, &self.data_url(job), None).await?;
-        let metadata_version = |body: &Value| {
-            body.pointer("/data/metadata/version")
-                .and_then(Value::as_u64)
-                .unwrap_or(0)
+        // Typed, so that the hot path builds no intermediate JSON tree.
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            data: Option<Entry>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            data: Option<Record>,
+            metadata: Option<Metadata>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Metadata {
+            version: u64,
+        }
+        let envelope = || {
+            serde_json::from_slice::<Envelope>(&body).map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "the Vault entry of `{job}` is not a record with jobName and secretsJson"
+                ))
+            })
         };
+        let version_of = |entry: &Entry| entry.metadata.as_ref().map_or(0, |m| m.version);
         match status {
-            StatusCode::OK => {
-                let version = metadata_version(&body);
-                let data = body.pointer("/data/data").cloned().unwrap_or(Value::Null);
-                if data.is_null() {
-                    // The latest version was deleted: an empty set at that version.
-                    return Ok(Stored {
-                        secrets: Secrets::new(),
-                        version,
-                    });
-                }
-                let record: Record = serde_json::from_value(data).map_err(|_| {
-                    StoreError::Corrupt(format!(
-                        "the Vault entry of `{job}` is not a record with jobName and secretsJson"
-                    ))
-                })?;
-                Ok(Stored {
-                    secrets: record.secrets()?,
-                    version,
-                })
-            }
+            StatusCode::OK => match envelope()?.data {
+                Some(Entry {
+                    data: Some(record),
+                    metadata,
+                }) => record.into_stored(metadata.map_or(0, |m| m.version)),
+                // The latest version was deleted: an empty set at that version.
+                Some(entry) => Ok(Stored::empty(version_of(&entry))),
+                None => Ok(Stored::empty(0)),
+            },
             // Never written, or every version deleted (then metadata keeps the version).
-            StatusCode::NOT_FOUND => Ok(Stored {
-                secrets: Secrets::new(),
-                version: metadata_version(&body),
-            }),
-            other => Err(unexpected(other, &body)),
+            StatusCode::NOT_FOUND => {
+                let version = envelope()
+                    .ok()
+                    .and_then(|e| e.data)
+                    .map_or(0, |e| version_of(&e));
+                Ok(Stored::empty(version))
+            }
+            other => Err(unexpected(other, &parse(&body))),
         }
     }
 
@@ -144,6 +153,7 @@ impl VaultStore {
         let (status, body) = self
             .call(Method::POST, &self.data_url(job), Some(&payload))
             .await?;
+        let body = parse(&body);
         match status {
             StatusCode::OK | StatusCode::NO_CONTENT => Ok(body
                 .pointer("/data/version")
@@ -181,7 +191,7 @@ impl VaultStore {
         method: Method,
         url: &str,
         body: Option<&Value>,
-    ) -> Result<(StatusCode, Value), StoreError> {
+    ) -> Result<(StatusCode, bytes::Bytes), StoreError> {
         let mut relogged = false;
         loop {
             let token = self.token(relogged).await?;
@@ -197,8 +207,7 @@ impl VaultStore {
             }
             let response = request.send().await.map_err(|e| self.unreachable(e))?;
             let status = response.status();
-            let bytes = response.bytes().await.map_err(|e| self.unreachable(e))?;
-            let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            let body = response.bytes().await.map_err(|e| self.unreachable(e))?;
             if status == StatusCode::FORBIDDEN
                 && matches!(self.auth, VaultAuth::AppRole { .. })
                 && !relogged
@@ -271,6 +280,11 @@ impl VaultStore {
         }
         StoreError::Unavailable(format!("Vault at {} is unreachable: {text}", self.addr))
     }
+}
+
+/// A Vault answer as JSON; null when it is none.
+fn parse(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap_or(Value::Null)
 }
 
 /// Vault's `errors` array as one line (Vault's messages name paths, never data).

