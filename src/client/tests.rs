@@ -103,11 +103,16 @@ fn client(fake: &Fake) -> SecretsClient<&Fake> {
     SecretsClient::new(fake, endpoint)
 }
 
+/// Runs a future to completion. The fake transport never waits, so polling suffices and the
+/// tests need no runtime (they also build for wasm32).
 fn block_on<F: Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(f)
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
 }
 
 #[test]

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Validating the same 1 MiB secrets document natively and in WebAssembly under Node, in one
+# run, alternating three times; prints the medians and the ratio. Builds pkg/ first.
+#   scripts/bench-wasm.sh [iterations-per-measurement]     (default 200)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
+n="${1:-200}"
+scripts/build-npm.sh >/dev/null
+cargo build --release --quiet --example validate_timing
+doc="$(mktemp -d)/one-mib.json"
+native=(); wasm=(); object=()
+for round in 1 2 3; do
+    native+=("$("$CARGO_TARGET_DIR/release/examples/validate_timing" "$doc" "$n")")
+    read -r w o < <(node npm/bench/validate.mjs "$doc" "$n")
+    wasm+=("$w"); object+=("$o")
+    echo "round $round: native ${native[-1]} ms, wasm ${wasm[-1]} ms (JS object path ${object[-1]} ms)"
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+nm="$(median "${native[@]}")"; wm="$(median "${wasm[@]}")"; om="$(median "${object[@]}")"
+echo "document of $(stat -c %s "$doc") bytes; median native $nm ms, wasm under Node $(node --version) $wm ms," \
+     "ratio $(python3 -c "print(f'{$wm/$nm:.2f}')"); JS object path $om ms"
+rm -rf "$(dirname "$doc")"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/: the core with feature `js` for wasm32-unknown-unknown,
+# wasm-bindgen (pinned), then wasm-opt from npm's binaryen. Prints the .wasm size.
+#   scripts/build-npm.sh          then: (cd pkg && npm pack)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
+WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate's pinned version
+
+rustup target add wasm32-unknown-unknown >/dev/null
+if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
+    # --locked fails against the registry mirror; the version pin is what matters.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+[[ -x node_modules/.bin/wasm-opt ]] || npm ci --no-audit --no-fund
+
+cargo build --lib --profile wasm-release --target wasm32-unknown-unknown --features js
+rm -rf pkg && mkdir -p pkg
+wasm-bindgen --target web --out-dir pkg --out-name vdk_secrets \
+    --remove-name-section --remove-producers-section \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/vdk_secrets.wasm"
+# Debian's binaryen corrupts wasm-bindgen's output; npm's does not.
+node_modules/.bin/wasm-opt -Oz \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    pkg/vdk_secrets_bg.wasm -o pkg/vdk_secrets_bg.wasm
+cp npm/package.json npm/index.js npm/index.d.ts npm/README.md pkg/
+
+raw=$(stat -c %s pkg/vdk_secrets_bg.wasm)
+gz=$(gzip -9 -c pkg/vdk_secrets_bg.wasm | wc -c)
+echo "pkg/vdk_secrets_bg.wasm: $raw bytes raw, $gz bytes gzipped (gzip -9)"

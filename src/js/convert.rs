@@ -1,0 +1,187 @@
+//! Plain JavaScript values to JSON and back.
+//!
+//! JS → JSON walks the value itself rather than calling `JSON.stringify`, which would silently
+//! turn `NaN` into `null` and drop `undefined`: here every value JSON cannot hold is a problem
+//! that names the secret and where in it, never the value.
+
+use js_sys::{Array, Object, Reflect};
+use serde_json::{Map, Number, Value};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::error::Problem;
+use crate::secrets::{SecretValue, Secrets};
+use crate::validate::MAX_VALUE_DEPTH;
+
+/// Converts a plain object of secrets; every problem is collected.
+pub fn secrets_from_js(value: &JsValue) -> Result<Secrets, Vec<Problem>> {
+    match convertible_secrets(value) {
+        (secrets, problems) if problems.is_empty() => Ok(secrets),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// The entries that convert, and a problem for each that does not.
+pub fn convertible_secrets(value: &JsValue) -> (Secrets, Vec<Problem>) {
+    if !is_plain_object(value) {
+        let problem = Problem::new(
+            "",
+            format!(
+                "secrets must be a plain object of names and values, not {}",
+                js_type(value)
+            ),
+        );
+        return (Secrets::new(), vec![problem]);
+    }
+    let mut secrets = Secrets::new();
+    let mut problems = Vec::new();
+    for entry in Object::entries(value.unchecked_ref()).iter() {
+        let pair: Array = entry.unchecked_into();
+        let name = pair.get(0).as_string().unwrap_or_default();
+        match value_from_js(&name, &pair.get(1)) {
+            Ok(v) => {
+                secrets.insert(name, v);
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    (secrets, problems)
+}
+
+/// Converts one secret's value.
+pub fn value_from_js(name: &str, value: &JsValue) -> Result<SecretValue, Problem> {
+    let mut path = String::new();
+    to_json(value, 0, &mut path)
+        .map(SecretValue::new)
+        .map_err(|why| Problem::new(name, why))
+}
+
+/// JSON to a plain JS value (objects, not `Map`s).
+pub fn to_js(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+}
+
+/// A whole set as one plain JS object.
+pub fn secrets_to_js(secrets: &Secrets) -> JsValue {
+    js_sys::JSON::parse(&secrets.to_json()).unwrap_or(JsValue::NULL)
+}
+
+/// `path` is where inside the value we are (`.port`, `[2]`), for messages.
+fn to_json(value: &JsValue, depth: usize, path: &mut String) -> Result<Value, String> {
+    let at = |path: &str| {
+        if path.is_empty() {
+            String::new()
+        } else {
+            format!(" at {path}")
+        }
+    };
+    if value.is_null() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = value.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(s) = value.as_string() {
+        return Ok(Value::String(s));
+    }
+    if let Some(n) = value.as_f64() {
+        return number(n).ok_or_else(|| {
+            format!(
+                "has a number JSON cannot hold (NaN or Infinity){}; use null or a string",
+                at(path)
+            )
+        });
+    }
+    if depth >= MAX_VALUE_DEPTH {
+        return Err(format!(
+            "is nested more than {MAX_VALUE_DEPTH} levels deep{} (or refers to itself)",
+            at(path)
+        ));
+    }
+    if Array::is_array(value) {
+        let array: &Array = value.unchecked_ref();
+        let mut items = Vec::with_capacity(array.length() as usize);
+        for (i, item) in array.iter().enumerate() {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            items.push(to_json(&item, depth + 1, path)?);
+            path.truncate(len);
+        }
+        return Ok(Value::Array(items));
+    }
+    if is_plain_object(value) {
+        let mut map = Map::new();
+        for entry in Object::entries(value.unchecked_ref()).iter() {
+            let pair: Array = entry.unchecked_into();
+            let key = pair.get(0).as_string().unwrap_or_default();
+            let len = path.len();
+            path.push('.');
+            path.push_str(&key);
+            let item = to_json(&pair.get(1), depth + 1, path)?;
+            path.truncate(len);
+            map.insert(key, item);
+        }
+        return Ok(Value::Object(map));
+    }
+    Err(format!(
+        "has {}{}, which JSON cannot hold; use strings, numbers, booleans, null, arrays and \
+         plain objects",
+        js_type(value),
+        at(path)
+    ))
+}
+
+/// A finite number as JSON, integers kept integral.
+fn number(n: f64) -> Option<Value> {
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
+        Some(Value::Number(Number::from(n as i64)))
+    } else {
+        Number::from_f64(n).map(Value::Number)
+    }
+}
+
+/// An object literal or `Object.create(null)`, not a class instance (Date, Map, ...).
+pub fn is_plain_object(value: &JsValue) -> bool {
+    if !value.is_object() || Array::is_array(value) || value.is_function() {
+        return false;
+    }
+    let proto = Object::get_prototype_of(value);
+    proto.is_null() || proto == Object::get_prototype_of(&Object::new())
+}
+
+/// How to name a JS value's type in a message: `undefined`, `a BigInt`, `a Date`, ...
+fn js_type(value: &JsValue) -> String {
+    if value.is_undefined() {
+        return "undefined".into();
+    }
+    if value.is_bigint() {
+        return "a BigInt".into();
+    }
+    if value.is_symbol() {
+        return "a Symbol".into();
+    }
+    if value.is_function() {
+        return "a function".into();
+    }
+    if Array::is_array(value) {
+        return "an array".into();
+    }
+    if value.is_object() {
+        let constructor = Reflect::get(value, &"constructor".into())
+            .ok()
+            .and_then(|c| Reflect::get(&c, &"name".into()).ok())
+            .and_then(|n| n.as_string())
+            .filter(|n| !n.is_empty());
+        return match constructor {
+            Some(name) => format!("a {name}"),
+            None => "an object".into(),
+        };
+    }
+    if value.as_string().is_some() {
+        return "a string".into();
+    }
+    if value.as_f64().is_some() {
+        return "a number".into();
+    }
+    "a value".into()
+}

@@ -1,0 +1,390 @@
+//! The JavaScript binding (feature `js`): the npm package's surface, glue only.
+//!
+//! ```js
+//! import { SecretsClient, validateSecrets } from "vdk-secrets";
+//! const client = new SecretsClient({ baseUrl: "https://cs.example.com", team: "t", job: "j", token });
+//! await client.setSecret("db_password", "s3cret");
+//! const all = await client.getAllSecrets();          // { db_password: "s3cret", ... }
+//! ```
+//!
+//! Errors are JS `Error`s named `SecretsError` with `code`, `status`, `what`, `why`,
+//! `countermeasures` and `problems`.
+
+mod convert;
+
+// Talc instead of the default dlmalloc: measurably faster at the many small allocations of
+// parsing a secret set, and smaller (see docs/BENCHMARKS.md).
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::api::{ETag, Endpoint, Token};
+use crate::client::SecretsClient;
+use crate::error::{Error, Problem};
+use crate::fetch::FetchTransport;
+use crate::job::JobRef;
+use crate::secrets::Secrets;
+use crate::validate::{self, Limits};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** Any JSON value: what a secret may hold. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/** All secrets of a job: names mapped to values. */
+export type Secrets = { [name: string]: JsonValue };
+/** Where a job's secrets are and how to reach them. */
+export interface ClientConfig {
+  /** The Control Service (or vdk-secrets server) URL, e.g. "https://cs.example.com". */
+  baseUrl: string;
+  team: string;
+  job: string;
+  /** Sent in the path and ignored by the server; default "TODO", as upstream clients send. */
+  deploymentId?: string;
+  /** OAuth2 access token, sent as `Authorization: Bearer`. Kept inside the client only. */
+  token?: string;
+  /** Answer reads from the last set read until this client writes. Default false. */
+  cache?: boolean;
+  /** The server's size limit, to check sets before sending. Default 1048576. */
+  maxSetBytes?: number;
+}
+/** One broken rule: the key it is about (a secret name, "team", ...) and what is wrong. */
+export interface Problem { key: string; message: string; }
+export type ErrorCode = "invalid-input" | "not-found" | "unauthorized" | "forbidden" | "conflict"
+  | "too-large" | "not-configured" | "unavailable" | "protocol";
+/** What every rejected promise and thrown error of this package is. */
+export interface SecretsError extends Error {
+  name: "SecretsError";
+  code: ErrorCode;
+  /** The HTTP status, when the server answered. */
+  status: number | null;
+  what: string;
+  why: string;
+  countermeasures: string;
+  problems: Problem[];
+}
+/** A job's secrets and the version they were read at (null if the server sends none). */
+export interface Versioned { secrets: Secrets; etag: string | null; }
+/** The limits the rules use. */
+export interface Limits { maxSetBytes: number; maxSecretNameChars: number; maxValueDepth: number; }
+"#;
+
+/// A client of one job's secrets.
+#[wasm_bindgen(js_name = SecretsClient)]
+pub struct JsSecretsClient {
+    inner: SecretsClient<FetchTransport>,
+}
+
+#[wasm_bindgen(js_class = SecretsClient)]
+impl JsSecretsClient {
+    /// Checks the configuration and makes a client; throws a `SecretsError` naming every
+    /// wrong field.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "ClientConfig")] config: JsValue,
+    ) -> Result<JsSecretsClient, JsValue> {
+        client_from_config(&config)
+            .map(|inner| JsSecretsClient { inner })
+            .map_err(|e| error_to_js(&e))
+    }
+
+    /// The value of secret `name`, or `undefined`.
+    #[wasm_bindgen(js_name = getSecret, unchecked_return_type = "JsonValue | undefined")]
+    pub async fn get_secret(&self, name: String) -> Result<JsValue, JsValue> {
+        let value = self.inner.get(&name).await.map_err(|e| error_to_js(&e))?;
+        Ok(value.map_or(JsValue::UNDEFINED, |v| convert::to_js(v.expose())))
+    }
+
+    /// Every secret of the job.
+    #[wasm_bindgen(js_name = getAllSecrets, unchecked_return_type = "Secrets")]
+    pub async fn get_all_secrets(&self) -> Result<JsValue, JsValue> {
+        let all = self.inner.read_all().await.map_err(|e| error_to_js(&e))?;
+        Ok(convert::secrets_to_js(&all))
+    }
+
+    /// Every secret and the version they were read at (for `setAllSecrets(…, etag)`).
+    #[wasm_bindgen(js_name = getAllSecretsVersioned, unchecked_return_type = "Versioned")]
+    pub async fn get_all_secrets_versioned(&self) -> Result<JsValue, JsValue> {
+        let read = self
+            .inner
+            .read_versioned()
+            .await
+            .map_err(|e| error_to_js(&e))?;
+        let out = Object::new();
+        set(&out, "secrets", &convert::secrets_to_js(&read.secrets));
+        set(&out, "etag", &etag_to_js(read.etag.as_ref()));
+        Ok(out.into())
+    }
+
+    /// Replaces the whole set. With `ifMatch` (an etag), only if the set is still at that
+    /// version, else a `conflict` error. Resolves to the new etag, or null.
+    #[wasm_bindgen(js_name = setAllSecrets, unchecked_return_type = "string | null")]
+    pub async fn set_all_secrets(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Secrets")] secrets: JsValue,
+        #[wasm_bindgen(js_name = ifMatch)] if_match: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let secrets = secrets_arg(&secrets)?;
+        let etag = match if_match {
+            Some(tag) => {
+                let tag = ETag::new(tag);
+                self.inner.replace_if_match(&secrets, &tag).await
+            }
+            None => self.inner.replace_all(&secrets).await.map(|()| None),
+        }
+        .map_err(|e| error_to_js(&e))?;
+        Ok(etag_to_js(etag.as_ref()))
+    }
+
+    /// Sets one secret, keeping the others. A string for an existing number, boolean, list
+    /// or object is converted to that type, as the VDK CLI does.
+    #[wasm_bindgen(js_name = setSecret)]
+    pub async fn set_secret(
+        &self,
+        name: String,
+        #[wasm_bindgen(unchecked_param_type = "JsonValue")] value: JsValue,
+    ) -> Result<(), JsValue> {
+        let value = convert::value_from_js(&name, &value)
+            .map_err(|p| error_to_js(&Error::invalid("The secret value", vec![p])))?;
+        self.inner
+            .set(&name, value)
+            .await
+            .map_err(|e| error_to_js(&e))
+    }
+
+    /// Deletes the named secrets in one write; if any does not exist, nothing is deleted.
+    #[wasm_bindgen(js_name = deleteSecrets)]
+    pub async fn delete_secrets(&self, names: Vec<String>) -> Result<(), JsValue> {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.inner.delete(&names).await.map_err(|e| error_to_js(&e))
+    }
+
+    /// Deletes every secret of the job.
+    #[wasm_bindgen(js_name = deleteAllSecrets)]
+    pub async fn delete_all_secrets(&self) -> Result<(), JsValue> {
+        self.inner.delete_all().await.map_err(|e| error_to_js(&e))
+    }
+
+    /// Replaces the whole set with a JSON document (an exported secrets file).
+    #[wasm_bindgen(js_name = overwriteAllSecrets)]
+    pub async fn overwrite_all_secrets(&self, json: String) -> Result<(), JsValue> {
+        self.inner
+            .overwrite_from_json(&json)
+            .await
+            .map_err(|e| error_to_js(&e))
+    }
+}
+
+/// Every problem with a secret name; empty when it is valid.
+#[wasm_bindgen(js_name = validateSecretName, unchecked_return_type = "Problem[]")]
+pub fn validate_secret_name(name: &str) -> JsValue {
+    problems_to_js(
+        validate::secret_name(name)
+            .err()
+            .map(|e| e.problems().to_vec()),
+    )
+}
+
+/// Every problem with one secret's value; empty when it is valid.
+#[wasm_bindgen(js_name = validateSecretValue, unchecked_return_type = "Problem[]")]
+pub fn validate_secret_value(
+    name: &str,
+    #[wasm_bindgen(unchecked_param_type = "JsonValue")] value: JsValue,
+) -> JsValue {
+    let problems = match convert::value_from_js(name, &value) {
+        Ok(v) => validate::secret_value(name, &v)
+            .err()
+            .map(|e| e.problems().to_vec()),
+        Err(p) => Some(vec![p]),
+    };
+    problems_to_js(problems)
+}
+
+/// Every problem with a whole set (names, values, size), as the server would find them.
+#[wasm_bindgen(js_name = validateSecrets, unchecked_return_type = "Problem[]")]
+pub fn validate_secrets(
+    #[wasm_bindgen(unchecked_param_type = "Secrets")] secrets: JsValue,
+    #[wasm_bindgen(js_name = maxSetBytes)] max_set_bytes: Option<f64>,
+) -> JsValue {
+    let (set, mut problems) = convert::convertible_secrets(&secrets);
+    // Values that cannot be JSON are reported with every rule broken by the rest.
+    problems.extend(validate::secrets_problems(&set, &limits_arg(max_set_bytes)));
+    // In name order, problems of the set as a whole last, as the core reports them.
+    problems.sort_by(|a, b| (a.key.is_empty(), &a.key).cmp(&(b.key.is_empty(), &b.key)));
+    problems_to_js(Some(problems))
+}
+
+/// Every problem with a secrets document (JSON text): syntax, duplicate names, every rule.
+#[wasm_bindgen(js_name = validateSecretsDocument, unchecked_return_type = "Problem[]")]
+pub fn validate_secrets_document(
+    json: &str,
+    #[wasm_bindgen(js_name = maxSetBytes)] max_set_bytes: Option<f64>,
+) -> JsValue {
+    let problems = match Secrets::from_json_document(json) {
+        Ok(set) => validate::secrets_problems(&set, &limits_arg(max_set_bytes)),
+        Err(e) if e.problems().is_empty() => vec![Problem::new("", e.report().why.clone())],
+        Err(e) => e.problems().to_vec(),
+    };
+    problems_to_js(Some(problems))
+}
+
+/// Every problem with a team and job name; empty when both are valid.
+#[wasm_bindgen(js_name = validateJob, unchecked_return_type = "Problem[]")]
+pub fn validate_job(team: &str, job: &str) -> JsValue {
+    problems_to_js(JobRef::new(team, job).err().map(|e| e.problems().to_vec()))
+}
+
+/// The size of a set as the server measures it: bytes of compact UTF-8 JSON. Throws a
+/// `SecretsError` if a value cannot be JSON.
+#[wasm_bindgen(js_name = secretsSize)]
+pub fn secrets_size(
+    #[wasm_bindgen(unchecked_param_type = "Secrets")] secrets: JsValue,
+) -> Result<f64, JsValue> {
+    Ok(validate::json_size(&secrets_arg(&secrets)?) as f64)
+}
+
+/// Parses a secrets document (a JSON object), refusing duplicate names; throws a
+/// `SecretsError` that names what is wrong, never a value.
+#[wasm_bindgen(js_name = parseSecretsDocument, unchecked_return_type = "Secrets")]
+pub fn parse_secrets_document(json: &str) -> Result<JsValue, JsValue> {
+    let secrets = Secrets::from_json_document(json).map_err(|e| error_to_js(&e))?;
+    Ok(convert::secrets_to_js(&secrets))
+}
+
+/// The limits the rules use by default.
+#[wasm_bindgen(unchecked_return_type = "Limits")]
+pub fn limits() -> JsValue {
+    let out = Object::new();
+    set(
+        &out,
+        "maxSetBytes",
+        &(validate::DEFAULT_MAX_SET_BYTES as f64).into(),
+    );
+    set(
+        &out,
+        "maxSecretNameChars",
+        &(validate::MAX_SECRET_NAME_CHARS as f64).into(),
+    );
+    set(
+        &out,
+        "maxValueDepth",
+        &(validate::MAX_VALUE_DEPTH as f64).into(),
+    );
+    out.into()
+}
+
+fn client_from_config(config: &JsValue) -> Result<SecretsClient<FetchTransport>, Error> {
+    if !convert::is_plain_object(config) {
+        return Err(Error::invalid(
+            "The client configuration",
+            vec![Problem::new(
+                "config",
+                "must be an object such as { baseUrl, team, job, token }",
+            )],
+        ));
+    }
+    let mut problems = Vec::new();
+    let mut text = |key: &str, required: bool| -> Option<String> {
+        let value = Reflect::get(config, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        if value.is_undefined() || value.is_null() {
+            if required {
+                problems.push(Problem::new(key, "is missing"));
+            }
+            return None;
+        }
+        let text = value.as_string();
+        if text.is_none() {
+            problems.push(Problem::new(key, "must be a string"));
+        }
+        text
+    };
+    let base_url = text("baseUrl", true);
+    let team = text("team", true);
+    let job = text("job", true);
+    let deployment = text("deploymentId", false);
+    let token = text("token", false);
+    let (Some(base_url), Some(team), Some(job)) = (base_url, team, job) else {
+        return Err(Error::invalid("The client configuration", problems));
+    };
+    if !problems.is_empty() {
+        return Err(Error::invalid("The client configuration", problems));
+    }
+    let mut job_ref = JobRef::new(team, job)?;
+    if let Some(id) = deployment {
+        job_ref = job_ref.with_deployment(id)?;
+    }
+    let token = token.map(Token::new).transpose()?;
+    let endpoint = Endpoint::new(&base_url, job_ref, token)?;
+    let cache = Reflect::get(config, &"cache".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let max = Reflect::get(config, &"maxSetBytes".into())
+        .ok()
+        .and_then(|v| v.as_f64());
+    Ok(SecretsClient::new(FetchTransport, endpoint)
+        .with_cache(cache)
+        .with_limits(limits_arg(max)))
+}
+
+fn limits_arg(max_set_bytes: Option<f64>) -> Limits {
+    match max_set_bytes {
+        Some(n) if n.is_finite() && n >= 0.0 => Limits {
+            max_set_bytes: n as usize,
+        },
+        _ => Limits::default(),
+    }
+}
+
+fn secrets_arg(secrets: &JsValue) -> Result<Secrets, JsValue> {
+    convert::secrets_from_js(secrets)
+        .map_err(|problems| error_to_js(&Error::invalid("The set of secrets", problems)))
+}
+
+fn etag_to_js(etag: Option<&ETag>) -> JsValue {
+    etag.map_or(JsValue::NULL, |e| e.as_str().into())
+}
+
+/// A `SecretsError`: a JS `Error` carrying the report's fields.
+fn error_to_js(error: &Error) -> JsValue {
+    let js = js_sys::Error::new(&error.to_string());
+    js.set_name("SecretsError");
+    let report = error.report();
+    set(&js, "code", &error.kind().code().into());
+    set(
+        &js,
+        "status",
+        &report.status.map_or(JsValue::NULL, |s| f64::from(s).into()),
+    );
+    set(&js, "what", &report.what.as_str().into());
+    set(&js, "why", &report.why.as_str().into());
+    set(
+        &js,
+        "countermeasures",
+        &report.countermeasures.as_str().into(),
+    );
+    set(
+        &js,
+        "problems",
+        &problems_to_js(Some(report.problems.clone())),
+    );
+    js.into()
+}
+
+fn problems_to_js(problems: Option<Vec<Problem>>) -> JsValue {
+    let out = Array::new();
+    for problem in problems.unwrap_or_default() {
+        let item = Object::new();
+        set(&item, "key", &problem.key.as_str().into());
+        set(&item, "message", &problem.message.as_str().into());
+        out.push(&item);
+    }
+    out.into()
+}
+
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    // Setting a property on a fresh object or Error cannot fail.
+    let _ = Reflect::set(target, &key.into(), value);
+}
