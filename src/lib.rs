@@ -43,6 +43,13 @@ pub mod fetch;
 #[cfg(feature = "js")]
 pub mod js;
 
+#[cfg(all(feature = "component", target_os = "wasi"))]
+#[path = "transport/wasi.rs"]
+pub mod wasi;
+
+#[cfg(all(feature = "component", target_os = "wasi"))]
+mod component;
+
 pub use api::{ETag, Endpoint, Token, Versioned};
 pub use client::{RetryPolicy, SecretsClient, Transport};
 pub use error::{Error, ErrorKind, Problem, Report};

@@ -1,0 +1,235 @@
+//! Masking secret values in a job's output.
+//!
+//! Every value the job obtained is registered: each string leaf of a JSON value, each line of
+//! a multi-line string, and the JSON-escaped form of each, since a job may print a value raw
+//! or inside JSON. Output is passed on a line at a time, so a value split across several
+//! writes is still recognised. Values shorter than [`MIN_MASKED_CHARS`] are not masked:
+//! hiding every `1` or `on` would make output unreadable while protecting nothing.
+
+use std::io::Write;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use serde_json::Value;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::pipe::AsyncWriteStream;
+
+/// Values shorter than this many characters are left visible.
+pub const MIN_MASKED_CHARS: usize = 4;
+
+/// What replaces a masked value.
+pub const MASK: &str = "***";
+
+/// A partial line longer than this is passed on early (masked, keeping a tail that could
+/// still be the start of a secret), so that output without newlines cannot grow unbounded.
+const MAX_PENDING: usize = 64 * 1024;
+
+/// The secret texts to hide, shared by the job's stdout and stderr.
+#[derive(Clone, Default)]
+pub struct Masker {
+    texts: Arc<Mutex<Vec<String>>>,
+}
+
+impl Masker {
+    /// Registers a value the job obtained, given as JSON text.
+    pub fn register_json(&self, json: &str) {
+        if let Ok(value) = serde_json::from_str::<Value>(json) {
+            let mut found = Vec::new();
+            collect(&value, &mut found);
+            let mut texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
+            for text in found {
+                if !texts.contains(&text) {
+                    texts.push(text);
+                }
+            }
+            // Longest first, so that a value containing another is masked whole.
+            texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        }
+    }
+
+    /// `line` with every registered text replaced by [`MASK`].
+    pub fn mask(&self, line: &[u8]) -> Vec<u8> {
+        let texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = line.to_vec();
+        for text in texts.iter() {
+            out = replace_all(&out, text.as_bytes(), MASK.as_bytes());
+        }
+        out
+    }
+
+    /// The length in bytes of the longest registered text.
+    fn longest(&self) -> usize {
+        let texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
+        texts.first().map_or(0, String::len)
+    }
+}
+
+fn collect(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => {
+            let mut add = |text: &str| {
+                let text = text.trim_end_matches('\r');
+                if text.chars().count() >= MIN_MASKED_CHARS {
+                    out.push(text.to_string());
+                }
+            };
+            add(s);
+            for line in s.split('\n') {
+                add(line);
+            }
+            // The same value as it appears inside printed JSON.
+            let escaped = serde_json::to_string(s).unwrap_or_default();
+            add(&escaped[1..escaped.len().saturating_sub(1).max(1)]);
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect(v, out)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    if needle.is_empty() || haystack.len() < needle.len() {
+        return haystack.to_vec();
+    }
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut i = 0;
+    while i < haystack.len() {
+        if haystack[i..].starts_with(needle) {
+            out.extend_from_slice(with);
+            i += needle.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Where masked output goes.
+#[derive(Clone, Copy)]
+pub enum Sink {
+    Stdout,
+    Stderr,
+}
+
+/// One of the job's output streams: buffers to line ends, masks, passes on.
+#[derive(Clone)]
+pub struct MaskedOutput {
+    masker: Masker,
+    sink: Sink,
+    pending: Arc<Mutex<Vec<u8>>>,
+}
+
+impl MaskedOutput {
+    pub fn new(masker: Masker, sink: Sink) -> Self {
+        MaskedOutput {
+            masker,
+            sink,
+            pending: Arc::default(),
+        }
+    }
+
+    fn write_out(&self, bytes: &[u8]) {
+        let masked = self.masker.mask(bytes);
+        let _ = match self.sink {
+            Sink::Stdout => std::io::stdout().write_all(&masked),
+            Sink::Stderr => std::io::stderr().write_all(&masked),
+        };
+    }
+
+    fn accept(&self, bytes: &[u8]) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.extend_from_slice(bytes);
+        if let Some(end) = pending.iter().rposition(|b| *b == b'\n') {
+            let complete: Vec<u8> = pending.drain(..=end).collect();
+            self.write_out(&complete);
+        }
+        if pending.len() > MAX_PENDING {
+            let keep = self.masker.longest().min(pending.len());
+            let cut = pending.len() - keep;
+            // Mask over the whole buffer, then emit only what lies before the kept tail.
+            let head: Vec<u8> = pending.drain(..cut).collect();
+            self.write_out(&head);
+        }
+    }
+
+    /// Passes on what is left when the job ends.
+    pub fn finish(&self) {
+        let rest: Vec<u8> =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        if !rest.is_empty() {
+            self.write_out(&rest);
+        }
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+    }
+}
+
+impl tokio::io::AsyncWrite for MaskedOutput {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.accept(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        // Complete lines are already out; a partial line waits, as it may hold half a secret.
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl IsTerminal for MaskedOutput {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for MaskedOutput {
+    fn p2_stream(&self) -> Box<dyn wasmtime_wasi::p2::OutputStream> {
+        Box::new(AsyncWriteStream::new(64 * 1024, self.clone()))
+    }
+
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_string_leaves_of_json_and_each_line_of_multi_line_values() {
+        let m = Masker::default();
+        m.register_json(r#"{"user": "admin-user", "password": "hunter2!", "port": 5432}"#);
+        m.register_json(r#""-----BEGIN KEY-----\nMIIEabc123\n-----END KEY-----""#);
+        let out = m.mask(b"login admin-user/hunter2! port 5432 MIIEabc123");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "login ***/*** port 5432 ***"
+        );
+    }
+
+    #[test]
+    fn short_values_are_the_documented_exception() {
+        let m = Masker::default();
+        m.register_json(r#""abc""#);
+        assert_eq!(m.mask(b"abc"), b"abc");
+    }
+
+    #[test]
+    fn json_escaped_forms_are_masked_too() {
+        let m = Masker::default();
+        m.register_json(r#""pa\"ss\\word""#);
+        let out = m.mask(br#"{"pw":"pa\"ss\\word"}"#);
+        assert_eq!(String::from_utf8(out).unwrap(), r#"{"pw":"***"}"#);
+    }
+}
