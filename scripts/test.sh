@@ -76,6 +76,9 @@ step "npm package: build, then test in Node and headless Chromium"
 scripts/build-npm.sh
 scripts/test-js.sh
 
+step "Operations UI: browser tests (headless Chromium, OpenBao)"
+scripts/test-ui.sh
+
 step "benchmarks compile"
 cargo bench --no-run --quiet
 

@@ -9,14 +9,14 @@
 //! data job or a UI needs.
 //!
 //! ```no_run
-//! # #[cfg(feature = "native")]
-//! # async fn demo() -> Result<(), vdk_secrets::Error> {
-//! use vdk_secrets::{Endpoint, JobRef, SecretsClient, Token, native::NativeTransport};
+//! # async fn demo(transport: impl vdk_secrets::Transport) -> Result<(), vdk_secrets::Error> {
+//! use vdk_secrets::{Endpoint, JobRef, SecretsClient, Token};
 //!
+//! // With the `native` feature, the transport is `vdk_secrets::native::NativeTransport::new()?`.
 //! let job = JobRef::new("my-team", "my-job")?;
 //! let token = Token::new(std::env::var("VDK_TOKEN").unwrap_or_default())?;
 //! let endpoint = Endpoint::new("https://control-service.example.com", job, Some(token))?;
-//! let client = SecretsClient::new(NativeTransport::new()?, endpoint);
+//! let client = SecretsClient::new(transport, endpoint);
 //!
 //! client.set("db_password", "s3cret".into()).await?;
 //! let all = client.read_all().await?;

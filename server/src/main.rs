@@ -9,9 +9,10 @@ use std::sync::Arc;
 use axum::http::HeaderValue;
 use clap::{Parser, Subcommand, ValueEnum};
 use vdk_secrets::validate::{DEFAULT_MAX_SET_BYTES, Limits};
+use vdk_secrets::{JobRef, Secrets};
 use vdk_secrets_server::auth::{self, Access};
 use vdk_secrets_server::store::vault::{VaultAuth, VaultConfig};
-use vdk_secrets_server::store::{EmbeddedStore, Store, VaultStore};
+use vdk_secrets_server::store::{EmbeddedStore, Store, StoreError, VaultStore};
 use vdk_secrets_server::{AppState, Frontend};
 
 #[derive(Parser)]
@@ -116,7 +117,24 @@ struct Serve {
     /// Directory served at `/`: the Operations UI.
     #[arg(long, env = "VDK_SECRETS_UI_DIR")]
     ui_dir: Option<PathBuf>,
+    /// On start, give the job sample-team/sample-job a few fake secrets if it never had any,
+    /// so that the Operations UI has something to show.
+    #[arg(long, env = "VDK_SECRETS_SAMPLE_JOB")]
+    sample_job: bool,
 }
+
+/// The job that --sample-job fills.
+const SAMPLE_TEAM: &str = "sample-team";
+const SAMPLE_JOB: &str = "sample-job";
+
+/// What --sample-job writes: one secret of each kind the UI shows, every value fake.
+const SAMPLE_SECRETS: &str = r#"{
+    "api_base_url": "https://api.example.invalid/v1",
+    "db_port": 5432,
+    "db_login": {"user": "sample_user", "password": "not-a-real-password", "pool": [1, 4]},
+    "debug_logging": false,
+    "tls_private_key": "-----BEGIN FAKE KEY-----\nTm90IGEgcmVhbCBrZXk=\n-----END FAKE KEY-----\n"
+}"#;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -185,6 +203,14 @@ async fn run(serve: Serve) -> Result<(), String> {
     if let Err(e) = state.store.health().await {
         tracing::warn!(backend = state.store.name(), problem = ?e, "the storage backend is not reachable yet; requests will answer 503 until it is");
     }
+    if serve.sample_job {
+        // A demo nicety, not a reason to refuse to serve.
+        match seed_sample_job(&state.store).await {
+            Ok(true) => tracing::info!("wrote the sample secrets of {SAMPLE_TEAM}/{SAMPLE_JOB}"),
+            Ok(false) => {}
+            Err(problem) => tracing::warn!(%problem, "the sample job was not written"),
+        }
+    }
     let app = vdk_secrets_server::app(
         state.clone(),
         Frontend {
@@ -205,6 +231,23 @@ async fn run(serve: Serve) -> Result<(), String> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("the server stopped: {e}"))
+}
+
+/// Writes the sample set unless the sample job was ever written (version 0 only, so that a
+/// user's later changes, deleting everything included, are kept). True when it wrote.
+async fn seed_sample_job(store: &Store) -> Result<bool, String> {
+    let job = JobRef::new(SAMPLE_TEAM, SAMPLE_JOB).map_err(|e| e.to_string())?;
+    let stored = store.read(&job).await.map_err(|e| format!("{e:?}"))?;
+    if stored.version != 0 {
+        return Ok(false);
+    }
+    let secrets = Secrets::from_json_document(SAMPLE_SECRETS).map_err(|e| e.to_string())?;
+    // Expecting version 0 makes a concurrent first write win rather than be overwritten.
+    match store.write(&job, &secrets, Some(0)).await {
+        Ok(_) => Ok(true),
+        Err(StoreError::Conflict) => Ok(false),
+        Err(e) => Err(format!("{e:?}")),
+    }
 }
 
 fn access(serve: &Serve) -> Result<Access, String> {

@@ -1,0 +1,163 @@
+// Pure helpers of the secrets page: comparing sets, turning editor text into values and back.
+// Nothing here touches the DOM or the network, so it is easy to reason about and to test.
+
+/** The kind shown in the Type column. */
+export function kindOf(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "list";
+  switch (typeof value) {
+    case "string":
+      return "string";
+    case "number":
+      return "number";
+    case "boolean":
+      return "boolean";
+    default:
+      return "object";
+  }
+}
+
+/** The editor type for a value: strings and numbers have their own, the rest is JSON. */
+export function editorTypeOf(value) {
+  const kind = kindOf(value);
+  return kind === "string" || kind === "number" ? kind : "json";
+}
+
+/** The text the editor shows for a value of the given editor type. */
+export function valueToText(value, type) {
+  if (type === "string" && typeof value === "string") return value;
+  if (type === "number" && typeof value === "number") return String(value);
+  return JSON.stringify(value, null, 2);
+}
+
+/** The text a revealed or copied value shows: strings as they are, the rest as JSON. */
+export function displayText(value) {
+  return typeof value === "string" ? value : JSON.stringify(value, null, 2);
+}
+
+// JSON's number grammar: what a number secret may be written as, nothing looser
+// (Number() would also take "0x10", " ", "Infinity").
+const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+
+/**
+ * Reads editor text as a value of `type` ("string", "number" or "json").
+ * Returns {ok: true, value} or {ok: false, message}; messages never quote the text, since it
+ * may be a secret.
+ */
+export function parseValueText(text, type) {
+  if (type === "string") return { ok: true, value: text };
+  const trimmed = text.trim();
+  if (type === "number") {
+    if (trimmed === "") return { ok: false, message: "is empty; write a number such as 5432 or 0.25" };
+    if (!JSON_NUMBER.test(trimmed)) {
+      return { ok: false, message: "is not a number; write digits such as 5432, -1 or 0.25" };
+    }
+    const value = Number(trimmed);
+    if (!Number.isFinite(value)) return { ok: false, message: "is too large to be a number" };
+    return { ok: true, value };
+  }
+  if (trimmed === "") {
+    return { ok: false, message: 'is empty; write JSON such as {"user": "app"}, [1, 2], true or null' };
+  }
+  try {
+    return { ok: true, value: JSON.parse(trimmed) };
+  } catch (error) {
+    // Keep only the position from the engine's message: the rest may echo the text.
+    const at = /position (\d+)/.exec(String(error && error.message));
+    const where = at ? ` (near character ${Number(at[1]) + 1})` : "";
+    return { ok: false, message: `is not valid JSON${where}; check quotes, commas and brackets` };
+  }
+}
+
+/** JSON text with object keys sorted, so that equal values compare equal. */
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Whether two JSON values are the same (object key order does not matter). */
+export function sameValue(a, b) {
+  return canonical(a) === canonical(b);
+}
+
+const own = (object, name) => Object.prototype.hasOwnProperty.call(object, name);
+
+/** Sets an entry as an own property: plain assignment of "__proto__" would change the prototype. */
+export function putEntry(set, name, value) {
+  Object.defineProperty(set, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Names sorted by code unit: the order the server stores them in. */
+export function sortedNames(secrets) {
+  return Object.keys(secrets).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** What turns set `from` into set `to`: added, changed and removed names, each sorted. */
+export function diffSets(from, to) {
+  const added = [];
+  const changed = [];
+  const removed = [];
+  for (const name of sortedNames(to)) {
+    if (!own(from, name)) added.push(name);
+    else if (!sameValue(from[name], to[name])) changed.push(name);
+  }
+  for (const name of sortedNames(from)) {
+    if (!own(to, name)) removed.push(name);
+  }
+  return { added, changed, removed };
+}
+
+/** Whether a diff holds any change. */
+export function isEmptyDiff(diff) {
+  return diff.added.length === 0 && diff.changed.length === 0 && diff.removed.length === 0;
+}
+
+/** Every name a diff touches. */
+export function touchedNames(diff) {
+  return [...diff.added, ...diff.changed, ...diff.removed];
+}
+
+/**
+ * My edits (from `base` to `mine`) replayed on `theirs`: what "reapply" produces after a
+ * conflict. Where both sides touched a name, my version wins; the caller shows those names.
+ */
+export function rebase(base, mine, theirs) {
+  const edits = diffSets(base, mine);
+  const result = structuredClone(theirs);
+  for (const name of [...edits.added, ...edits.changed]) putEntry(result, name, structuredClone(mine[name]));
+  for (const name of edits.removed) delete result[name];
+  return result;
+}
+
+/** Names touched by both diffs. */
+export function overlap(a, b) {
+  const theirs = new Set(touchedNames(b));
+  return touchedNames(a).filter((name) => theirs.has(name)).sort();
+}
+
+/**
+ * Whether a value holds an integer too large for a JavaScript number to carry exactly. Such a
+ * number was already rounded when the set was read, and saving would store the rounded one.
+ */
+export function hasUnsafeInteger(value) {
+  if (typeof value === "number") return Number.isInteger(value) && !Number.isSafeInteger(value);
+  if (value !== null && typeof value === "object") return Object.values(value).some(hasUnsafeInteger);
+  return false;
+}
+
+/** A byte count for people: "812 bytes", "1.4 KiB", "1.0 MiB". */
+export function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? "byte" : "bytes"}`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+/** "a, b and c" */
+export function listNames(names) {
+  if (names.length <= 1) return names.join("");
+  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}

@@ -1,0 +1,259 @@
+// Shared by the browser tests: Chromium, pages, the API seen from Node, extra servers,
+// screenshots and axe-core scans. scripts/test-ui.sh sets the environment this reads.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+
+export const UI_URL = process.env.VDK_SECRETS_UI_URL;
+if (!UI_URL) throw new Error("VDK_SECRETS_UI_URL is not set; run the tests with scripts/test-ui.sh");
+export const SERVER_BIN = process.env.VDK_SECRETS_SERVER_BIN;
+export const ARTIFACTS =
+  process.env.VDK_SECRETS_UI_ARTIFACTS || fileURLToPath(new URL("./artifacts/", import.meta.url));
+const WWW = fileURLToPath(new URL("../", import.meta.url));
+const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+export const TEAM = "ui-tests";
+
+// The flags every Chromium of this project runs with; playwright's launch gives each browser
+// a fresh, temporary user data directory.
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export function launchBrowser() {
+  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}
+
+let counter = 0;
+/** A job name no other test (or earlier run on the same OpenBao) uses. */
+export function uniqueJob(prefix) {
+  counter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${process.pid}-${counter}`;
+}
+
+/**
+ * A new browser context and page. Page errors are collected: `page.assertNoErrors()` fails the
+ * test if the page threw.
+ */
+export async function openPage(browser, { width = 1280, height = 900, colorScheme = "light", base = UI_URL } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme });
+  // Every wait is for a condition; a condition not met in 10 s is a failure, not slowness.
+  context.setDefaultTimeout(10_000);
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(base).origin });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error));
+  page.assertNoErrors = () => assert.deepEqual(errors.map(String), [], "the page threw");
+  return { context, page };
+}
+
+/** Opens the page for a job and loads it, the way a user would. */
+export async function connect(page, { team = TEAM, job, token, base = UI_URL } = {}) {
+  await page.goto(`${base}/?team=${encodeURIComponent(team)}&job=${encodeURIComponent(job)}`);
+  await page.locator("#connect:not([disabled])").waitFor();
+  if (token) await page.fill("#token", token);
+  await page.click("#connect");
+  await waitForText(page, "#status", "Loaded");
+}
+
+/** Waits until the element's text contains `text`. */
+export async function waitForText(page, selector, text) {
+  await page.waitForFunction(
+    ([s, t]) => {
+      const node = document.querySelector(s);
+      return node != null && node.textContent.includes(t);
+    },
+    [selector, text],
+  );
+}
+
+export function textOf(page, selector) {
+  return page.locator(selector).innerText();
+}
+
+/** Secret names of the rows shown, in order. */
+export function rowNames(page) {
+  return page.$$eval("#rows tr", (rows) => rows.map((r) => r.dataset.name));
+}
+
+export function row(page, name) {
+  return page.locator(`#rows tr[data-name="${name}"]`);
+}
+
+export function rowButton(page, name, action) {
+  return page.locator(`#rows tr[data-name="${name}"] button[data-action="${action}"]`);
+}
+
+/** Fills and keeps the editor (already open). */
+export async function fillEditor(page, { name, type, value }) {
+  if (name !== undefined) await page.fill("#edit-name", name);
+  if (type !== undefined) await page.selectOption("#edit-type", type);
+  if (value !== undefined) await page.fill("#edit-value", value);
+}
+
+export async function addSecret(page, secret) {
+  await page.click("#add");
+  await page.locator("#edit-dialog[open]").waitFor();
+  await fillEditor(page, secret);
+  await page.click("#edit-ok");
+  await page.locator("#edit-dialog").waitFor({ state: "hidden" });
+}
+
+/** Answers the open confirmation dialog. */
+export async function answerConfirm(page, ok) {
+  await page.locator("#confirm-dialog[open]").waitFor();
+  await page.click(ok ? "#confirm-ok" : "#confirm-cancel");
+  await page.locator("#confirm-dialog").waitFor({ state: "hidden" });
+}
+
+export async function save(page) {
+  await page.click("#save");
+  await waitForText(page, "#status", "Saved");
+}
+
+// ---------------------------------------------------------------------------------------
+// The API, from Node: to set up jobs and to check what the page really saved.
+
+export function secretsUrl(base, team, job) {
+  return `${base}/data-jobs/for-team/${encodeURIComponent(team)}/jobs/${encodeURIComponent(job)}/deployments/TODO/secrets`;
+}
+
+function headers(token) {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+export async function readSecrets(job, { team = TEAM, base = UI_URL, token } = {}) {
+  const response = await fetch(secretsUrl(base, team, job), { headers: headers(token) });
+  assert.equal(response.status, 200, `GET ${team}/${job}`);
+  return { secrets: await response.json(), etag: response.headers.get("etag") };
+}
+
+export async function writeSecrets(job, secrets, { team = TEAM, base = UI_URL, token } = {}) {
+  const response = await fetch(secretsUrl(base, team, job), {
+    method: "PUT",
+    headers: { "content-type": "application/json", ...headers(token) },
+    // A string is sent as it is (for JSON that JavaScript cannot produce, such as huge integers).
+    body: typeof secrets === "string" ? secrets : JSON.stringify(secrets),
+  });
+  assert.equal(response.status, 204, `PUT ${team}/${job}: ${await response.text()}`);
+  return response.headers.get("etag");
+}
+
+// ---------------------------------------------------------------------------------------
+// Extra servers, for the tests that need authentication, a small limit, or a server to stop.
+
+/** Starts a reference server on the embedded store that serves www/; `stop()` ends it. */
+export async function startServer(args = []) {
+  assert.ok(SERVER_BIN, "VDK_SECRETS_SERVER_BIN is not set");
+  const dir = mkdtempSync(join(tmpdir(), "vdk-secrets-ui-"));
+  const child = spawn(
+    SERVER_BIN,
+    ["serve", "--listen", "127.0.0.1:0", "--data-dir", join(dir, "data"), "--ui-dir", WWW, ...args],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let log = "";
+  child.stderr.on("data", (chunk) => {
+    log += chunk;
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`the server did not start:\n${log}`)), 20_000);
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = /listening on (\S+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${code}):\n${log}`));
+    });
+  });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  return {
+    url,
+    dir,
+    /** Ends the server abruptly, as a crash or a network cut would look to the page. */
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Writes a tokens file (in a new temporary directory) granting each token its teams. */
+export function tokensFile(entries) {
+  const dir = mkdtempSync(join(tmpdir(), "vdk-secrets-ui-tokens-"));
+  const lines = entries.map(({ token, teams }) => {
+    const result = spawnSync(SERVER_BIN, ["hash-token", ...teams], { input: token, encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    return result.stdout.trim();
+  });
+  const path = join(dir, "tokens");
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
+// ---------------------------------------------------------------------------------------
+// Screenshots and accessibility
+
+/** Saves a screenshot as ARTIFACTS/<name>.png: the whole page, or the viewport under a dialog. */
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const dialogOpen = (await page.locator("dialog[open]").count()) > 0;
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: !dialogOpen });
+}
+
+/** Runs axe-core on the page as it is and fails on any serious or critical violation. */
+export async function assertAccessible(page, name) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE_SOURCE);
+  const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  assert.deepEqual(bad, [], `axe-core violations in state "${name}"`);
+}
+
+/** Text that leaked from a missing value: a lone "null" or "undefined" outside a value or type. */
+async function assertNoStrayText(page, name) {
+  const stray = await page.evaluate(() => {
+    const found = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent.trim();
+      if ((text === "null" || text === "undefined") && !node.parentElement.closest("pre, option, .col-type")) {
+        found.push(node.parentElement.id || node.parentElement.tagName);
+      }
+    }
+    return found;
+  });
+  assert.deepEqual(stray, [], `stray text in state "${name}"`);
+}
+
+/** Screenshot, axe scan and a check for stray text, of one state of the page. */
+export async function checkState(page, name) {
+  await screenshot(page, name);
+  await assertNoStrayText(page, name);
+  await assertAccessible(page, name);
+}

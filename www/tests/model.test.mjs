@@ -1,0 +1,73 @@
+// The page's pure helpers, in Node: comparing sets, rebasing edits, reading editor text.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  diffSets,
+  editorTypeOf,
+  hasUnsafeInteger,
+  kindOf,
+  overlap,
+  parseValueText,
+  rebase,
+  sameValue,
+  valueToText,
+} from "../model.js";
+
+describe("model", () => {
+  it("diffs two sets by name, ignoring object key order", () => {
+    const from = { a: 1, b: { x: 1, y: 2 }, c: "c", gone: null };
+    const to = { a: 2, b: { y: 2, x: 1 }, c: "c", new: [1] };
+    assert.deepEqual(diffSets(from, to), { added: ["new"], changed: ["a"], removed: ["gone"] });
+    assert.ok(sameValue({ k: [1, { z: 1, a: 2 }] }, { k: [1, { a: 2, z: 1 }] }));
+    assert.ok(!sameValue([1, 2], [2, 1]));
+  });
+
+  it("rebases my edits on the server's version, mine winning where both changed", () => {
+    const base = { a: 1, b: 2, c: 3 };
+    const mine = { a: 10, b: 20, d: 4 }; // changed a, b; removed c; added d
+    const theirs = { a: 1, b: 200, c: 3, e: 5 }; // changed b; added e
+    assert.deepEqual(rebase(base, mine, theirs), { a: 10, b: 20, d: 4, e: 5 });
+    assert.deepEqual(overlap(diffSets(base, mine), diffSets(base, theirs)), ["b"]);
+  });
+
+  it("keeps a secret named __proto__ an ordinary entry", () => {
+    const base = JSON.parse('{"__proto__": 1}');
+    const mine = JSON.parse('{"__proto__": 2}');
+    const result = rebase(base, mine, JSON.parse('{"__proto__": 1}'));
+    assert.equal(Object.getPrototypeOf(result), Object.prototype);
+    assert.deepEqual(diffSets(base, mine).changed, ["__proto__"]);
+    const added = rebase({}, JSON.parse('{"__proto__": {"x": 1}}'), {});
+    assert.equal(Object.getPrototypeOf(added), Object.prototype);
+    assert.deepEqual(Object.keys(added), ["__proto__"]);
+  });
+
+  it("reads editor text by type, never quoting it in a message", () => {
+    assert.deepEqual(parseValueText(" keep \n spaces ", "string"), { ok: true, value: " keep \n spaces " });
+    assert.deepEqual(parseValueText(" 5432 ", "number"), { ok: true, value: 5432 });
+    assert.deepEqual(parseValueText("-0.5e2", "number"), { ok: true, value: -50 });
+    for (const text of ["0x10", "Infinity", "1e400", "", "12abc"]) {
+      assert.equal(parseValueText(text, "number").ok, false, text);
+    }
+    assert.deepEqual(parseValueText('{"a": [true, null]}', "json"), { ok: true, value: { a: [true, null] } });
+    const bad = parseValueText('{"secret-zq": ', "json");
+    assert.equal(bad.ok, false);
+    assert.ok(!bad.message.includes("zq"), bad.message);
+    assert.match(bad.message, /^is not valid JSON/);
+  });
+
+  it("names kinds and editor types, and turns values back into editor text", () => {
+    assert.deepEqual(
+      [null, [], {}, "s", 1, false].map(kindOf),
+      ["null", "list", "object", "string", "number", "boolean"],
+    );
+    assert.deepEqual([null, [], "s", 1, true].map(editorTypeOf), ["json", "json", "string", "number", "json"]);
+    assert.equal(valueToText("a\nb", "string"), "a\nb");
+    assert.equal(valueToText(2.5, "number"), "2.5");
+    assert.equal(valueToText({ a: 1 }, "json"), '{\n  "a": 1\n}');
+  });
+
+  it("finds integers a browser cannot hold exactly", () => {
+    assert.ok(hasUnsafeInteger({ id: [2 ** 60] }));
+    assert.ok(!hasUnsafeInteger({ id: [2 ** 52, 0.5, "99999999999999999999"] }));
+  });
+});
