@@ -14,7 +14,8 @@ VENV="${VDK_SECRETS_VENV:-$HOME/.cache/vdk-secrets/venv}"
 [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet vdk-control-service-api
 scripts/build-component.sh | tail -2
-cargo build --release --quiet -p vdk-secrets-server -p vdk-job-runner --example bench_get_all
+cargo build --release --quiet -p vdk-secrets-server -p vdk-job-runner
+cargo build --release --quiet -p vdk-job-runner --example bench_get_all
 bin="$CARGO_TARGET_DIR/release"
 
 work="$(mktemp -d)"
