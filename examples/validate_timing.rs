@@ -7,9 +7,12 @@
 
 use std::time::Instant;
 
-use serde_json::json;
-use vdk_secrets::validate::{self, DEFAULT_MAX_SET_BYTES, Limits};
-use vdk_secrets::{SecretValue, Secrets};
+use vdk_secrets::Secrets;
+use vdk_secrets::validate::{self, Limits};
+
+#[path = "../benches/support/one_mib_set.rs"]
+mod one_mib_set;
+use one_mib_set::one_mib_set;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -30,21 +33,4 @@ fn main() {
     }
     times.sort_by(f64::total_cmp);
     println!("{:.3}", times[times.len() / 2]);
-}
-
-/// The same mix as `benches/validate.rs`: just under the 1 MiB limit.
-fn one_mib_set() -> Secrets {
-    let mut set = Secrets::new();
-    let mut i = 0;
-    while validate::json_size(&set) < DEFAULT_MAX_SET_BYTES - 2_000 {
-        let value = match i % 4 {
-            0 => json!({"user": format!("svc-{i}"), "password": "p".repeat(200), "port": 5432}),
-            1 => json!(i),
-            2 => json!(["a", "b", {"nested": "c".repeat(64)}]),
-            _ => json!("s".repeat(700)),
-        };
-        set.insert(format!("secret_{i:05}"), SecretValue::new(value));
-        i += 1;
-    }
-    set
 }
