@@ -8,41 +8,33 @@
 #   scripts/bench-runner.sh [starts]     (default 20 starts of each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
+source scripts/lib.sh
 starts="${1:-20}"
-VENV="${VDK_SECRETS_VENV:-$HOME/.cache/vdk-secrets/venv}"
 [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet vdk-control-service-api
+"$VENV/bin/pip" install --quiet "vdk-control-service-api==1.0.13"
 scripts/build-component.sh | tail -2
-cargo build --release --quiet -p vdk-secrets-server -p vdk-job-runner
-cargo build --release --quiet -p vdk-job-runner --example bench_get_all
+# One cargo invocation, so that the binaries and the example share one feature resolution and
+# a second run of this script rebuilds nothing.
+cargo build --release --quiet -p vdk-secrets-server -p vdk-job-runner --bins --example bench_get_all
 bin="$CARGO_TARGET_DIR/release"
 
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-    [[ -n "$server_pid" ]] && { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
-    rm -rf "$work"
-}
-trap cleanup EXIT
-"$bin/vdk-secrets-server" serve --dev --listen 127.0.0.1:0 --data-dir "$work/data" > "$work/out" 2> "$work/log" &
-server_pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$work/out" && break; sleep 0.1; done
-url="$(sed -n 's/.*listening on //p' "$work/out")"
+spawn server "$bin/vdk-secrets-server" serve --dev --listen 127.0.0.1:0 --data-dir "$work/data"
+url="$(server_url server)"
 curl -sf -X PUT -d "$(python3 -c 'import json; print(json.dumps({f"secret_{i:02}": "v" * 64 for i in range(20)} | {"db_password": "bench-password", "db_config": {"host": "h", "port": 1, "user": "u"}}))')" \
     "$url/data-jobs/for-team/bench/jobs/job/deployments/TODO/secrets"
 
 echo "(a) $("$bin/examples/bench_get_all" components/vdk-secrets.wasm "$url" bench job 300)"
 
 runner=("$bin/vdk-job-runner" --secrets-component components/vdk-secrets.wasm --control-service-url "$url"
-        --team bench --job job --prefetch --cache-dir "$work/cache" components/example-job.wasm)
-"${runner[@]}" >/dev/null   # fills the compiled-component cache
+        --team bench --job job --prefetch --cache-dir "$work/cache" components/example-job.wasm
+        -- --read-only)
+"${runner[@]}" >/dev/null 2>&1   # fills the compiled-component cache
 "$VENV/bin/python" runner/bench/read_secrets.py "$url" bench job >/dev/null
 time_ms() {  # command... ; prints the median wall time of $starts runs in ms
     local times=()
     for _ in $(seq "$starts"); do
         local start end
-        start=$(date +%s%N); "$@" >/dev/null; end=$(date +%s%N)
+        start=$(date +%s%N); "$@" >/dev/null 2>&1; end=$(date +%s%N)
         times+=($(( (end - start) / 1000 )))
     done
     printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'

@@ -168,12 +168,22 @@ pub struct JobConfig {
 }
 
 impl SecretsSide {
+    /// Starts the secrets component; it may reach `config.base_url`'s authority only.
     pub async fn start(
         engine: &Engine,
         component: &Component,
         config: JobConfig,
     ) -> anyhow_like::Result<SecretsSide> {
         let hooks = EgressHooks::allowing(&config.base_url)?;
+        SecretsSide::start_with_egress(engine, component, config, hooks).await
+    }
+
+    async fn start_with_egress(
+        engine: &Engine,
+        component: &Component,
+        config: JobConfig,
+        hooks: EgressHooks,
+    ) -> anyhow_like::Result<SecretsSide> {
         let mut linker = Linker::<SecretsState>::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| e.to_string())?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
@@ -410,4 +420,55 @@ pub fn describe(e: &WitError) -> String {
         text.push_str(&e.countermeasures);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// The secrets component built by scripts/build-component.sh, which the test command
+    /// always runs first: its absence is a failure, not a reason to skip.
+    fn secrets_component(engine: &Engine) -> Component {
+        let dir = std::env::var_os("VDK_TEST_COMPONENTS").expect(
+            "VDK_TEST_COMPONENTS is not set: run scripts/test.sh (it builds the components)",
+        );
+        load(engine, &PathBuf::from(dir).join("vdk-secrets.wasm"), None).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_secrets_component_cannot_reach_any_other_authority() {
+        // A listener that would see any connection the component managed to open.
+        let elsewhere = TcpListener::bind("127.0.0.1:0").unwrap();
+        elsewhere.set_nonblocking(true).unwrap();
+        let elsewhere_url = format!("http://{}", elsewhere.local_addr().unwrap());
+
+        let engine = engine().unwrap();
+        let component = secrets_component(&engine);
+        let config = JobConfig {
+            base_url: elsewhere_url,
+            team: "team".into(),
+            job: "job".into(),
+            deployment_id: None,
+            token: Some("token-that-must-stay-home".into()),
+        };
+        // Only the Control Service at another address is allowed.
+        let hooks = EgressHooks::allowing("http://127.0.0.1:9").unwrap();
+        let mut side = SecretsSide::start_with_egress(&engine, &component, config, hooks)
+            .await
+            .unwrap();
+        let error = side.get_all().await.unwrap().unwrap_err();
+
+        assert_eq!(error.code, ErrorCode::Unavailable, "{}", describe(&error));
+        assert!(
+            describe(&error).contains("denied"),
+            "the refusal is named: {}",
+            describe(&error)
+        );
+        assert!(
+            elsewhere.accept().is_err(),
+            "no connection reached the other authority"
+        );
+    }
 }

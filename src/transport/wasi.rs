@@ -29,10 +29,7 @@ impl crate::Transport for WasiTransport {
         let outgoing = builder
             .body(body)
             .map_err(|e| TransportError::not_sent(format!("cannot build the request: {e}")))?;
-        let mut response = Client::new()
-            .send(outgoing)
-            .await
-            .map_err(|e| TransportError::maybe_sent(e.to_string()))?;
+        let mut response = Client::new().send(outgoing).await.map_err(send_error)?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -59,5 +56,18 @@ impl crate::Transport for WasiTransport {
 
     async fn sleep(&self, duration: Duration) {
         wstd::task::sleep(duration.into()).await;
+    }
+}
+
+/// Names the wasi:http failures a person can act on; the rest keep wasi:http's wording.
+fn send_error(e: wstd::http::Error) -> TransportError {
+    use wstd::http::error::ErrorCode;
+    match e.downcast_ref::<ErrorCode>() {
+        Some(ErrorCode::HttpRequestDenied) => TransportError::not_sent(
+            "the host running this component denied the request; it allows only the \
+             Control Service's address",
+        ),
+        Some(ErrorCode::ConnectionRefused) => TransportError::not_sent("connection refused"),
+        _ => TransportError::maybe_sent(e.to_string()),
     }
 }

@@ -3,7 +3,7 @@
 //! It reads `db_password`, `db_config` (a JSON object) and `tls_key` (multi-line), prints them
 //! and something derived from them (the runner masks the values), stores `last_run`, and with
 //! the argument `--connect HOST:PORT` tries to open a connection of its own (which the runner
-//! refuses unless the job is allowed network).
+//! refuses unless the job is allowed network). With `--read-only` it stores nothing.
 
 wit_bindgen::generate!({
     world: "data-job",
@@ -58,7 +58,10 @@ impl Guest for Job {
         }
         let all = store::get_all_secrets().map_err(|e| format!("{}: {}", e.what, e.why))?;
         println!("secrets: {}", all.len());
-        store::set_secret("last_run", "\"ok\"").map_err(|e| format!("{}: {}", e.what, e.why))?;
+        if !args.iter().any(|a| a == "--read-only") {
+            store::set_secret("last_run", "\"ok\"")
+                .map_err(|e| format!("{}: {}", e.what, e.why))?;
+        }
         eprintln!("done, stderr sees {password} masked too");
         Ok(())
     }
