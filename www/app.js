@@ -21,8 +21,8 @@ import {
   displayText,
   editorTypeOf,
   formatBytes,
-  hasUnsafeInteger,
   isEmptyDiff,
+  jsonText,
   kindOf,
   listNames,
   overlap,
@@ -454,7 +454,6 @@ async function loadFromServer() {
     state.selected.clear();
     const size = Object.keys(secrets).length;
     announce(`Loaded ${plural(size, "secret")} of ${jobLabel()} (version ${versionOf(etag)}).`);
-    warnAboutRounding(secrets);
     return true;
   } catch (error) {
     showError(error);
@@ -463,20 +462,6 @@ async function loadFromServer() {
   } finally {
     setBusy(false);
   }
-}
-
-function warnAboutRounding(secrets) {
-  const names = sortedNames(secrets).filter((name) => hasUnsafeInteger(secrets[name]));
-  if (!names.length) return;
-  showError({
-    what: "Some numbers cannot be kept exactly by this page",
-    why:
-      `${listNames(names)} ${names.length === 1 ? "holds" : "hold"} an integer beyond ±9007199254740991, ` +
-      "which a browser rounds when it reads it",
-    countermeasures:
-      "Saving from this page stores the rounded number. Change such secrets with a tool that keeps exact " +
-      "numbers, or store them as strings.",
-  });
 }
 
 async function onReload() {
@@ -663,7 +648,7 @@ function onSelectAll() {
 
 async function copyValue(name) {
   const value = state.working[name];
-  const text = typeof value === "string" ? value : JSON.stringify(value);
+  const text = typeof value === "string" ? value : jsonText(value);
   try {
     await navigator.clipboard.writeText(text);
     announce(`Copied the value of ${name} to the clipboard.`);

@@ -9,6 +9,7 @@ export function kindOf(value) {
     case "string":
       return "string";
     case "number":
+    case "bigint":
       return "number";
     case "boolean":
       return "boolean";
@@ -26,13 +27,39 @@ export function editorTypeOf(value) {
 /** The text the editor shows for a value of the given editor type. */
 export function valueToText(value, type) {
   if (type === "string" && typeof value === "string") return value;
-  if (type === "number" && typeof value === "number") return String(value);
-  return JSON.stringify(value, null, 2);
+  if (type === "number" && (typeof value === "number" || typeof value === "bigint")) return String(value);
+  return jsonText(value, 2);
 }
 
 /** The text a revealed or copied value shows: strings as they are, the rest as JSON. */
 export function displayText(value) {
-  return typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  return typeof value === "string" ? value : jsonText(value, 2);
+}
+
+/**
+ * JSON text of a value, laid out as JSON.stringify(value, null, indent) lays it out, with each
+ * BigInt written as its exact digits (the package hands out integers beyond
+ * Number.MAX_SAFE_INTEGER as BigInts, and JSON.stringify refuses them).
+ */
+export function jsonText(value, indent = 0, depth = 0) {
+  if (typeof value === "bigint") return value.toString();
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  const inner = indent ? `\n${" ".repeat(indent * (depth + 1))}` : "";
+  const outer = indent ? `\n${" ".repeat(indent * depth)}` : "";
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    return `[${value.map((item) => inner + jsonText(item, indent, depth + 1)).join(",")}${outer}]`;
+  }
+  const keys = Object.keys(value);
+  if (keys.length === 0) return "{}";
+  const colon = indent ? ": " : ":";
+  const members = keys.map((key) => inner + JSON.stringify(key) + colon + jsonText(value[key], indent, depth + 1));
+  return `{${members.join(",")}${outer}}`;
+}
+
+/** An integer literal a JS number would round, as an exact BigInt; otherwise the number. */
+function exactNumber(text, number) {
+  return /^-?[0-9]+$/.test(text) && !Number.isSafeInteger(number) ? BigInt(text) : number;
 }
 
 // JSON's number grammar: what a number secret may be written as, nothing looser
@@ -54,13 +81,18 @@ export function parseValueText(text, type) {
     }
     const value = Number(trimmed);
     if (!Number.isFinite(value)) return { ok: false, message: "is too large to be a number" };
-    return { ok: true, value };
+    return { ok: true, value: exactNumber(trimmed, value) };
   }
   if (trimmed === "") {
     return { ok: false, message: 'is empty; write JSON such as {"user": "app"}, [1, 2], true or null' };
   }
   try {
-    return { ok: true, value: JSON.parse(trimmed) };
+    // Where the engine gives the source of each number (context.source), big integers stay exact.
+    const reviver = (_key, value, context) =>
+      typeof value === "number" && context && typeof context.source === "string"
+        ? exactNumber(context.source, value)
+        : value;
+    return { ok: true, value: JSON.parse(trimmed, reviver) };
   } catch (error) {
     // Keep only the position from the engine's message: the rest may echo the text.
     const at = /position (\d+)/.exec(String(error && error.message));
@@ -76,7 +108,7 @@ function canonical(value) {
     const keys = Object.keys(value).sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")}}`;
   }
-  return JSON.stringify(value);
+  return jsonText(value);
 }
 
 /** Whether two JSON values are the same (object key order does not matter). */
@@ -137,16 +169,6 @@ export function rebase(base, mine, theirs) {
 export function overlap(a, b) {
   const theirs = new Set(touchedNames(b));
   return touchedNames(a).filter((name) => theirs.has(name)).sort();
-}
-
-/**
- * Whether a value holds an integer too large for a JavaScript number to carry exactly. Such a
- * number was already rounded when the set was read, and saving would store the rounded one.
- */
-export function hasUnsafeInteger(value) {
-  if (typeof value === "number") return Number.isInteger(value) && !Number.isSafeInteger(value);
-  if (value !== null && typeof value === "object") return Object.values(value).some(hasUnsafeInteger);
-  return false;
 }
 
 /** A byte count for people: "812 bytes", "1.4 KiB", "1.0 MiB". */

@@ -55,15 +55,72 @@ pub fn value_from_js(name: &str, value: &JsValue) -> Result<SecretValue, Problem
         .map_err(|why| Problem::new(name, why))
 }
 
-/// JSON to a plain JS value (objects, not `Map`s).
+/// JSON to a plain JS value (objects, not `Map`s). Integers beyond ±(2^53 − 1) become
+/// `BigInt`s: a JS number would round them, and saving the set back would store the rounded
+/// number.
 pub fn to_js(value: &Value) -> JsValue {
-    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+    let js = js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL);
+    restore_big_integers(value, &js).unwrap_or(js)
 }
 
-/// A whole set as one plain JS object.
+/// A whole set as one plain JS object, big integers as in [`to_js`].
 pub fn secrets_to_js(secrets: &Secrets) -> JsValue {
-    js_sys::JSON::parse(&secrets.to_json()).unwrap_or(JsValue::NULL)
+    let js = js_sys::JSON::parse(&secrets.to_json()).unwrap_or(JsValue::NULL);
+    for (name, value) in secrets.iter() {
+        if let Some(exact) = Reflect::get(&js, &name.into())
+            .ok()
+            .and_then(|item| restore_big_integers(value.expose(), &item))
+        {
+            let _ = Reflect::set(&js, &name.into(), &exact);
+        }
+    }
+    js
 }
+
+/// Puts back, into `js` (what `JSON.parse` made of `value`), every integer it rounded.
+/// Returns the replacement when `js` itself is such an integer.
+fn restore_big_integers(value: &Value, js: &JsValue) -> Option<JsValue> {
+    match value {
+        Value::Number(n) => big_integer(n),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let index = i as u32;
+                let child = Reflect::get_u32(js, index).ok()?;
+                if let Some(exact) = restore_big_integers(item, &child) {
+                    let _ = Reflect::set_u32(js, index, &exact);
+                }
+            }
+            None
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let key = JsValue::from_str(key);
+                let child = Reflect::get(js, &key).ok()?;
+                // The key is an own property (JSON.parse made it), so even "__proto__" is
+                // set as data here.
+                if let Some(exact) = restore_big_integers(item, &child) {
+                    let _ = Reflect::set(js, &key, &exact);
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// An integer a JS number cannot hold exactly, as a `BigInt`.
+fn big_integer(n: &Number) -> Option<JsValue> {
+    if let Some(i) = n.as_i64() {
+        (i.unsigned_abs() > MAX_SAFE_INTEGER).then(|| js_sys::BigInt::from(i).into())
+    } else {
+        n.as_u64()
+            .filter(|u| *u > MAX_SAFE_INTEGER)
+            .map(|u| js_sys::BigInt::from(u).into())
+    }
+}
+
+/// `Number.MAX_SAFE_INTEGER`: 2^53 − 1.
+const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 
 /// `path` is where inside the value we are (`.port`, `[2]`), for messages.
 fn to_json(value: &JsValue, depth: usize, path: &mut String) -> Result<Value, String> {
@@ -82,6 +139,15 @@ fn to_json(value: &JsValue, depth: usize, path: &mut String) -> Result<Value, St
     }
     if let Some(s) = value.as_string() {
         return Ok(Value::String(s));
+    }
+    if value.is_bigint() {
+        return big_integer_to_json(value).ok_or_else(|| {
+            format!(
+                "has a BigInt outside -2^63 to 2^64 - 1{}, which JSON numbers here cannot \
+                 hold exactly; store it as a string",
+                at(path)
+            )
+        });
     }
     if let Some(n) = value.as_f64() {
         return number(n).ok_or_else(|| {
@@ -130,9 +196,26 @@ fn to_json(value: &JsValue, depth: usize, path: &mut String) -> Result<Value, St
     ))
 }
 
+/// A `BigInt` as an exact JSON integer, if a 64-bit integer holds it.
+fn big_integer_to_json(value: &JsValue) -> Option<Value> {
+    let digits = value
+        .unchecked_ref::<js_sys::BigInt>()
+        .to_string(10)
+        .ok()?
+        .as_string()?;
+    if let Ok(i) = digits.parse::<i64>() {
+        Some(Value::Number(Number::from(i)))
+    } else {
+        digits
+            .parse::<u64>()
+            .ok()
+            .map(|u| Value::Number(Number::from(u)))
+    }
+}
+
 /// A finite number as JSON, integers kept integral.
 fn number(n: f64) -> Option<Value> {
-    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    const MAX_SAFE: f64 = MAX_SAFE_INTEGER as f64;
     if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
         Some(Value::Number(Number::from(n as i64)))
     } else {

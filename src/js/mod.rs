@@ -31,8 +31,12 @@ use crate::validate::{self, Limits};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
-/** Any JSON value: what a secret may hold. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/**
+ * Any JSON value: what a secret may hold. Integers beyond Number.MAX_SAFE_INTEGER arrive as
+ * `bigint`, so that they are not rounded, and a `bigint` from -2^63 to 2^64 - 1 is sent as an
+ * exact JSON integer.
+ */
+export type JsonValue = string | number | bigint | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 /** All secrets of a job: names mapped to values. */
 export type Secrets = { [name: string]: JsonValue };
 /** Where a job's secrets are and how to reach them. */

@@ -122,6 +122,75 @@ async fn every_operation_round_trips() {
     assert_eq!(text(&c.get_all_secrets().await.unwrap()), "{}");
 }
 
+/// Reads the job's set as raw JSON text, past the package, straight from the server.
+async fn stored_json(job: &str) -> String {
+    let url = format!(
+        "{}/data-jobs/for-team/js/jobs/{job}/deployments/TODO/secrets",
+        url()
+    );
+    gloo_net::http::Request::get(&url)
+        .header("Authorization", &format!("Bearer {}", token()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn integers_beyond_the_safe_range_survive_a_read_and_a_save() {
+    let job = unique_job("bigint");
+    let c = client(&job);
+    c.overwrite_all_secrets(
+        r#"{"id": 12345678901234567891, "min": -9223372036854775808, "safe": 9007199254740991}"#
+            .into(),
+    )
+    .await
+    .unwrap();
+    let read = c.get_all_secrets().await.unwrap();
+    let id = get(&read, "id");
+    assert!(id.is_bigint(), "a BigInt, not a rounded number");
+    assert_eq!(
+        id.unchecked_ref::<js_sys::BigInt>()
+            .to_string(10)
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "12345678901234567891"
+    );
+    assert!(get(&read, "min").is_bigint());
+    assert!(
+        get(&read, "safe").as_f64().is_some(),
+        "safe integers stay numbers"
+    );
+    let one = c.get_secret("id".into()).await.unwrap();
+    assert!(one.is_bigint());
+
+    // Saving what was read, plus a change, stores every integer exactly.
+    Reflect::set(
+        &read,
+        &"added".into(),
+        &js_sys::BigInt::from(18446744073709551615u64),
+    )
+    .unwrap();
+    c.set_all_secrets(read, None).await.unwrap();
+    assert_eq!(
+        stored_json(&job).await,
+        r#"{"added":18446744073709551615,"id":12345678901234567891,"min":-9223372036854775808,"safe":9007199254740991}"#
+    );
+
+    // A BigInt no 64-bit integer holds is refused, by name, before anything is sent.
+    let too_big = js_sys::BigInt::new(&JsValue::from_str("18446744073709551616")).unwrap();
+    let e = c
+        .set_secret("huge".into(), too_big.into())
+        .await
+        .unwrap_err();
+    assert_eq!(code(e.clone()), "invalid-input");
+    assert!(text(&get(&e, "problems")).contains("BigInt"));
+    assert!(!text(&get(&e, "problems")).contains("18446744073709551616"));
+}
+
 #[wasm_bindgen_test]
 async fn invalid_input_is_refused_before_any_request() {
     let c = client(&unique_job("invalid"));

@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   diffSets,
+  displayText,
   editorTypeOf,
-  hasUnsafeInteger,
+  jsonText,
   kindOf,
   overlap,
   parseValueText,
@@ -66,8 +67,23 @@ describe("model", () => {
     assert.equal(valueToText({ a: 1 }, "json"), '{\n  "a": 1\n}');
   });
 
-  it("finds integers a browser cannot hold exactly", () => {
-    assert.ok(hasUnsafeInteger({ id: [2 ** 60] }));
-    assert.ok(!hasUnsafeInteger({ id: [2 ** 52, 0.5, "99999999999999999999"] }));
+  it("keeps integers beyond Number.MAX_SAFE_INTEGER exact, as BigInts, in editor text and JSON text", () => {
+    assert.deepEqual(parseValueText("12345678901234567891", "number"), { ok: true, value: 12345678901234567891n });
+    assert.deepEqual(parseValueText("9007199254740991", "number"), { ok: true, value: 9007199254740991 });
+    assert.deepEqual(parseValueText("1e300", "number"), { ok: true, value: 1e300 });
+    // JSON text keeps them exact where the engine passes number sources to JSON.parse's reviver
+    // (Chromium does; Node 20 does not): the browser tests cover that path.
+    assert.equal(kindOf(12345678901234567891n), "number");
+    assert.equal(valueToText(12345678901234567891n, "number"), "12345678901234567891");
+    const value = { id: 12345678901234567891n, list: [1, "x", null, { deep: true }], empty: {}, none: [] };
+    const plain = { id: 1, list: [1, "x", null, { deep: true }], empty: {}, none: [] };
+    assert.equal(jsonText(plain, 2), JSON.stringify(plain, null, 2), "laid out as JSON.stringify lays it out");
+    assert.equal(jsonText(plain), JSON.stringify(plain));
+    assert.equal(
+      displayText(value),
+      JSON.stringify(plain, null, 2).replace('"id": 1', '"id": 12345678901234567891'),
+    );
+    assert.ok(sameValue({ a: 12345678901234567891n }, { a: 12345678901234567891n }));
+    assert.ok(!sameValue({ a: 12345678901234567891n }, { a: 12345678901234567892n }));
   });
 });
