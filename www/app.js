@@ -53,7 +53,7 @@ function h(tag, attributes = {}, ...children) {
 /** "1 secret", "2 secrets" */
 const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-const MAX_SET_BYTES = limits().maxSetBytes;
+const DEFAULT_MAX_SET_BYTES = limits().maxSetBytes;
 const PLACEHOLDER = "••••••••";
 const TOKEN_PARAMS = ["token", "access_token", "accessToken", "bearer"];
 
@@ -70,6 +70,7 @@ const state = {
   conflict: null, // {theirs, etag, server (diff), overlap}
   editing: null, // {original: name or null, touched: Set of field ids}
   fileSet: null, // a parsed file waiting for "Replace"
+  maxSetBytes: DEFAULT_MAX_SET_BYTES, // the connected server's limit, when it tells
 };
 
 function pendingDiff() {
@@ -282,16 +283,16 @@ function renderSize() {
     size = NaN;
   }
   const meter = $("size-meter");
-  meter.max = MAX_SET_BYTES;
-  meter.low = Math.round(MAX_SET_BYTES * 0.75);
-  meter.high = Math.round(MAX_SET_BYTES * 0.9);
+  meter.max = state.maxSetBytes;
+  meter.low = Math.round(state.maxSetBytes * 0.75);
+  meter.high = Math.round(state.maxSetBytes * 0.9);
   meter.optimum = 0;
-  meter.value = Number.isFinite(size) ? Math.min(size, MAX_SET_BYTES) : 0;
-  const over = size > MAX_SET_BYTES;
-  const percent = Number.isFinite(size) ? Math.round((size / MAX_SET_BYTES) * 1000) / 10 : 0;
+  meter.value = Number.isFinite(size) ? Math.min(size, state.maxSetBytes) : 0;
+  const over = size > state.maxSetBytes;
+  const percent = Number.isFinite(size) ? Math.round((size / state.maxSetBytes) * 1000) / 10 : 0;
   $("size-text").textContent = Number.isFinite(size)
-    ? `${formatBytes(size)} of ${formatBytes(MAX_SET_BYTES)} (${percent}%)` +
-      (over ? `: over the limit by ${formatBytes(size - MAX_SET_BYTES)}; the server will refuse it` : "")
+    ? `${formatBytes(size)} of ${formatBytes(state.maxSetBytes)} (${percent}%)` +
+      (over ? `: over the limit by ${formatBytes(size - state.maxSetBytes)}; the server will refuse it` : "")
     : "The size cannot be measured";
   $("size-text").classList.toggle("over", over);
 }
@@ -419,8 +420,16 @@ async function onConnect(event) {
     else showError(error);
     return;
   }
+  state.busy = true; // no second connect while the limit is asked for
+  const maxSetBytes = await serverLimit(baseUrl);
+  state.busy = false;
+  if (maxSetBytes !== DEFAULT_MAX_SET_BYTES) {
+    client.free();
+    client = new SecretsClient({ baseUrl, team, job, token: token || undefined, maxSetBytes });
+  }
   if (state.client) state.client.free();
   state.client = client;
+  state.maxSetBytes = maxSetBytes;
   state.job = { baseUrl, team, job };
   // A new job starts from nothing: never show one job's secrets under another's name.
   state.working = state.base = state.etag = state.conflict = null;
@@ -431,6 +440,22 @@ async function onConnect(event) {
   keepJobInAddress(team, job);
   render();
   if (await loadFromServer()) $("secrets-heading").focus();
+}
+
+/**
+ * The set size limit the server reports on /health (the reference server does), or the
+ * package's default when it reports none, as the Control Service does not: the size meter and
+ * the check before Save then use the limit of the server that will judge the set.
+ */
+async function serverLimit(baseUrl) {
+  try {
+    const url = new URL("health", baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
+    const response = await fetch(url, { credentials: "omit", cache: "no-store", signal: AbortSignal.timeout(5000) });
+    const limit = (await response.json()).maxSetBytes;
+    return Number.isSafeInteger(limit) && limit > 0 ? limit : DEFAULT_MAX_SET_BYTES;
+  } catch {
+    return DEFAULT_MAX_SET_BYTES;
+  }
 }
 
 /** Puts team and job (and nothing else secret) in the address, so that it can be shared. */
@@ -496,7 +521,7 @@ async function onSave() {
     return;
   }
   clearAlert();
-  const problems = validateSecrets(state.working, MAX_SET_BYTES);
+  const problems = validateSecrets(state.working, state.maxSetBytes);
   if (problems.length) {
     showError({
       what: "Not saved: the secrets break the server's rules",
@@ -806,7 +831,7 @@ async function onFileChosen() {
     // Choosing the same file again must trigger a new preview.
     input.value = "";
   }
-  const problems = validateSecretsDocument(text, MAX_SET_BYTES);
+  const problems = validateSecretsDocument(text, state.maxSetBytes);
   const apply = $("file-apply");
   if (problems.length) {
     state.fileSet = null;

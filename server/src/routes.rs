@@ -175,19 +175,32 @@ fn set_version_headers(response: &mut Response, version: u64) {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
+/// Whether the backend is reachable, and the set size limit, so that clients such as the
+/// Operations UI can check a set against this server's limit before sending it.
 async fn health(State(app): Shared) -> Response {
     let backend = app.store.name();
+    let max_set_bytes = app.limits.max_set_bytes;
     match app.store.health().await {
-        Ok(()) => {
-            Json(json!({"status": "ok", "backend": backend, "reachable": true})).into_response()
-        }
+        Ok(()) => Json(json!({
+            "status": "ok",
+            "backend": backend,
+            "reachable": true,
+            "maxSetBytes": max_set_bytes,
+        }))
+        .into_response(),
         Err(e) => {
             let why = match e {
                 crate::store::StoreError::Unavailable(why)
                 | crate::store::StoreError::Corrupt(why) => why,
                 other => format!("{other:?}"),
             };
-            let body = json!({"status": "unavailable", "backend": backend, "reachable": false, "why": why});
+            let body = json!({
+                "status": "unavailable",
+                "backend": backend,
+                "reachable": false,
+                "why": why,
+                "maxSetBytes": max_set_bytes,
+            });
             (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
         }
     }

@@ -435,13 +435,13 @@ async fn cors_preflight_is_answered_for_allowed_origins_only() {
 #[tokio::test]
 async fn serves_health_and_its_openapi_document() {
     let data = tempfile::tempdir().unwrap();
-    let server = dev_server(data.path(), &[]);
+    let server = dev_server(data.path(), &["--max-set-bytes", "4096"]);
     let (status, _, health) = raw("GET", &format!("{}/health", server.url), &[], None).await;
     assert_eq!(
         (status, health),
         (
             200,
-            json!({"status": "ok", "backend": "embedded", "reachable": true})
+            json!({"status": "ok", "backend": "embedded", "reachable": true, "maxSetBytes": 4096})
         )
     );
     let (status, _, doc) = raw("GET", &format!("{}/openapi.json", server.url), &[], None).await;

@@ -104,14 +104,16 @@ describe("server errors", () => {
       await context.close();
     });
 
-    it("shows the server's refusal of a set over its limit", async () => {
+    it("checks a set against the server's own limit, read from /health, before sending it", async () => {
       const job = uniqueJob("limit");
       const { context, page } = await openPage(browser, { base: server.url });
       await connect(page, { team: "ui-auth", job, token, base: server.url });
+      assert.equal(await page.getAttribute("#size-meter", "max"), "300", "the server's 300 bytes, not 1 MiB");
       await addSecret(page, { name: "big", value: "y".repeat(400) });
+      await waitForText(page, "#size-text", "over the limit");
       await page.click("#save");
-      await waitForText(page, "#alert", "HTTP 413");
-      assert.match(await textOf(page, "#alert"), /Why: .*300/);
+      await waitForText(page, "#alert", "Not saved: the secrets break the server's rules");
+      assert.match(await textOf(page, "#alert"), /the limit is 300 bytes/);
       await checkState(page, "error-too-large");
       assert.deepEqual((await readSecrets(job, { team: "ui-auth", base: server.url, token })).secrets, {});
       page.assertNoErrors();
