@@ -3,6 +3,8 @@
 //! job that reads its secrets many times does not pay a new TCP (and TLS) handshake each time.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http_body_util::BodyExt;
@@ -12,8 +14,13 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-/// How long a connection attempt may take when the component sets no limit.
+/// How long a connection attempt (TCP and TLS) may take. The pool connects for every request
+/// alike, so this one limit applies whatever a request's options say.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the response headers, and then each piece of the body, may take when the
+/// component sets no limit: a service that accepts a connection and stalls must not hang the
+/// job for ever.
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long an idle pooled connection is kept.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -62,43 +69,110 @@ impl WasiHttpHooks for EgressHooks {
         if target.as_deref() != Some(self.allowed.as_str()) {
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
-        let first_byte = options.and_then(|o| o.first_byte_timeout);
+        let first_byte = options
+            .and_then(|o| o.first_byte_timeout)
+            .unwrap_or(READ_TIMEOUT);
+        let between_bytes = options
+            .and_then(|o| o.between_bytes_timeout)
+            .unwrap_or(READ_TIMEOUT)
+            .max(Duration::from_millis(1));
         let sent = self.pool.request(request);
         Box::new(async move {
-            let response = match first_byte {
-                Some(limit) => tokio::time::timeout(limit, sent)
-                    .await
-                    .map_err(|_| Error::ConnectionReadTimeout)?,
-                None => sent.await,
-            }
-            .map_err(pool_error)?;
-            let response = response.map(|body| body.map_err(Error::from).boxed_unsync());
+            let response = tokio::time::timeout(first_byte, sent)
+                .await
+                .map_err(|_| Error::ConnectionReadTimeout)?
+                .map_err(pool_error)?;
+            let response = response.map(|body| {
+                TimedBody {
+                    body,
+                    limit: between_bytes,
+                    timer: Box::pin(tokio::time::sleep(between_bytes)),
+                }
+                .boxed_unsync()
+            });
             // The pool drives each connection on its own task; nothing is left to await here.
             Ok((response, Box::new(async { Ok(()) }) as Io))
         })
     }
 }
 
-/// Maps the pool's error onto wasi:http's: failures to connect keep their I/O error (so the
-/// component can say the service is unreachable), the rest keep their text.
+/// Whether a rustls error is inside `io`, however many I/O errors wrap it.
+fn has_tls_cause(io: &std::io::Error) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = io
+        .get_ref()
+        .map(|e| e as &(dyn std::error::Error + 'static));
+    while let Some(e) = current {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        current = match e.downcast_ref::<std::io::Error>() {
+            Some(inner) => inner
+                .get_ref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    false
+}
+
+/// A response body that fails when the next piece takes longer than `limit`.
+struct TimedBody {
+    body: hyper::body::Incoming,
+    limit: Duration,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl http_body::Body for TimedBody {
+    type Data = bytes::Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        match Pin::new(&mut self.body).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let deadline = tokio::time::Instant::now() + self.limit;
+                self.timer.as_mut().reset(deadline);
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::from(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match self.timer.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(Error::ConnectionReadTimeout))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// Maps the pool's error onto wasi:http's, so that the component can tell a refused
+/// connection from a timeout or a failed TLS handshake (an untrusted certificate, say).
 fn pool_error(e: hyper_util::client::legacy::Error) -> Error {
     let mut source = std::error::Error::source(&e);
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            let io = std::io::Error::new(io.kind(), io.to_string());
-            return if e.is_connect() {
-                Error::Connect(io)
-            } else {
-                Error::InternalError(Some(format!("{e}: {io}")))
+            let tls = has_tls_cause(io);
+            let copy = std::io::Error::new(io.kind(), io.to_string());
+            return match io.kind() {
+                _ if tls => Error::Tls(copy),
+                std::io::ErrorKind::TimedOut => Error::ConnectionTimeout,
+                std::io::ErrorKind::ConnectionRefused => Error::ConnectionRefused,
+                _ if e.is_connect() => Error::InternalError(Some(format!("cannot connect: {io}"))),
+                _ => Error::InternalError(Some(format!("{e}: {io}"))),
             };
         }
         source = cause.source();
     }
-    if e.is_connect() {
-        Error::ConnectionRefused
-    } else {
-        Error::InternalError(Some(e.to_string()))
-    }
+    Error::InternalError(Some(e.to_string()))
 }
 
 /// `scheme://host:port`, lower-case, with the scheme's default port made explicit, so that
@@ -127,7 +201,68 @@ pub fn authority_of(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::authority_of;
+    use std::io::Write;
+    use std::net::TcpListener;
+
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    /// Sends a GET to `url` through hooks that allow it; the error, if any.
+    async fn failure(url: &str, options: Option<RequestOptions>) -> Option<Error> {
+        let mut hooks = EgressHooks::allowing(url).unwrap();
+        let body = http_body_util::Empty::<bytes::Bytes>::new()
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        let request = http::Request::get(url).body(body).unwrap();
+        let sent = hooks.send_request(request, options, Box::new(async { Ok(()) }));
+        Box::into_pin(sent).await.err()
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_a_refused_connection() {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let error = failure(&format!("http://127.0.0.1:{port}/"), None).await;
+        assert!(matches!(error, Some(Error::ConnectionRefused)), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_tls_handshake_is_a_tls_error_not_a_refusal() {
+        // Plain HTTP where TLS is expected: the handshake fails.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+            std::thread::sleep(Duration::from_millis(500));
+        });
+        let error = failure(&format!("https://127.0.0.1:{port}/"), None).await;
+        assert!(matches!(error, Some(Error::Tls(_))), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_service_that_accepts_and_stalls_times_out() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let _held = listener.accept().unwrap();
+            std::thread::sleep(Duration::from_secs(5));
+        });
+        let options = RequestOptions {
+            connect_timeout: None,
+            first_byte_timeout: Some(Duration::from_millis(300)),
+            between_bytes_timeout: None,
+        };
+        let error = failure(&format!("http://127.0.0.1:{port}/"), Some(options)).await;
+        assert!(
+            matches!(error, Some(Error::ConnectionReadTimeout)),
+            "{error:?}"
+        );
+    }
 
     #[test]
     fn authorities_compare_with_default_ports_made_explicit() {
