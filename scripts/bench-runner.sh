@@ -28,13 +28,16 @@ echo "(a) $("$bin/examples/bench_get_all" components/vdk-secrets.wasm "$url" ben
 runner=("$bin/vdk-job-runner" --secrets-component components/vdk-secrets.wasm --control-service-url "$url"
         --team bench --job job --prefetch --cache-dir "$work/cache" components/example-job.wasm
         -- --read-only)
-"${runner[@]}" >/dev/null 2>&1   # fills the compiled-component cache
+# Fills the compiled-component cache, and shows why if the runner cannot run at all.
+"${runner[@]}" >/dev/null 2>"$work/first-run.log" || { cat "$work/first-run.log" >&2; exit 1; }
 "$VENV/bin/python" runner/bench/read_secrets.py "$url" bench job >/dev/null
 time_ms() {  # command... ; prints the median wall time of $starts runs in ms
     local times=()
     for _ in $(seq "$starts"); do
         local start end
-        start=$(date +%s%N); "$@" >/dev/null 2>&1; end=$(date +%s%N)
+        start=$(date +%s%N)
+        "$@" >/dev/null 2>&1 || { echo "failed, so not timed: $*" >&2; return 1; }
+        end=$(date +%s%N)
         times+=($(( (end - start) / 1000 )))
     done
     printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'

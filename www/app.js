@@ -21,6 +21,7 @@ import {
   displayText,
   editorTypeOf,
   formatBytes,
+  hasUnsafeInteger,
   isEmptyDiff,
   jsonText,
   kindOf,
@@ -479,6 +480,7 @@ async function loadFromServer() {
     state.selected.clear();
     const size = Object.keys(secrets).length;
     announce(`Loaded ${plural(size, "secret")} of ${jobLabel()} (version ${versionOf(etag)}).`);
+    warnAboutRounding(secrets);
     return true;
   } catch (error) {
     showError(error);
@@ -487,6 +489,21 @@ async function loadFromServer() {
   } finally {
     setBusy(false);
   }
+}
+
+/** The package keeps integers exact up to 64 bits; anything larger arrives rounded. */
+function warnAboutRounding(secrets) {
+  const names = sortedNames(secrets).filter((name) => hasUnsafeInteger(secrets[name]));
+  if (!names.length) return;
+  showError({
+    what: "Some numbers cannot be kept exactly by this page",
+    why:
+      `${listNames(names)} ${names.length === 1 ? "holds" : "hold"} an integer beyond the 64-bit range, ` +
+      "which arrives rounded",
+    countermeasures:
+      "Saving from this page stores the rounded number. Change such secrets with a tool that keeps exact " +
+      "numbers, or store them as strings.",
+  });
 }
 
 async function onReload() {

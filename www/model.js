@@ -57,6 +57,31 @@ export function jsonText(value, indent = 0, depth = 0) {
   return `{${members.join(",")}${outer}}`;
 }
 
+/** Whether JSON.parse hands a reviver each number's source text (Chromium does; Node 20 does not). */
+const PARSE_GIVES_SOURCE = (() => {
+  let given = false;
+  try {
+    JSON.parse("1", (_key, value, context) => {
+      given = Boolean(context && context.source === "1");
+      return value;
+    });
+  } catch {
+    given = false;
+  }
+  return given;
+})();
+
+/**
+ * Whether a value holds a number that is an integer too large for a JavaScript number to
+ * carry exactly: such a number has already been rounded. (A BigInt is exact, so it does not
+ * count.)
+ */
+export function hasUnsafeInteger(value) {
+  if (typeof value === "number") return Number.isInteger(value) && !Number.isSafeInteger(value);
+  if (value !== null && typeof value === "object") return Object.values(value).some(hasUnsafeInteger);
+  return false;
+}
+
 /** An integer literal a JS number would round, as an exact BigInt; otherwise the number. */
 function exactNumber(text, number) {
   return /^-?[0-9]+$/.test(text) && !Number.isSafeInteger(number) ? BigInt(text) : number;
@@ -92,7 +117,16 @@ export function parseValueText(text, type) {
       typeof value === "number" && context && typeof context.source === "string"
         ? exactNumber(context.source, value)
         : value;
-    return { ok: true, value: JSON.parse(trimmed, reviver) };
+    const value = JSON.parse(trimmed, reviver);
+    if (!PARSE_GIVES_SOURCE && hasUnsafeInteger(value)) {
+      return {
+        ok: false,
+        message:
+          "has an integer beyond ±9007199254740991, which this browser cannot read exactly from JSON; " +
+          "give a lone integer the number type, or store it as a string",
+      };
+    }
+    return { ok: true, value };
   } catch (error) {
     // Keep only the position from the engine's message: the rest may echo the text.
     const at = /position (\d+)/.exec(String(error && error.message));

@@ -91,7 +91,8 @@ struct Serve {
     #[arg(long, env = "VAULT_CACERT")]
     vault_ca_cert: Option<PathBuf>,
     /// Largest set accepted, in bytes of compact UTF-8 JSON.
-    #[arg(long, env = "VDK_SECRETS_MAX_SET_BYTES", default_value_t = DEFAULT_MAX_SET_BYTES)]
+    #[arg(long, env = "VDK_SECRETS_MAX_SET_BYTES", default_value_t = DEFAULT_MAX_SET_BYTES,
+          value_parser = positive_bytes)]
     max_set_bytes: usize,
     /// Tokens file: one `sha256:<hash> team...` line per client token.
     #[arg(long, env = "VDK_SECRETS_TOKENS_FILE")]
@@ -358,4 +359,13 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// A byte count of at least 1: a limit of 0 would refuse every set, even the empty one.
+fn positive_bytes(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (a limit of 0 would refuse every set)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("must be a whole number of bytes: {e}")),
+    }
 }

@@ -448,3 +448,27 @@ async fn serves_health_and_its_openapi_document() {
     assert_eq!(status, 200);
     assert!(doc["paths"]["/data-jobs/for-team/{team}/jobs/{job}/deployments/{deployment_id}/secrets"]["put"].is_object());
 }
+
+#[test]
+fn a_size_limit_of_zero_is_refused_at_start() {
+    let data = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_vdk-secrets-server"))
+        .args([
+            "serve",
+            "--dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-set-bytes",
+            "0",
+        ])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--max-set-bytes") && stderr.contains("at least 1"),
+        "{stderr}"
+    );
+}

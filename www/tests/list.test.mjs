@@ -99,6 +99,19 @@ describe("listing a job's secrets", () => {
     await context.close();
   });
 
+  it("warns when an integer beyond the 64-bit range arrived rounded", async () => {
+    const job = uniqueJob("huge");
+    await writeSecrets(job, '{"exact": 12345678901234567891, "huge": 123456789012345678901234, "small": 7}');
+    const { context, page } = await openPage(browser);
+    await connect(page, { job });
+    await waitForText(page, "#alert", "Some numbers cannot be kept exactly");
+    const alert = await textOf(page, "#alert");
+    // "holds": one name only; the 64-bit integer in `exact` is kept exactly, so it is not named.
+    assert.match(alert, /Why: huge holds an integer beyond the 64-bit range/);
+    page.assertNoErrors();
+    await context.close();
+  });
+
   it("measures the set against the size limit", async () => {
     const { context, page } = await openPage(browser);
     await connect(page, { job });

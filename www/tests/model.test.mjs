@@ -5,6 +5,7 @@ import {
   diffSets,
   displayText,
   editorTypeOf,
+  hasUnsafeInteger,
   jsonText,
   kindOf,
   overlap,
@@ -72,7 +73,19 @@ describe("model", () => {
     assert.deepEqual(parseValueText("9007199254740991", "number"), { ok: true, value: 9007199254740991 });
     assert.deepEqual(parseValueText("1e300", "number"), { ok: true, value: 1e300 });
     // JSON text keeps them exact where the engine passes number sources to JSON.parse's reviver
-    // (Chromium does; Node 20 does not): the browser tests cover that path.
+    // (Chromium does: the browser tests cover it); elsewhere such text is refused, not rounded.
+    let gives = false;
+    JSON.parse("1", (_k, v, context) => ((gives = Boolean(context && context.source === "1")), v));
+    const parsed = parseValueText('{"id": 12345678901234567891, "n": [1.5, 2]}', "json");
+    if (gives) {
+      assert.deepEqual(parsed, { ok: true, value: { id: 12345678901234567891n, n: [1.5, 2] } });
+    } else {
+      assert.equal(parsed.ok, false);
+      assert.match(parsed.message, /beyond ±9007199254740991.*cannot read exactly/);
+      assert.doesNotMatch(parsed.message, /1234567890/);
+    }
+    assert.ok(hasUnsafeInteger({ id: [2 ** 60] }), "a rounded number is found");
+    assert.ok(!hasUnsafeInteger({ id: [2 ** 52, 0.5, 12345678901234567891n, "99999999999999999999"] }));
     assert.equal(kindOf(12345678901234567891n), "number");
     assert.equal(valueToText(12345678901234567891n, "number"), "12345678901234567891");
     const value = { id: 12345678901234567891n, list: [1, "x", null, { deep: true }], empty: {}, none: [] };
