@@ -67,7 +67,14 @@ impl WasiHttpHooks for EgressHooks {
         drop(fut);
         let target = authority_of(&request.uri().to_string());
         if target.as_deref() != Some(self.allowed.as_str()) {
-            return Box::new(async { Err(Error::HttpRequestDenied) });
+            return Box::new(async move {
+                // Read the body to its end, keeping none of it, before refusing: a component
+                // still writing it would otherwise see its stream closed, and could not tell
+                // the refusal from a connection lost with the write perhaps delivered.
+                let mut body = request.into_body();
+                while let Some(Ok(_)) = body.frame().await {}
+                Err(Error::HttpRequestDenied)
+            });
         }
         let first_byte = options
             .and_then(|o| o.first_byte_timeout)

@@ -438,7 +438,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread")]
-    async fn the_secrets_component_cannot_reach_any_other_authority() {
+    async fn the_secrets_component_cannot_reach_any_other_authority_to_read_or_write() {
         // A listener that would see any connection the component managed to open.
         let elsewhere = TcpListener::bind("127.0.0.1:0").unwrap();
         elsewhere.set_nonblocking(true).unwrap();
@@ -470,5 +470,22 @@ mod tests {
             elsewhere.accept().is_err(),
             "no connection reached the other authority"
         );
+
+        // A write is denied as plainly, and is known not to have been saved.
+        let set = vec![("k".to_string(), "\"v\"".to_string())];
+        let error = side
+            .instance
+            .vdk_secrets_store()
+            .call_set_all_secrets(&mut side.store, &set)
+            .await
+            .unwrap()
+            .unwrap_err();
+        let text = describe(&error);
+        assert!(
+            text.contains("could not be saved") && text.contains("denied"),
+            "a denied write is known not to have been saved: {text}"
+        );
+        assert!(!text.contains("may or may not"), "{text}");
+        assert!(elsewhere.accept().is_err());
     }
 }
