@@ -60,13 +60,19 @@ pub fn value_from_js(name: &str, value: &JsValue) -> Result<SecretValue, Problem
 /// number.
 pub fn to_js(value: &Value) -> JsValue {
     let js = js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL);
+    if !has_big_integer(value) {
+        return js;
+    }
     restore_big_integers(value, &js).unwrap_or(js)
 }
 
 /// A whole set as one plain JS object, big integers as in [`to_js`].
 pub fn secrets_to_js(secrets: &Secrets) -> JsValue {
     let js = js_sys::JSON::parse(&secrets.to_json()).unwrap_or(JsValue::NULL);
-    for (name, value) in secrets.iter() {
+    let rounded = secrets
+        .iter()
+        .filter(|(_, value)| has_big_integer(value.expose()));
+    for (name, value) in rounded {
         if let Some(exact) = Reflect::get(&js, &name.into())
             .ok()
             .and_then(|item| restore_big_integers(value.expose(), &item))
@@ -77,6 +83,17 @@ pub fn secrets_to_js(secrets: &Secrets) -> JsValue {
     js
 }
 
+/// Whether `value` holds an integer `JSON.parse` would round. Checked in Rust first, so that
+/// the JS objects are only visited along the way to such integers (usually never).
+fn has_big_integer(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => is_big_integer(n),
+        Value::Array(items) => items.iter().any(has_big_integer),
+        Value::Object(map) => map.values().any(has_big_integer),
+        _ => false,
+    }
+}
+
 /// Puts back, into `js` (what `JSON.parse` made of `value`), every integer it rounded.
 /// Returns the replacement when `js` itself is such an integer.
 fn restore_big_integers(value: &Value, js: &JsValue) -> Option<JsValue> {
@@ -84,6 +101,9 @@ fn restore_big_integers(value: &Value, js: &JsValue) -> Option<JsValue> {
         Value::Number(n) => big_integer(n),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
+                if !has_big_integer(item) {
+                    continue;
+                }
                 let index = i as u32;
                 let child = Reflect::get_u32(js, index).ok()?;
                 if let Some(exact) = restore_big_integers(item, &child) {
@@ -93,7 +113,7 @@ fn restore_big_integers(value: &Value, js: &JsValue) -> Option<JsValue> {
             None
         }
         Value::Object(map) => {
-            for (key, item) in map {
+            for (key, item) in map.iter().filter(|(_, item)| has_big_integer(item)) {
                 let key = JsValue::from_str(key);
                 let child = Reflect::get(js, &key).ok()?;
                 // The key is an own property (JSON.parse made it), so even "__proto__" is
@@ -110,12 +130,20 @@ fn restore_big_integers(value: &Value, js: &JsValue) -> Option<JsValue> {
 
 /// An integer a JS number cannot hold exactly, as a `BigInt`.
 fn big_integer(n: &Number) -> Option<JsValue> {
-    if let Some(i) = n.as_i64() {
-        (i.unsigned_abs() > MAX_SAFE_INTEGER).then(|| js_sys::BigInt::from(i).into())
-    } else {
-        n.as_u64()
-            .filter(|u| *u > MAX_SAFE_INTEGER)
-            .map(|u| js_sys::BigInt::from(u).into())
+    if !is_big_integer(n) {
+        return None;
+    }
+    match n.as_i64() {
+        Some(i) => Some(js_sys::BigInt::from(i).into()),
+        None => n.as_u64().map(|u| js_sys::BigInt::from(u).into()),
+    }
+}
+
+/// Whether a JS number would round `n`.
+fn is_big_integer(n: &Number) -> bool {
+    match n.as_i64() {
+        Some(i) => i.unsigned_abs() > MAX_SAFE_INTEGER,
+        None => n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER),
     }
 }
 
