@@ -468,16 +468,21 @@ function keepJobInAddress(team, job) {
   history.replaceState(null, "", url);
 }
 
+/** Makes the server's set at `etag` both the base and the working copy, with nothing pending. */
+function adoptServerSet(secrets, etag) {
+  state.base = secrets;
+  state.working = structuredClone(secrets);
+  state.etag = etag;
+  state.conflict = null;
+  state.revealed = null;
+  state.selected.clear();
+}
+
 async function loadFromServer() {
   setBusy(true, `Loading the secrets of ${jobLabel()}…`);
   try {
     const { secrets, etag } = await state.client.getAllSecretsVersioned();
-    state.base = secrets;
-    state.working = structuredClone(secrets);
-    state.etag = etag;
-    state.conflict = null;
-    state.revealed = null;
-    state.selected.clear();
+    adoptServerSet(secrets, etag);
     const size = Object.keys(secrets).length;
     announce(`Loaded ${plural(size, "secret")} of ${jobLabel()} (version ${versionOf(etag)}).`);
     warnAboutRounding(secrets);
@@ -597,12 +602,7 @@ async function showConflict(error) {
 function onConflictReload() {
   if (state.busy || !state.conflict) return;
   const { theirs, etag } = state.conflict;
-  state.base = theirs;
-  state.working = structuredClone(theirs);
-  state.etag = etag;
-  state.conflict = null;
-  state.revealed = null;
-  state.selected.clear();
+  adoptServerSet(theirs, etag);
   clearAlert();
   render();
   announce(`Loaded server version ${versionOf(etag)}; your edits were discarded.`);
