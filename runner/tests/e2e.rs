@@ -29,33 +29,65 @@ fn components() -> PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A port P on 127.0.0.1 with P + 1 free as well: `bao server -dev` also binds its cluster
+/// listener on the next port.
+fn free_port_pair() -> u16 {
+    loop {
+        let first = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = first.local_addr().unwrap().port();
+        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Whether an OpenBao on `port` answers its health check with 200 (unsealed and active).
+fn openbao_healthy(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = "GET /v1/sys/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    let mut head = [0u8; 12];
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_exact(&mut head).is_ok()
+        && head.ends_with(b" 200")
+}
+
+/// OpenBao in dev mode on a free port, healthy. When another process takes one of its two
+/// ports first, Bao exits at once; then it starts again on other ports.
+fn start_openbao() -> (Process, u16) {
+    let bao_bin = std::env::var_os("BAO_BIN").expect("BAO_BIN is not set: run scripts/test.sh");
+    for _ in 0..5 {
+        let port = free_port_pair();
+        let mut bao = Process(
+            Command::new(&bao_bin)
+                .args(["server", "-dev", "-dev-root-token-id=e2e-root"])
+                .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if openbao_healthy(port) {
+                return (bao, port);
+            }
+            if matches!(bao.0.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "OpenBao did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    panic!("OpenBao exited on start five times");
 }
 
 /// OpenBao in dev mode and the reference server on it; returns the server's URL.
 fn start_services() -> (Process, Process, String) {
-    let bao_bin = std::env::var_os("BAO_BIN").expect("BAO_BIN is not set: run scripts/test.sh");
-    let port = free_port();
-    let bao = Process(
-        Command::new(bao_bin)
-            .args(["server", "-dev", "-dev-root-token-id=e2e-root"])
-            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "OpenBao did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(300));
+    let (bao, port) = start_openbao();
     let server_bin =
         PathBuf::from(env!("CARGO_BIN_EXE_vdk-job-runner")).with_file_name("vdk-secrets-server");
     let mut server = Command::new(server_bin)

@@ -131,6 +131,18 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A port P on 127.0.0.1 with P + 1 free as well, for `bao server -dev`, which listens on
+/// both (free when this returns; take them soon).
+pub fn free_port_pair() -> u16 {
+    loop {
+        let first = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = first.local_addr().unwrap().port();
+        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// The `bao` binary: `$BAO_BIN`, or `bao` on PATH. Tests fail, never skip, without it.
 pub fn bao_binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("BAO_BIN") {
@@ -158,36 +170,44 @@ pub struct Bao {
 
 impl Bao {
     /// `bao server -dev` on a free loopback port: in memory, unsealed, KV v2 at `secret/`.
+    /// Dev mode also binds a cluster listener on the next port; when another process takes
+    /// either port first, Bao exits at once and this starts it again on other ports.
     pub fn dev() -> Bao {
-        let port = free_port();
-        let log = tempfile::NamedTempFile::new().unwrap();
-        let child = spawn_bao(
-            &[
-                "server".into(),
-                "-dev".into(),
-                "-dev-root-token-id=root-token".into(),
-                format!("-dev-listen-address=127.0.0.1:{port}"),
-            ],
-            &log,
-        );
-        let bao = Bao {
-            child,
-            addr: format!("http://127.0.0.1:{port}"),
-            root_token: "root-token".into(),
-            port,
-            config: None,
-            unseal_key: None,
-            log,
-        };
-        bao.wait_until_healthy();
-        bao
+        let mut last_log = String::new();
+        for _ in 0..5 {
+            let port = free_port_pair();
+            let log = tempfile::NamedTempFile::new().unwrap();
+            let child = spawn_bao(
+                &[
+                    "server".into(),
+                    "-dev".into(),
+                    "-dev-root-token-id=root-token".into(),
+                    format!("-dev-listen-address=127.0.0.1:{port}"),
+                ],
+                &log,
+            );
+            let mut bao = Bao {
+                child,
+                addr: format!("http://127.0.0.1:{port}"),
+                root_token: "root-token".into(),
+                port,
+                config: None,
+                unseal_key: None,
+                log,
+            };
+            if bao.wait_until_healthy_or_exit() {
+                return bao;
+            }
+            last_log = bao.log_text();
+        }
+        panic!("bao -dev exited on start five times; the last log:\n{last_log}");
     }
 
     /// A server with storage on disk in `dir`: initialised and unsealed on first start,
     /// unsealed again on every restart, so data outlives the process.
     pub fn persistent(dir: &Path) -> Bao {
-        let port = free_port();
-        let cluster_port = free_port();
+        let port = free_port_pair();
+        let cluster_port = port + 1;
         let config = dir.join("bao.hcl");
         std::fs::create_dir_all(dir.join("data")).unwrap();
         // OpenBao's one built-in storage on disk is integrated (raft) storage.
@@ -254,34 +274,58 @@ impl Bao {
         self.unseal();
     }
 
-    fn unseal(&self) {
+    fn unseal(&mut self) {
         let key = self.unseal_key.clone().unwrap();
         self.call("PUT", "/v1/sys/unseal", Some(json!({"key": key})));
         self.wait_until_healthy();
     }
 
-    fn wait_until_listening(&self) {
+    fn wait_until_listening(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            let exited = matches!(self.child.try_wait(), Ok(Some(_)));
             assert!(
-                Instant::now() < deadline,
-                "bao did not listen on {}",
-                self.port
+                !exited && Instant::now() < deadline,
+                "bao did not listen on {}; its log:\n{}",
+                self.port,
+                self.log_text()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
-    fn wait_until_healthy(&self) {
+    fn wait_until_healthy(&mut self) {
+        assert!(
+            self.wait_until_healthy_or_exit(),
+            "bao exited; its log:\n{}",
+            self.log_text()
+        );
+    }
+
+    /// Waits until Bao reports healthy (true) or its process has ended (false); panics, with
+    /// Bao's log, when neither happens within 30 s.
+    fn wait_until_healthy_or_exit(&mut self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return false;
+            }
             let (status, _) = self.try_call("GET", "/v1/sys/health", None);
             if status == 200 {
-                return;
+                return true;
             }
-            assert!(Instant::now() < deadline, "bao is not healthy: {status}");
+            assert!(
+                Instant::now() < deadline,
+                "bao is not healthy ({status}); its log:\n{}",
+                self.log_text()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Everything Bao printed so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 
     /// One call to Bao's HTTP API with the root token; panics on an error status.
