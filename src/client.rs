@@ -279,6 +279,8 @@ impl<T: Transport> SecretsClient<T> {
             let request = self.endpoint.read_request();
             let result = match self.transport.send(request).await {
                 Ok(response) => self.endpoint.read_response(&response),
+                // A refusal by policy would only be refused again.
+                Err(e) if e.permanent => return Err(self.transport_error(e, false)),
                 Err(e) => Err(self.transport_error(e, false)),
             };
             match result {

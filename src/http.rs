@@ -131,6 +131,8 @@ pub struct TransportError {
     pub message: String,
     /// Whether the request may have reached the server (so a write's outcome is unknown).
     pub maybe_sent: bool,
+    /// Whether sending it again cannot help, e.g. the host forbids this destination.
+    pub permanent: bool,
 }
 
 impl TransportError {
@@ -139,6 +141,16 @@ impl TransportError {
         TransportError {
             message: message.into(),
             maybe_sent: false,
+            permanent: false,
+        }
+    }
+
+    /// Nothing was sent, and trying again cannot change that: a policy refused the request.
+    pub fn refused(message: impl Into<String>) -> Self {
+        TransportError {
+            message: message.into(),
+            maybe_sent: false,
+            permanent: true,
         }
     }
 
@@ -147,6 +159,7 @@ impl TransportError {
         TransportError {
             message: message.into(),
             maybe_sent: true,
+            permanent: false,
         }
     }
 }

@@ -316,6 +316,17 @@ fn reads_do_not_retry_errors_a_retry_cannot_fix() {
 }
 
 #[test]
+fn reads_refused_by_the_host_policy_are_not_retried() {
+    let fake = Fake::default().seed(json!({"a": 1}));
+    fake.script(Err(TransportError::refused("the host denied the request")));
+    let e = block_on(client(&fake).read_all()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    assert!(e.to_string().contains("the host denied the request"), "{e}");
+    assert_eq!(fake.methods().len(), 1);
+    assert!(fake.state.lock().unwrap().sleeps.is_empty());
+}
+
+#[test]
 fn writes_are_never_retried() {
     let fake = Fake::default();
     fake.script(Ok(HttpResponse::new(503, "")));

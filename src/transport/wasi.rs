@@ -63,7 +63,7 @@ impl crate::Transport for WasiTransport {
 fn send_error(e: wstd::http::Error) -> TransportError {
     use wstd::http::error::ErrorCode;
     match e.downcast_ref::<ErrorCode>() {
-        Some(ErrorCode::HttpRequestDenied) => TransportError::not_sent(
+        Some(ErrorCode::HttpRequestDenied) => TransportError::refused(
             "the host running this component denied the request; it allows only the \
              Control Service's address",
         ),
