@@ -63,6 +63,22 @@ impl Masker {
         let texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
         texts.first().map_or(0, String::len)
     }
+
+    /// `cut`, moved back until no registered text occurs across it in `buffer`, so that
+    /// `buffer[..cut]` and `buffer[cut..]` can be masked apart without showing a secret.
+    fn safe_cut(&self, buffer: &[u8], mut cut: usize) -> usize {
+        let texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
+        let across = |cut: usize| {
+            texts.iter().map(String::as_bytes).find_map(|text| {
+                let first = cut.saturating_sub(text.len().saturating_sub(1));
+                (first..cut).find(|&start| buffer[start..].starts_with(text))
+            })
+        };
+        while let Some(start) = across(cut) {
+            cut = start;
+        }
+        cut
+    }
 }
 
 fn collect(value: &Value, out: &mut Vec<String>) {
@@ -74,13 +90,14 @@ fn collect(value: &Value, out: &mut Vec<String>) {
                     out.push(text.to_string());
                 }
             };
-            add(s);
-            for line in s.split('\n') {
-                add(line);
+            for text in std::iter::once(s.as_str()).chain(s.split('\n')) {
+                add(text);
+                // The same text as it appears inside printed JSON.
+                let escaped = serde_json::to_string(text).unwrap_or_default();
+                if let Some(inner) = escaped.strip_prefix('"').and_then(|e| e.strip_suffix('"')) {
+                    add(inner);
+                }
             }
-            // The same value as it appears inside printed JSON.
-            let escaped = serde_json::to_string(s).unwrap_or_default();
-            add(&escaped[1..escaped.len().saturating_sub(1).max(1)]);
         }
         Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
         Value::Object(map) => map.values().for_each(|v| collect(v, out)),
@@ -107,10 +124,13 @@ fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 }
 
 /// Where masked output goes.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub enum Sink {
     Stdout,
     Stderr,
+    /// Kept in memory, for tests.
+    #[cfg(test)]
+    Memory(Arc<Mutex<Vec<u8>>>),
 }
 
 /// One of the job's output streams: buffers to line ends, masks, passes on.
@@ -132,9 +152,14 @@ impl MaskedOutput {
 
     fn write_out(&self, bytes: &[u8]) {
         let masked = self.masker.mask(bytes);
-        let _ = match self.sink {
+        let _ = match &self.sink {
             Sink::Stdout => std::io::stdout().write_all(&masked),
             Sink::Stderr => std::io::stderr().write_all(&masked),
+            #[cfg(test)]
+            Sink::Memory(out) => {
+                out.lock().unwrap().extend_from_slice(&masked);
+                Ok(())
+            }
         };
     }
 
@@ -146,11 +171,13 @@ impl MaskedOutput {
             self.write_out(&complete);
         }
         if pending.len() > MAX_PENDING {
+            // Keep a tail that could be the start of a secret, and never cut through one.
             let keep = self.masker.longest().min(pending.len());
-            let cut = pending.len() - keep;
-            // Mask over the whole buffer, then emit only what lies before the kept tail.
+            let cut = self.masker.safe_cut(&pending, pending.len() - keep);
             let head: Vec<u8> = pending.drain(..cut).collect();
-            self.write_out(&head);
+            if !head.is_empty() {
+                self.write_out(&head);
+            }
         }
     }
 
@@ -231,5 +258,50 @@ mod tests {
         m.register_json(r#""pa\"ss\\word""#);
         let out = m.mask(br#"{"pw":"pa\"ss\\word"}"#);
         assert_eq!(String::from_utf8(out).unwrap(), r#"{"pw":"***"}"#);
+    }
+
+    /// What a job's writes come out as, through one masked stream.
+    fn output_of(masker: &Masker, writes: &[&[u8]]) -> String {
+        let memory = Arc::new(Mutex::new(Vec::new()));
+        let stream = MaskedOutput::new(masker.clone(), Sink::Memory(memory.clone()));
+        for write in writes {
+            stream.accept(write);
+        }
+        stream.finish();
+        String::from_utf8(memory.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn each_line_of_a_multi_line_value_is_masked_in_its_json_escaped_form() {
+        let m = Masker::default();
+        m.register_json(r#""user=\"ops\"\npath=C:\\keys""#);
+        let out = m.mask(br#"{"a":"user=\"ops\"","b":"path=C:\\keys"}"#);
+        assert_eq!(String::from_utf8(out).unwrap(), r#"{"a":"***","b":"***"}"#);
+    }
+
+    #[test]
+    fn a_value_split_across_writes_is_masked() {
+        let m = Masker::default();
+        m.register_json(r#""correct-horse""#);
+        let out = output_of(&m, &[b"pw=corr", b"ect-ho", b"rse\n"]);
+        assert_eq!(out, "pw=***\n");
+    }
+
+    #[test]
+    fn a_long_line_is_passed_on_early_without_cutting_through_a_secret() {
+        let m = Masker::default();
+        m.register_json(r#""correct-horse-battery""#);
+        m.register_json(r#""tiny-but-long-enough""#);
+        let secret = "correct-horse-battery";
+        // Every offset of the secret around the point where the buffer is passed on early.
+        for shift in 0..secret.len() + 2 {
+            let filler = "x".repeat(MAX_PENDING - shift);
+            let out = output_of(&m, &[filler.as_bytes(), secret.as_bytes(), b"tail"]);
+            assert!(
+                !out.contains("horse"),
+                "shift {shift}: a piece of the secret shows"
+            );
+            assert_eq!(out, format!("{filler}***tail"), "shift {shift}");
+        }
     }
 }
