@@ -34,10 +34,11 @@ pub fn convertible_secrets(value: &JsValue) -> (Secrets, Vec<Problem>) {
     }
     let mut secrets = Secrets::new();
     let mut problems = Vec::new();
+    let mut items_left = MAX_ITEMS;
     for entry in Object::entries(value.unchecked_ref()).iter() {
         let pair: Array = entry.unchecked_into();
         let name = pair.get(0).as_string().unwrap_or_default();
-        match value_from_js(&name, &pair.get(1)) {
+        match convert_value(&name, &pair.get(1), &mut items_left) {
             Ok(v) => {
                 secrets.insert(name, v);
             }
@@ -49,8 +50,22 @@ pub fn convertible_secrets(value: &JsValue) -> (Secrets, Vec<Problem>) {
 
 /// Converts one secret's value.
 pub fn value_from_js(name: &str, value: &JsValue) -> Result<SecretValue, Problem> {
+    let mut items_left = MAX_ITEMS;
+    convert_value(name, value, &mut items_left)
+}
+
+/// The most array items and object members one conversion takes, all values together. Each
+/// takes at least two bytes of JSON, so this is far beyond any set a server accepts; it stops
+/// a huge or sparse array from exhausting the module's memory, which would end it.
+pub const MAX_ITEMS: usize = 4 * 1024 * 1024;
+
+fn convert_value(
+    name: &str,
+    value: &JsValue,
+    items_left: &mut usize,
+) -> Result<SecretValue, Problem> {
     let mut path = String::new();
-    to_json(value, 0, &mut path)
+    to_json(value, 0, &mut path, items_left)
         .map(SecretValue::new)
         .map_err(|why| Problem::new(name, why))
 }
@@ -150,8 +165,14 @@ fn is_big_integer(n: &Number) -> bool {
 /// `Number.MAX_SAFE_INTEGER`: 2^53 − 1.
 const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 
-/// `path` is where inside the value we are (`.port`, `[2]`), for messages.
-fn to_json(value: &JsValue, depth: usize, path: &mut String) -> Result<Value, String> {
+/// `path` is where inside the value we are (`.port`, `[2]`), for messages; `items_left` is
+/// what remains of [`MAX_ITEMS`].
+fn to_json(
+    value: &JsValue,
+    depth: usize,
+    path: &mut String,
+    items_left: &mut usize,
+) -> Result<Value, String> {
     let at = |path: &str| {
         if path.is_empty() {
             String::new()
@@ -191,26 +212,41 @@ fn to_json(value: &JsValue, depth: usize, path: &mut String) -> Result<Value, St
             at(path)
         ));
     }
+    let too_many = |path: &str| {
+        format!(
+            "holds more than {MAX_ITEMS} array items and object members{}, far more than any \
+             set a server accepts; store less",
+            at(path)
+        )
+    };
     if Array::is_array(value) {
         let array: &Array = value.unchecked_ref();
-        let mut items = Vec::with_capacity(array.length() as usize);
+        let length = array.length() as usize;
+        *items_left = items_left
+            .checked_sub(length)
+            .ok_or_else(|| too_many(path))?;
+        let mut items = Vec::with_capacity(length);
         for (i, item) in array.iter().enumerate() {
             let len = path.len();
             path.push_str(&format!("[{i}]"));
-            items.push(to_json(&item, depth + 1, path)?);
+            items.push(to_json(&item, depth + 1, path, items_left)?);
             path.truncate(len);
         }
         return Ok(Value::Array(items));
     }
     if is_plain_object(value) {
         let mut map = Map::new();
-        for entry in Object::entries(value.unchecked_ref()).iter() {
+        let entries = Object::entries(value.unchecked_ref());
+        *items_left = items_left
+            .checked_sub(entries.length() as usize)
+            .ok_or_else(|| too_many(path))?;
+        for entry in entries.iter() {
             let pair: Array = entry.unchecked_into();
             let key = pair.get(0).as_string().unwrap_or_default();
             let len = path.len();
             path.push('.');
             path.push_str(&key);
-            let item = to_json(&pair.get(1), depth + 1, path)?;
+            let item = to_json(&pair.get(1), depth + 1, path, items_left)?;
             path.truncate(len);
             map.insert(key, item);
         }

@@ -277,6 +277,12 @@ fn validation_functions_report_every_problem() {
     assert_eq!(text(&validate_secret_name("ok")), "[]");
     assert!(text(&validate_secret_name("a b")).contains("whitespace"));
     assert!(text(&validate_secret_value("k", JsValue::UNDEFINED)).contains("undefined"));
+    // A huge sparse array is a named problem, not an allocation that ends the module.
+    let sparse = Array::new_with_length(1 << 30);
+    assert!(text(&validate_secret_value("k", sparse.clone().into())).contains("store less"));
+    let set = Object::new();
+    Reflect::set(&set, &"k".into(), &Array::of1(&sparse)).unwrap();
+    assert!(text(&validate_secrets(set.into(), None)).contains("array items"));
     let problems = validate_secrets(js(r#"{"a b": 1, "ok": 2, "": 3}"#), None);
     let keys: Vec<String> = Array::from(&problems)
         .iter()
