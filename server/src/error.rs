@@ -107,6 +107,21 @@ impl ApiError {
         )
     }
 
+    /// A body cut off at `cap` bytes, more than any set within `limit` takes even with
+    /// generous whitespace; its real size is unknown.
+    pub fn body_too_large(cap: usize, limit: usize) -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The secrets are too large",
+            format!(
+                "the body is over {cap} bytes, more than any set within the limit of {limit} \
+                 bytes as compact JSON"
+            ),
+            "The secrets stored before are unchanged.",
+            "Remove or shorten secrets until the set fits.",
+        )
+    }
+
     pub fn not_found() -> Self {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -123,9 +123,22 @@ async fn read_set(body: Body, limits: &Limits) -> Result<Secrets, ApiError> {
         .max_set_bytes
         .saturating_mul(4)
         .saturating_add(64 * 1024);
-    let bytes = to_bytes(body, raw_cap)
-        .await
-        .map_err(|_| ApiError::too_large(raw_cap + 1, limits.max_set_bytes))?;
+    let bytes = to_bytes(body, raw_cap).await.map_err(|e| {
+        let error: &(dyn std::error::Error + 'static) = &e;
+        let over_cap = std::iter::successors(Some(error), |e| e.source())
+            .any(|e| e.is::<http_body_util::LengthLimitError>());
+        if over_cap {
+            ApiError::body_too_large(raw_cap, limits.max_set_bytes)
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "The secrets could not be received",
+                format!("reading the request body failed: {e}"),
+                "Nothing was changed.",
+                "Send the whole set again.",
+            )
+        }
+    })?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -88,9 +88,56 @@ async fn put_over_the_limit_returns_413_and_keeps_the_set() {
     for key in ["what", "why", "consequences", "countermeasures"] {
         assert!(body[key].is_string(), "{key} in {body}");
     }
-    // Far over the limit: refused before the body is even parsed.
+    // Far over the limit: refused before the body is even parsed, without a made-up size.
     let huge = format!("{{\"h\": \"{}\"}}", "y".repeat(2_000_000));
-    assert_eq!(raw("PUT", &url, &[], Some(huge)).await.0, 413);
+    let (status, _, body) = raw("PUT", &url, &[], Some(huge)).await;
+    assert_eq!(status, 413);
+    assert_eq!(
+        body["why"],
+        "the body is over 66336 bytes, more than any set within the limit of 200 bytes as \
+         compact JSON"
+    );
+    let (_, _, stored) = raw("GET", &url, &[], None).await;
+    assert_eq!(stored, json!({"keep": "me"}));
+}
+
+#[tokio::test]
+async fn a_body_that_breaks_off_is_400_not_413_and_keeps_the_set() {
+    use std::io::{Read, Write};
+    let data = tempfile::tempdir().unwrap();
+    let server = dev_server(data.path(), &[]);
+    let url = server.secrets_url("t", "j");
+    assert_eq!(
+        raw("PUT", &url, &[], Some(r#"{"keep": "me"}"#.into()))
+            .await
+            .0,
+        204
+    );
+    let address = server.url.trim_start_matches("http://").to_string();
+    let path = url.trim_start_matches(&server.url).to_string();
+    let response = tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        // A chunked body whose second chunk size is not hexadecimal.
+        write!(
+            stream,
+            "PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             Transfer-Encoding: chunked\r\n\r\n2\r\n{{}}\r\nzz\r\n"
+        )
+        .unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert!(
+        response.contains("reading the request body failed"),
+        "{response}"
+    );
     let (_, _, stored) = raw("GET", &url, &[], None).await;
     assert_eq!(stored, json!({"keep": "me"}));
 }
