@@ -215,7 +215,9 @@ impl Endpoint {
             countermeasures,
         )
         .with_status(status);
+        let mut problems = Vec::new();
         if let Some(body) = ServerError::parse(&response.body) {
+            problems = body.problems();
             // The server's own words are more specific than ours; keep ours where it is silent.
             let why = [body.what, body.why]
                 .into_iter()
@@ -233,7 +235,10 @@ impl Endpoint {
             }
         }
         if kind == ErrorKind::InvalidInput {
-            report.problems = vec![Problem::new("", report.why.clone())];
+            if problems.is_empty() {
+                problems.push(Problem::new("", report.why.clone()));
+            }
+            report.problems = problems;
         }
         Error::new(kind, report)
     }
@@ -329,17 +334,23 @@ fn default_explanation(status: u16) -> (ErrorKind, String, &'static str) {
 }
 
 /// Upstream's error body. Every field is optional; text is trimmed and made printable.
+/// `problems` (the reference server's per-key list) is read leniently: entries that are not
+/// `{"key": string, "message": string}` are skipped, and a malformed list loses nothing else.
 #[derive(Deserialize)]
 struct ServerError {
     what: Option<String>,
     why: Option<String>,
     consequences: Option<String>,
     countermeasures: Option<String>,
+    #[serde(default)]
+    problems: Option<serde_json::Value>,
 }
 
 impl ServerError {
     /// A server message longer than this is cut: an error line must stay readable.
     const MAX_FIELD_CHARS: usize = 500;
+    /// At most this many of the server's problems are kept.
+    const MAX_PROBLEMS: usize = 100;
 
     fn parse(body: &[u8]) -> Option<ServerError> {
         let parsed: ServerError = serde_json::from_slice(body).ok()?;
@@ -353,12 +364,34 @@ impl ServerError {
             why: clean(parsed.why),
             consequences: clean(parsed.consequences),
             countermeasures: clean(parsed.countermeasures),
+            problems: parsed.problems,
         };
         let any = parsed.what.is_some()
             || parsed.why.is_some()
             || parsed.consequences.is_some()
             || parsed.countermeasures.is_some();
         any.then_some(parsed)
+    }
+
+    /// The server's per-key problems, cleaned like the other fields.
+    fn problems(&self) -> Vec<Problem> {
+        let Some(serde_json::Value::Array(items)) = &self.problems else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|item| {
+                let key = item.get("key")?.as_str()?;
+                let message = item.get("message")?.as_str()?.trim();
+                (!message.is_empty()).then(|| {
+                    Problem::new(
+                        clip(key, Self::MAX_FIELD_CHARS),
+                        clip(message, Self::MAX_FIELD_CHARS),
+                    )
+                })
+            })
+            .take(Self::MAX_PROBLEMS)
+            .collect()
     }
 }
 

@@ -265,6 +265,43 @@ fn bad_request_from_server_lists_the_server_reason_as_a_problem() {
 }
 
 #[test]
+fn bad_request_keeps_the_servers_problem_for_each_key() {
+    let body = json!({
+        "what": "The secrets are not valid",
+        "why": "2 problems",
+        "problems": [
+            {"key": "a b", "message": "contains whitespace"},
+            {"key": "", "message": "the set is 2000 bytes and the limit is 1024 bytes"},
+            {"key": "skipped", "message": 7},
+            "not an object",
+        ],
+    });
+    let e = endpoint(None)
+        .replace_response(&HttpResponse::new(400, body.to_string()))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    let problems: Vec<(&str, &str)> = e
+        .problems()
+        .iter()
+        .map(|p| (p.key.as_str(), p.message.as_str()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            ("a b", "contains whitespace"),
+            ("", "the set is 2000 bytes and the limit is 1024 bytes"),
+        ]
+    );
+    // A malformed list costs nothing else.
+    let body = json!({"what": "Invalid", "problems": {"not": "a list"}});
+    let e = endpoint(None)
+        .replace_response(&HttpResponse::new(400, body.to_string()))
+        .unwrap_err();
+    assert_eq!(e.problems().len(), 1);
+    assert!(e.problems()[0].message.contains("Invalid"));
+}
+
+#[test]
 fn debug_and_display_never_show_a_secret_value() {
     const SECRET: &str = "hunter2-do-not-print";
     let value = SecretValue::new(json!({"nested": [SECRET]}));
