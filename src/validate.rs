@@ -103,6 +103,12 @@ pub fn secrets_problems(set: &Secrets, limits: &Limits) -> Vec<Problem> {
     problems
 }
 
+/// Puts problems in the order [`secrets_problems`] reports them: by name, problems of the set
+/// as a whole last.
+pub fn sort_problems(problems: &mut [Problem]) {
+    problems.sort_by(|a, b| (a.key.is_empty(), &a.key).cmp(&(b.key.is_empty(), &b.key)));
+}
+
 /// The size of a set as compact UTF-8 JSON, the measure the Secrets API limits.
 pub fn json_size(set: &Secrets) -> usize {
     let mut counter = ByteCounter(0);

@@ -488,4 +488,39 @@ mod tests {
         assert!(!text.contains("may or may not"), "{text}");
         assert!(elsewhere.accept().is_err());
     }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_validate_interface_reports_every_problem_of_a_set() {
+        let engine = engine().unwrap();
+        let component = secrets_component(&engine);
+        let config = JobConfig {
+            base_url: "http://127.0.0.1:9".into(),
+            team: "team".into(),
+            job: "job".into(),
+            deployment_id: None,
+            token: None,
+        };
+        let hooks = EgressHooks::allowing(&config.base_url).unwrap();
+        let mut side = SecretsSide::start_with_egress(&engine, &component, config, hooks)
+            .await
+            .unwrap();
+        let set: Vec<(String, String)> = [
+            ("not json", "{"),
+            ("bad name", "1"),
+            ("fine", "\"0123456789012345678901234567890123456789\""),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let problems = side
+            .instance
+            .vdk_secrets_validate()
+            .call_secrets(&mut side.store, &set, Some(40))
+            .await
+            .unwrap();
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        // A value that is not JSON does not hide the other rules: names and size too.
+        assert_eq!(keys, ["bad name", "not json", ""], "{problems:?}");
+        assert!(problems[2].message.contains("limit is 40 bytes"));
+    }
 }

@@ -60,6 +60,17 @@ fn value(name: &str, json: &str) -> Result<SecretValue, Error> {
 }
 
 fn set_from_pairs(pairs: Vec<(String, String)>) -> Result<Secrets, Error> {
+    let (set, problems) = convertible_pairs(pairs);
+    if problems.is_empty() {
+        Ok(set)
+    } else {
+        Err(Error::invalid("The set of secrets", problems))
+    }
+}
+
+/// The pairs whose value is JSON, as a set, and a problem for each that is not (or repeats a
+/// name).
+fn convertible_pairs(pairs: Vec<(String, String)>) -> (Secrets, Vec<Problem>) {
     let mut set = Secrets::new();
     let mut problems = Vec::new();
     for (name, json) in pairs {
@@ -72,11 +83,7 @@ fn set_from_pairs(pairs: Vec<(String, String)>) -> Result<Secrets, Error> {
             Err(e) => problems.extend(e.problems().iter().cloned()),
         }
     }
-    if problems.is_empty() {
-        Ok(set)
-    } else {
-        Err(Error::invalid("The set of secrets", problems))
-    }
+    (set, problems)
 }
 
 fn pairs(set: &Secrets) -> Vec<(String, String)> {
@@ -118,13 +125,11 @@ impl Validate for Component {
         let limits = max_set_bytes.map_or_else(Limits::default, |max| Limits {
             max_set_bytes: usize::try_from(max).unwrap_or(usize::MAX),
         });
-        match set_from_pairs(secrets) {
-            Ok(set) => validate::secrets_problems(&set, &limits)
-                .into_iter()
-                .map(to_wit_problem)
-                .collect(),
-            Err(e) => problems(Some(e)),
-        }
+        // Values that are not JSON are reported with every rule broken by the rest.
+        let (set, mut problems) = convertible_pairs(secrets);
+        problems.extend(validate::secrets_problems(&set, &limits));
+        validate::sort_problems(&mut problems);
+        problems.into_iter().map(to_wit_problem).collect()
     }
 }
 

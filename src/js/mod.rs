@@ -215,8 +215,7 @@ pub fn validate_secrets(
     let (set, mut problems) = convert::convertible_secrets(&secrets);
     // Values that cannot be JSON are reported with every rule broken by the rest.
     problems.extend(validate::secrets_problems(&set, &limits_arg(max_set_bytes)));
-    // In name order, problems of the set as a whole last, as the core reports them.
-    problems.sort_by(|a, b| (a.key.is_empty(), &a.key).cmp(&(b.key.is_empty(), &b.key)));
+    validate::sort_problems(&mut problems);
     problems_to_js(Some(problems))
 }
 
