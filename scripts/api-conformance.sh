@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
-target="${CARGO_TARGET_DIR:-target}"
+target="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {

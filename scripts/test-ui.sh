@@ -35,6 +35,8 @@ url="$(server_url server)"
 artifacts="${VDK_SECRETS_UI_ARTIFACTS:-$PWD/www/tests/artifacts}"
 rm -rf "$artifacts" && mkdir -p "$artifacts"
 export VDK_SECRETS_UI_URL="$url" VDK_SECRETS_SERVER_BIN="$server_bin" VDK_SECRETS_UI_ARTIFACTS="$artifacts"
+# For the one test that stores what the server refuses, as another writer of the Vault would.
+export VDK_SECRETS_TEST_BAO_URL="$bao_url" VDK_SECRETS_TEST_BAO_TOKEN="$root_token"
 
 echo "==> node --test www/tests/ (Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), server $url)"
 status=0

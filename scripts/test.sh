@@ -2,7 +2,6 @@
 # Runs every test of the project, installing what the tests need first.
 #
 #   scripts/test.sh            everything
-#   SKIP_INSTALL=1 scripts/... reuse what an earlier run installed
 #
 # Build output goes to $CARGO_TARGET_DIR (default: ~/.cache/vdk-secrets/target) so that
 # fresh clones on the same machine reuse compiled dependencies.

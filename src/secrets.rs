@@ -36,8 +36,15 @@ impl SecretValue {
     ///
     /// `name` is the secret the value is for; errors name it and never quote the text.
     pub fn from_json(name: &str, json: &str) -> Result<Self, Error> {
+        let oversized = || oversized_integer(json).map(|at| oversized_integer_problem(json, at));
         match serde_json::from_str::<Value>(json) {
-            Ok(value) => Ok(SecretValue(value)),
+            Ok(value) => match oversized() {
+                None => Ok(SecretValue(value)),
+                Some(why) => Err(Error::invalid(
+                    "The secret value",
+                    vec![Problem::new(name, why)],
+                )),
+            },
             Err(e) => Err(Error::invalid(
                 "The secret value",
                 vec![Problem::new(
@@ -162,6 +169,13 @@ impl Secrets {
                 )));
             }
         };
+        if let Some(at) = oversized_integer(document) {
+            return Err(Error::InvalidInput(Report::new(
+                "The secrets document cannot be read",
+                format!("the document {}", oversized_integer_problem(document, at)),
+                "Write such numbers as strings; nothing was changed.",
+            )));
+        }
         let mut secrets = BTreeMap::new();
         let mut problems = Vec::new();
         for (name, value) in entries {
@@ -290,6 +304,62 @@ pub(crate) fn json_error_position(e: &serde_json::Error) -> String {
     format!("{what} at line {} column {}", e.line(), e.column())
 }
 
+/// Where, as a byte offset, valid JSON text has its first integer outside −2^63 to 2^64 − 1.
+/// The parser would turn such an integer into the nearest float, and the value would be
+/// stored changed; so it is refused instead.
+fn oversized_integer(json: &str) -> Option<usize> {
+    let bytes = json.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'"' => break,
+                        _ => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len()
+                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                // Number tokens are ASCII, so both ends are character boundaries.
+                let token = json.get(start..i).unwrap_or_default();
+                let integer = !token.contains(['.', 'e', 'E']);
+                if integer && token.parse::<i64>().is_err() && token.parse::<u64>().is_err() {
+                    return Some(start);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The problem with the integer at byte `at` of `json`, with its line and column.
+fn oversized_integer_problem(json: &str, at: usize) -> String {
+    let before = json.get(..at).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + 1;
+    format!(
+        "has an integer beyond the 64-bit range at line {line} column {column}, which would be \
+         stored rounded; write it as a string"
+    )
+}
+
 /// Collects a top-level JSON object's entries in document order, duplicates included.
 struct EntriesVisitor;
 
@@ -306,5 +376,34 @@ impl<'de> Visitor<'de> for EntriesVisitor {
             entries.push(entry);
         }
         Ok(entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_beyond_64_bits_are_refused_rather_than_stored_rounded() {
+        let document = "{\"ok\": [-9223372036854775808, 18446744073709551615, 1e300],\n \
+                        \"id\": {\"n\": 18446744073709551616}}";
+        let e = Secrets::from_json_document(document).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        assert!(
+            e.to_string()
+                .contains("integer beyond the 64-bit range at line 2 column 14"),
+            "{e}"
+        );
+        let e = SecretValue::from_json("id", "[-9223372036854775809]").unwrap_err();
+        assert_eq!(e.problems()[0].key, "id");
+        assert!(e.problems()[0].message.contains("write it as a string"));
+    }
+
+    #[test]
+    fn digits_inside_strings_and_escapes_are_not_numbers() {
+        let document = r#"{"a\"99999999999999999999": "99999999999999999999", "b": 1.5e30}"#;
+        assert_eq!(Secrets::from_json_document(document).unwrap().len(), 2);
+        assert!(SecretValue::from_json("k", r#""\\" "#).is_ok());
+        assert!(SecretValue::from_json("k", "18446744073709551615").is_ok());
     }
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Copies the built npm package (pkg/) into www/vendor/vdk-secrets/, where the page imports it
-# from. Builds pkg/ first when it is missing. Run from anywhere; scripts/serve.sh and
-# scripts/test-ui.sh call it.
+# from. Builds pkg/ first when it is missing or older than the sources it is built from. Run
+# from anywhere; scripts/serve.sh and scripts/test-ui.sh call it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ -f pkg/index.js && -f pkg/vdk_secrets_bg.wasm ]] || scripts/build-npm.sh
+if [[ ! -f pkg/index.js || ! -f pkg/vdk_secrets_bg.wasm ]] ||
+    [[ -n "$(find src npm Cargo.toml Cargo.lock -newer pkg/vdk_secrets_bg.wasm -print -quit)" ]]; then
+    scripts/build-npm.sh
+fi
 rm -rf www/vendor/vdk-secrets
 mkdir -p www/vendor/vdk-secrets
 # Only what a browser loads: the entry module, the wasm-bindgen glue and the module itself.

@@ -146,11 +146,26 @@ export async function writeSecrets(job, secrets, { team = TEAM, base = UI_URL, t
   const response = await fetch(secretsUrl(base, team, job), {
     method: "PUT",
     headers: { "content-type": "application/json", ...headers(token) },
-    // A string is sent as it is (for JSON that JavaScript cannot produce, such as huge integers).
+    // A string is sent as it is (for JSON that JavaScript cannot produce, such as big integers).
     body: typeof secrets === "string" ? secrets : JSON.stringify(secrets),
   });
   assert.equal(response.status, 204, `PUT ${team}/${job}: ${await response.text()}`);
   return response.headers.get("etag");
+}
+
+/**
+ * Stores a job's secrets straight in OpenBao, in the record layout the server's Vault backend
+ * reads, as another writer sharing the Vault would: for JSON the server itself refuses.
+ */
+export async function writeSecretsInVault(job, secretsJson, { team = TEAM } = {}) {
+  const { VDK_SECRETS_TEST_BAO_URL: bao, VDK_SECRETS_TEST_BAO_TOKEN: token } = process.env;
+  if (!bao || !token) throw new Error("the OpenBao address and token are not set; run scripts/test-ui.sh");
+  const response = await fetch(`${bao}/v1/secret/data/${team}/${job}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-vault-token": token },
+    body: JSON.stringify({ data: { jobName: `${team}/${job}`, secretsJson } }),
+  });
+  assert.equal(response.status, 200, `OpenBao write of ${team}/${job}: ${await response.text()}`);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -9,10 +9,14 @@ import {
   row,
   rowButton,
   rowNames,
+  secretsUrl,
+  TEAM,
   textOf,
+  UI_URL,
   uniqueJob,
   waitForText,
   writeSecrets,
+  writeSecretsInVault,
 } from "./helpers.mjs";
 
 // Values carry markers that cannot appear in the page by accident.
@@ -100,8 +104,13 @@ describe("listing a job's secrets", () => {
   });
 
   it("warns when an integer beyond the 64-bit range arrived rounded", async () => {
+    // The server refuses to store such an integer; another writer of the same Vault may not.
     const job = uniqueJob("huge");
-    await writeSecrets(job, '{"exact": 12345678901234567891, "huge": 123456789012345678901234, "small": 7}');
+    const stored = '{"exact": 12345678901234567891, "huge": 123456789012345678901234, "small": 7}';
+    const refused = await fetch(secretsUrl(UI_URL, TEAM, job), { method: "PUT", body: stored });
+    assert.equal(refused.status, 400);
+    assert.match((await refused.json()).why, /integer beyond the 64-bit range at line 1 column 41/);
+    await writeSecretsInVault(job, stored);
     const { context, page } = await openPage(browser);
     await connect(page, { job });
     await waitForText(page, "#alert", "Some numbers cannot be kept exactly");
