@@ -8,6 +8,8 @@
 //! Separate stores keep the token and the network out of the job's reach even though both
 //! components run in one process.
 
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -76,9 +78,25 @@ pub fn load(
         .map(|b| format!("{b:02x}"))
         .collect();
     let cached = cache_dir.join(format!("{key}.cwasm"));
-    if cached.is_file() {
+    // Compiled code is run as it is: only a directory nobody else can write to may hold it.
+    let _ = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(cache_dir);
+    let trusted = match private_to_this_user(cache_dir) {
+        Ok(()) => true,
+        Err(why) => {
+            eprintln!(
+                "vdk-job-runner: not using the cache {}: {why}; compiling afresh",
+                cache_dir.display()
+            );
+            false
+        }
+    };
+    if trusted && private_to_this_user(&cached).is_ok() {
         // SAFETY: the file was written by `precompile_component` of an engine with the same
-        // compatibility hash (part of its name), into a directory this runner owns.
+        // compatibility hash (part of its name), into a directory only this user can write,
+        // and is owned by this user and writable by nobody else.
         if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
             return Ok(component);
         }
@@ -86,13 +104,41 @@ pub fn load(
     let compiled = engine
         .precompile_component(&bytes)
         .map_err(|e| invalid_component(path, &e))?;
-    let _ = std::fs::create_dir_all(cache_dir);
     let temporary = cache_dir.join(format!(".{key}.{}.tmp", std::process::id()));
-    if std::fs::write(&temporary, &compiled).is_ok() {
+    let written = trusted
+        && std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary)
+            .and_then(|mut file| file.write_all(&compiled))
+            .is_ok();
+    if written {
         let _ = std::fs::rename(&temporary, &cached);
+    } else {
+        let _ = std::fs::remove_file(&temporary);
     }
     // SAFETY: `compiled` was just produced by this engine.
     unsafe { Component::deserialize(engine, &compiled) }.map_err(|e| invalid_component(path, &e))
+}
+
+/// Ok when `path` (not followed if a link) is owned by this user and writable by no one else.
+fn private_to_this_user(path: &Path) -> Result<(), String> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.file_type().is_symlink() {
+        Err("it is a symbolic link".into())
+    } else if meta.uid() != me {
+        Err(format!(
+            "it belongs to user {}, not to this user",
+            meta.uid()
+        ))
+    } else if meta.mode() & 0o022 != 0 {
+        Err("others can write to it (chmod go-w, or remove it)".into())
+    } else {
+        Ok(())
+    }
 }
 
 fn invalid_component(path: &Path, e: &wasmtime::Error) -> String {

@@ -225,18 +225,32 @@ fn compiled_components_are_cached_for_the_next_start() {
     seed(&url);
     let cache = tempfile::tempdir().unwrap();
     assert!(run(&url, cache.path(), &[], &[]).status.success());
-    let compiled = std::fs::read_dir(cache.path())
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "cwasm")
-        })
-        .count();
-    assert_eq!(compiled, 2, "the secrets component and the job");
+    // The compiled files and when each was written.
+    let compiled = || -> Vec<(PathBuf, std::time::SystemTime)> {
+        let mut files: Vec<_> = std::fs::read_dir(cache.path())
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+            .map(|e| (e.path(), e.metadata().unwrap().modified().unwrap()))
+            .collect();
+        files.sort();
+        files
+    };
+    let first = compiled();
+    assert_eq!(first.len(), 2, "the secrets component and the job");
     assert!(run(&url, cache.path(), &[], &[]).status.success());
+    assert_eq!(compiled(), first, "the second start compiled nothing");
+
+    // A cache others could write to is not trusted: the run compiles afresh and says why.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(cache.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let output = run(&url, cache.path(), &[], &[]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("not using the cache") && stderr.contains("others can write to it"),
+        "{stderr}"
+    );
 }
 
 #[test]
