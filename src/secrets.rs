@@ -304,9 +304,9 @@ pub(crate) fn json_error_position(e: &serde_json::Error) -> String {
     format!("{what} at line {} column {}", e.line(), e.column())
 }
 
-/// Where, as a byte offset, valid JSON text has its first integer outside −2^63 to 2^64 − 1.
-/// The parser would turn such an integer into the nearest float, and the value would be
-/// stored changed; so it is refused instead.
+/// Where, as a byte offset, valid JSON text has its first integer (a number without a
+/// fractional part, `1e30` too) outside −2^63 to 2^64 − 1. The parser would turn such an
+/// integer into the nearest float, and the value would be stored changed; so it is refused.
 fn oversized_integer(json: &str) -> Option<usize> {
     let bytes = json.as_bytes();
     let mut i = 0;
@@ -332,8 +332,7 @@ fn oversized_integer(json: &str) -> Option<usize> {
                 }
                 // Number tokens are ASCII, so both ends are character boundaries.
                 let token = json.get(start..i).unwrap_or_default();
-                let integer = !token.contains(['.', 'e', 'E']);
-                if integer && token.parse::<i64>().is_err() && token.parse::<u64>().is_err() {
+                if !fits_64_bits(token) {
                     return Some(start);
                 }
             }
@@ -341,6 +340,16 @@ fn oversized_integer(json: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// Whether a JSON number token is a fraction or an integer a 64-bit integer holds.
+fn fits_64_bits(token: &str) -> bool {
+    if !token.contains(['.', 'e', 'E']) {
+        return token.parse::<i64>().is_ok() || token.parse::<u64>().is_ok();
+    }
+    token
+        .parse::<f64>()
+        .map_or(true, |n| !crate::validate::beyond_64_bits(n))
 }
 
 /// The problem with the integer at byte `at` of `json`, with its line and column.
@@ -385,7 +394,7 @@ mod tests {
 
     #[test]
     fn integers_beyond_64_bits_are_refused_rather_than_stored_rounded() {
-        let document = "{\"ok\": [-9223372036854775808, 18446744073709551615, 1e300],\n \
+        let document = "{\"ok\": [-9223372036854775808, 18446744073709551615, 1.5e-300],\n \
                         \"id\": {\"n\": 18446744073709551616}}";
         let e = Secrets::from_json_document(document).unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
@@ -397,11 +406,24 @@ mod tests {
         let e = SecretValue::from_json("id", "[-9223372036854775809]").unwrap_err();
         assert_eq!(e.problems()[0].key, "id");
         assert!(e.problems()[0].message.contains("write it as a string"));
+        // Without a fractional part a number is an integer, however it is written.
+        for refused in ["1e30", "-1.0E19", "18446744073709551616.0"] {
+            assert!(SecretValue::from_json("k", refused).is_err(), "{refused}");
+        }
+        for kept in [
+            "1.5",
+            "1e3",
+            "-9.223372036854775808e18",
+            "1.8446744073709550e19",
+            "2.5e-3",
+        ] {
+            assert!(SecretValue::from_json("k", kept).is_ok(), "{kept}");
+        }
     }
 
     #[test]
     fn digits_inside_strings_and_escapes_are_not_numbers() {
-        let document = r#"{"a\"99999999999999999999": "99999999999999999999", "b": 1.5e30}"#;
+        let document = r#"{"a\"99999999999999999999": "99999999999999999999", "b": 1.5e-30}"#;
         assert_eq!(Secrets::from_json_document(document).unwrap().len(), 2);
         assert!(SecretValue::from_json("k", r#""\\" "#).is_ok());
         assert!(SecretValue::from_json("k", "18446744073709551615").is_ok());

@@ -199,7 +199,34 @@ fn value_problem(name: &str, value: &Value) -> Option<Problem> {
             ),
         ));
     }
+    if has_oversized_integer(value) {
+        return Some(Problem::new(
+            name,
+            "holds a number without a fractional part beyond the 64-bit integer range, which \
+             would be stored rounded; write it as a string",
+        ));
+    }
     None
+}
+
+/// Whether a number without a fractional part lies outside −2^63 to 2^64 − 1.
+pub(crate) fn beyond_64_bits(n: f64) -> bool {
+    // -2^63 and 2^64 are exact as floats.
+    const LOWEST: f64 = -9_223_372_036_854_775_808.0;
+    const BEYOND: f64 = 18_446_744_073_709_551_616.0;
+    n.fract() == 0.0 && !(LOWEST..BEYOND).contains(&n)
+}
+
+/// Whether `value` holds a float that is really an integer no 64-bit integer holds. (Parsed
+/// JSON text never does: `Secrets::from_json_document` refuses it; a value built in code or
+/// read from elsewhere may.)
+fn has_oversized_integer(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => n.is_f64() && n.as_f64().is_some_and(beyond_64_bits),
+        Value::Array(items) => items.iter().any(has_oversized_integer),
+        Value::Object(map) => map.values().any(has_oversized_integer),
+        _ => false,
+    }
 }
 
 /// Whether `value` nests lists or objects more than `max` levels deep (a scalar is level 0).
@@ -331,6 +358,26 @@ mod tests {
         let e = secret_value("deep", &SecretValue::new(json!([deep]))).unwrap_err();
         assert_eq!(e.problems()[0].key, "deep");
         assert!(e.to_string().contains("nested"));
+    }
+
+    #[test]
+    fn rejects_a_float_that_is_an_integer_beyond_64_bits() {
+        for (value, ok) in [
+            (json!({"n": [1e30]}), false),
+            (json!(-1e19), false),
+            (json!(18446744073709551615u64), true),
+            (json!(i64::MIN), true),
+            (json!(1.844_674_407_370_955e19), true),
+            (json!(2.5e30 + 0.5), false),
+            (json!(1.5), true),
+            (json!(1e-30), true),
+        ] {
+            let result = secret_value("n", &SecretValue::new(value.clone()));
+            assert_eq!(result.is_ok(), ok, "{value}");
+            if let Err(e) = result {
+                assert!(e.to_string().contains("write it as a string"), "{e}");
+            }
+        }
     }
 
     #[test]

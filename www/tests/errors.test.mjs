@@ -63,6 +63,33 @@ describe("server errors", () => {
     }
   });
 
+  it("shows the server's 413 when its limit dropped after loading, and keeps the edits", async () => {
+    const server = await startServer(["--dev"]);
+    try {
+      const job = uniqueJob("lowered");
+      await writeSecrets(job, { a: "1" }, { base: server.url });
+      const { context, page } = await openPage(browser, { base: server.url });
+      await connect(page, { job, base: server.url });
+      // The operator lowers the limit while the page is open: the page still judges by 1 MiB.
+      await server.restart(["--dev", "--max-set-bytes", "100"]);
+      await addSecret(page, { name: "big", value: "z".repeat(200) });
+      await page.click("#save");
+      await waitForText(page, "#alert", "HTTP 413");
+      const alert = await textOf(page, "#alert");
+      assert.match(alert, /too large/);
+      assert.match(alert, /the limit is 100 bytes/);
+      assert.match(alert, /What to do: Remove or shorten secrets/);
+      assert.deepEqual(await rowNames(page), ["a", "big"], "the working copy survives");
+      assert.match(await textOf(page, "#changes-summary"), /^1 unsaved change/);
+      assert.deepEqual((await readSecrets(job, { base: server.url })).secrets, { a: "1" });
+      await checkState(page, "error-413");
+      page.assertNoErrors();
+      await context.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
   describe("with authentication and a small size limit", () => {
     let server;
     const token = `ui-token-${Date.now()}`;

@@ -171,19 +171,43 @@ export async function writeSecretsInVault(job, secretsJson, { team = TEAM } = {}
 // ---------------------------------------------------------------------------------------
 // Extra servers, for the tests that need authentication, a small limit, or a server to stop.
 
-/** Starts a reference server on the embedded store that serves www/; `stop()` ends it. */
+/**
+ * Starts a reference server on the embedded store that serves www/; `stop()` ends it, and
+ * `restart(args)` starts it again on the same address and data with other arguments.
+ */
 export async function startServer(args = []) {
   assert.ok(SERVER_BIN, "VDK_SECRETS_SERVER_BIN is not set");
   const dir = mkdtempSync(join(tmpdir(), "vdk-secrets-ui-"));
+  let current = await spawnServer(dir, "127.0.0.1:0", args);
+  const url = current.url;
+  return {
+    url,
+    dir,
+    /** Ends the server abruptly, as a crash or a network cut would look to the page. */
+    kill: () => current.kill(),
+    async restart(newArgs) {
+      await current.kill();
+      current = await spawnServer(dir, new URL(url).host, newArgs);
+    },
+    async stop() {
+      await current.kill("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One server process on `listen` with its data in `dir`: its URL and a way to end it. */
+async function spawnServer(dir, listen, args) {
   const child = spawn(
     SERVER_BIN,
-    ["serve", "--listen", "127.0.0.1:0", "--data-dir", join(dir, "data"), "--ui-dir", WWW, ...args],
+    ["serve", "--listen", listen, "--data-dir", join(dir, "data"), "--ui-dir", WWW, ...args],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let log = "";
   child.stderr.on("data", (chunk) => {
     log += chunk;
   });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
   const url = await new Promise((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error(`the server did not start:\n${log}`)), 20_000);
@@ -200,19 +224,11 @@ export async function startServer(args = []) {
       reject(new Error(`the server exited (${code}):\n${log}`));
     });
   });
-  const exited = new Promise((resolve) => child.on("exit", resolve));
   return {
     url,
-    dir,
-    /** Ends the server abruptly, as a crash or a network cut would look to the page. */
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    async kill(signal = "SIGKILL") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
