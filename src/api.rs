@@ -11,8 +11,6 @@
 
 use std::fmt;
 
-use serde::Deserialize;
-
 use crate::error::{Error, ErrorKind, Problem, Report};
 use crate::http::{HttpRequest, HttpResponse, Method, encode_path_segment};
 use crate::job::JobRef;
@@ -333,16 +331,16 @@ fn default_explanation(status: u16) -> (ErrorKind, String, &'static str) {
     (kind, format!("{why} (HTTP {status})"), todo)
 }
 
-/// Upstream's error body. Every field is optional; text is trimmed and made printable.
-/// `problems` (the reference server's per-key list) is read leniently: entries that are not
-/// `{"key": string, "message": string}` are skipped, and a malformed list loses nothing else.
-#[derive(Deserialize)]
+/// Upstream's error body. Every field is optional, and one of the wrong type counts as
+/// absent; text is trimmed and made printable. `problems` (the reference server's per-key
+/// list) is read leniently: entries that are not `{"key": string, "message": string}` are
+/// skipped, and a malformed list loses nothing else. Read from a `Value` rather than derived,
+/// which keeps serde's typed-field code out of the wasm builds.
 struct ServerError {
     what: Option<String>,
     why: Option<String>,
     consequences: Option<String>,
     countermeasures: Option<String>,
-    #[serde(default)]
     problems: Option<serde_json::Value>,
 }
 
@@ -353,18 +351,21 @@ impl ServerError {
     const MAX_PROBLEMS: usize = 100;
 
     fn parse(body: &[u8]) -> Option<ServerError> {
-        let parsed: ServerError = serde_json::from_slice(body).ok()?;
-        let clean = |field: Option<String>| {
+        let serde_json::Value::Object(mut fields) = serde_json::from_slice(body).ok()? else {
+            return None;
+        };
+        let clean = |field: Option<&serde_json::Value>| {
             field
+                .and_then(serde_json::Value::as_str)
                 .map(|s| clip(s.trim(), Self::MAX_FIELD_CHARS))
                 .filter(|s| !s.is_empty())
         };
         let parsed = ServerError {
-            what: clean(parsed.what),
-            why: clean(parsed.why),
-            consequences: clean(parsed.consequences),
-            countermeasures: clean(parsed.countermeasures),
-            problems: parsed.problems,
+            what: clean(fields.get("what")),
+            why: clean(fields.get("why")),
+            consequences: clean(fields.get("consequences")),
+            countermeasures: clean(fields.get("countermeasures")),
+            problems: fields.remove("problems"),
         };
         let any = parsed.what.is_some()
             || parsed.why.is_some()

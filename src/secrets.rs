@@ -149,7 +149,7 @@ impl Secrets {
     pub fn from_json_document(document: &str) -> Result<Self, Error> {
         let mut de = serde_json::Deserializer::from_str(document);
         let entries = match de
-            .deserialize_map(EntriesVisitor)
+            .deserialize_any(EntriesVisitor)
             .and_then(|entries| de.end().map(|()| entries))
         {
             Ok(entries) => entries,
@@ -389,7 +389,33 @@ impl<'de> Visitor<'de> for EntriesVisitor {
         }
         Ok(entries)
     }
+
+    // Anything but an object. The caller words the error itself, so these do not describe
+    // the value as serde's defaults would, which saves their code in the wasm builds.
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(serde::de::Error::custom(NOT_AN_OBJECT))
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Err(E::custom(NOT_AN_OBJECT))
+    }
 }
+
+const NOT_AN_OBJECT: &str = "not a JSON object";
 
 #[cfg(test)]
 mod tests {

@@ -299,6 +299,12 @@ fn bad_request_keeps_the_servers_problem_for_each_key() {
         .unwrap_err();
     assert_eq!(e.problems().len(), 1);
     assert!(e.problems()[0].message.contains("Invalid"));
+    // A field of the wrong type counts as absent; the others still speak.
+    let body = json!({"what": 5, "why": "the name is blank"});
+    let e = endpoint(None)
+        .replace_response(&HttpResponse::new(400, body.to_string()))
+        .unwrap_err();
+    assert_eq!(e.problems()[0].message, "the name is blank");
 }
 
 #[test]
