@@ -36,9 +36,14 @@ impl SecretValue {
     ///
     /// `name` is the secret the value is for; errors name it and never quote the text.
     pub fn from_json(name: &str, json: &str) -> Result<Self, Error> {
-        let oversized = || oversized_integer(json).map(|at| oversized_integer_problem(json, at));
+        let oversized = |value: &Value| {
+            may_hold_oversized_integer(value)
+                .then(|| oversized_integer(json))
+                .flatten()
+                .map(|at| oversized_integer_problem(json, at))
+        };
         match serde_json::from_str::<Value>(json) {
-            Ok(value) => match oversized() {
+            Ok(value) => match oversized(&value) {
                 None => Ok(SecretValue(value)),
                 Some(why) => Err(Error::invalid(
                     "The secret value",
@@ -169,7 +174,8 @@ impl Secrets {
                 )));
             }
         };
-        if let Some(at) = oversized_integer(document) {
+        let suspect = entries.iter().any(|(_, v)| may_hold_oversized_integer(v));
+        if let Some(at) = suspect.then(|| oversized_integer(document)).flatten() {
             return Err(Error::InvalidInput(Report::new(
                 "The secrets document cannot be read",
                 format!("the document {}", oversized_integer_problem(document, at)),
@@ -302,6 +308,12 @@ pub(crate) fn json_error_position(e: &serde_json::Error) -> String {
         Category::Io => "read error",
     };
     format!("{what} at line {} column {}", e.line(), e.column())
+}
+
+/// Whether parsed JSON may come from text with an integer beyond 64 bits: such an integer is
+/// parsed as a float of at least 2^63 in magnitude. Only then is the text scanned.
+fn may_hold_oversized_integer(value: &Value) -> bool {
+    crate::validate::holds_whole_float(value, &|f| f.abs() >= 9_223_372_036_854_775_808.0)
 }
 
 /// Where, as a byte offset, valid JSON text has its first integer (a number without a

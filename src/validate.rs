@@ -221,10 +221,15 @@ pub(crate) fn beyond_64_bits(n: f64) -> bool {
 /// JSON text never does: `Secrets::from_json_document` refuses it; a value built in code or
 /// read from elsewhere may.)
 fn has_oversized_integer(value: &Value) -> bool {
+    holds_whole_float(value, &beyond_64_bits)
+}
+
+/// Whether `value` holds a float without a fractional part for which `test` is true.
+pub(crate) fn holds_whole_float(value: &Value, test: &impl Fn(f64) -> bool) -> bool {
     match value {
-        Value::Number(n) => n.is_f64() && n.as_f64().is_some_and(beyond_64_bits),
-        Value::Array(items) => items.iter().any(has_oversized_integer),
-        Value::Object(map) => map.values().any(has_oversized_integer),
+        Value::Number(n) => n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0 && test(f)),
+        Value::Array(items) => items.iter().any(|item| holds_whole_float(item, test)),
+        Value::Object(map) => map.values().any(|item| holds_whole_float(item, test)),
         _ => false,
     }
 }
