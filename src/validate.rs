@@ -190,7 +190,8 @@ pub(crate) fn secret_name_problem(name: &str) -> Option<Problem> {
 
 /// The problem with a value, if any.
 fn value_problem(name: &str, value: &Value) -> Option<Problem> {
-    if depth_exceeds(value, MAX_VALUE_DEPTH) {
+    let mut oversized = false;
+    if walk(value, MAX_VALUE_DEPTH, &mut oversized) {
         return Some(Problem::new(
             name,
             format!(
@@ -199,7 +200,7 @@ fn value_problem(name: &str, value: &Value) -> Option<Problem> {
             ),
         ));
     }
-    if has_oversized_integer(value) {
+    if oversized {
         return Some(Problem::new(
             name,
             "holds a number without a fractional part beyond the 64-bit integer range, which \
@@ -207,6 +208,24 @@ fn value_problem(name: &str, value: &Value) -> Option<Problem> {
         ));
     }
     None
+}
+
+/// One walk of a value: whether it nests lists or objects more than `levels` deep (a scalar
+/// is level 0; the walk goes no deeper, so an absurdly deep value costs no more than a legal
+/// one), and in `oversized` whether it holds a float that is really an integer beyond 64
+/// bits. Parsed JSON text never does (`Secrets::from_json_document` refuses it); a value
+/// built in code or read from elsewhere may.
+fn walk(value: &Value, levels: usize, oversized: &mut bool) -> bool {
+    match value {
+        Value::Number(n) => {
+            *oversized |= n.is_f64() && n.as_f64().is_some_and(beyond_64_bits);
+            false
+        }
+        Value::Array(_) | Value::Object(_) if levels == 0 => true,
+        Value::Array(items) => items.iter().any(|item| walk(item, levels - 1, oversized)),
+        Value::Object(map) => map.values().any(|item| walk(item, levels - 1, oversized)),
+        _ => false,
+    }
 }
 
 /// Whether a number without a fractional part lies outside −2^63 to 2^64 − 1.
@@ -217,13 +236,6 @@ pub(crate) fn beyond_64_bits(n: f64) -> bool {
     n.fract() == 0.0 && !(LOWEST..BEYOND).contains(&n)
 }
 
-/// Whether `value` holds a float that is really an integer no 64-bit integer holds. (Parsed
-/// JSON text never does: `Secrets::from_json_document` refuses it; a value built in code or
-/// read from elsewhere may.)
-fn has_oversized_integer(value: &Value) -> bool {
-    holds_whole_float(value, &beyond_64_bits)
-}
-
 /// Whether `value` holds a float without a fractional part for which `test` is true.
 pub(crate) fn holds_whole_float(value: &Value, test: &impl Fn(f64) -> bool) -> bool {
     match value {
@@ -232,22 +244,6 @@ pub(crate) fn holds_whole_float(value: &Value, test: &impl Fn(f64) -> bool) -> b
         Value::Object(map) => map.values().any(|item| holds_whole_float(item, test)),
         _ => false,
     }
-}
-
-/// Whether `value` nests lists or objects more than `max` levels deep (a scalar is level 0).
-/// Walks no deeper than `max + 1`, so an absurdly deep value costs no more than a legal one.
-fn depth_exceeds(value: &Value, max: usize) -> bool {
-    let children: Box<dyn Iterator<Item = &Value>> = match value {
-        Value::Array(items) => Box::new(items.iter()),
-        Value::Object(map) => Box::new(map.values()),
-        _ => return false,
-    };
-    if max == 0 {
-        return true;
-    }
-    children
-        .into_iter()
-        .any(|child| depth_exceeds(child, max - 1))
 }
 
 /// The problem with a team, job or deployment name, if any.
