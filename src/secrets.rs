@@ -354,17 +354,49 @@ fn oversized_integer(json: &str) -> Option<usize> {
     None
 }
 
-/// Whether a JSON number token is a fraction or an integer a 64-bit integer holds.
+/// Whether a JSON number token is a fraction or an integer a 64-bit integer holds, decided
+/// exactly from its digits (a float would round `-9223372036854775809.0` to −2^63).
 fn fits_64_bits(token: &str) -> bool {
-    if !token.contains(['.', 'e', 'E']) {
-        return token.parse::<i64>().is_ok() || token.parse::<u64>().is_ok();
+    let (negative, unsigned) = match token.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, token),
+    };
+    let (mantissa, exponent) = unsigned.split_once(['e', 'E']).unwrap_or((unsigned, "0"));
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all_digits = format!("{whole}{fraction}");
+    let digits = all_digits.trim_start_matches('0');
+    if digits.is_empty() {
+        return true; // zero
     }
-    // serde_json's own float parsing, which every build has already; `str::parse::<f64>`
-    // would add the standard library's (over 10 KB of wasm).
-    match serde_json::from_str::<Value>(token) {
-        Ok(Value::Number(n)) => !n.as_f64().is_some_and(crate::validate::beyond_64_bits),
-        _ => true,
-    }
+    let Ok(exponent) = exponent.parse::<i64>() else {
+        // An exponent beyond i64: tiny (a fraction) when negative, else far too large.
+        return exponent.starts_with('-');
+    };
+    // The value is `digits` × 10^scale.
+    let scale = exponent.saturating_sub(i64::try_from(fraction.len()).unwrap_or(i64::MAX));
+    let integer = if scale >= 0 {
+        // u64::MAX has 20 digits, and `digits` has no leading zeros.
+        if scale > 20 || digits.len() + scale as usize > 20 {
+            return false;
+        }
+        format!("{digits}{}", "0".repeat(scale as usize))
+    } else {
+        let dropped = usize::try_from(scale.unsigned_abs()).unwrap_or(usize::MAX);
+        if dropped >= digits.len() {
+            return true; // a fraction of magnitude below one
+        }
+        let (head, tail) = digits.split_at(digits.len() - dropped);
+        if tail.bytes().any(|b| b != b'0') {
+            return true; // a fraction
+        }
+        head.to_string()
+    };
+    let integer = if negative {
+        format!("-{integer}")
+    } else {
+        integer
+    };
+    integer.parse::<i64>().is_ok() || integer.parse::<u64>().is_ok()
 }
 
 /// The problem with the integer at byte `at` of `json`, with its line and column.
@@ -448,10 +480,26 @@ mod tests {
         assert_eq!(e.problems()[0].key, "id");
         assert!(e.problems()[0].message.contains("write it as a string"));
         // Without a fractional part a number is an integer, however it is written.
-        for refused in ["1e30", "-1.0E19", "18446744073709551616.0"] {
+        for refused in [
+            "1e30",
+            "-1.0E19",
+            "18446744073709551616.0",
+            "-9223372036854775809.0",
+            "-9.223372036854775809e18",
+        ] {
             assert!(SecretValue::from_json("k", refused).is_err(), "{refused}");
         }
-        for kept in ["1.5", "1e3", "-9.223372036854775808e18", "1.5e19", "2.5e-3"] {
+        for kept in [
+            "1.5",
+            "1e3",
+            "-9.223372036854775808e18",
+            "1.5e19",
+            "2.5e-3",
+            "18446744073709551615.0",
+            "1844674407370955161.5e1",
+            "-0.0e99999999999999999999",
+            "1e-99999999999999999999",
+        ] {
             assert!(SecretValue::from_json("k", kept).is_ok(), "{kept}");
         }
     }
@@ -461,6 +509,9 @@ mod tests {
         let document = r#"{"a\"99999999999999999999": "99999999999999999999", "b": 1.5e-30}"#;
         assert_eq!(Secrets::from_json_document(document).unwrap().len(), 2);
         assert!(SecretValue::from_json("k", r#""\\" "#).is_ok());
+        // The scanner itself, which runs only when a parsed value holds a float of 2^63 or more.
+        let text = r#"{"a\"1e30 \\": "\"99999999999999999999", "b": [1.5e30]}"#;
+        assert_eq!(oversized_integer(text), text.find("1.5e30"));
         assert!(SecretValue::from_json("k", "18446744073709551615").is_ok());
     }
 }

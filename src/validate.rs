@@ -213,8 +213,9 @@ fn value_problem(name: &str, value: &Value) -> Option<Problem> {
 /// One walk of a value: whether it nests lists or objects more than `levels` deep (a scalar
 /// is level 0; the walk goes no deeper, so an absurdly deep value costs no more than a legal
 /// one), and in `oversized` whether it holds a float that is really an integer beyond 64
-/// bits. Parsed JSON text never does (`Secrets::from_json_document` refuses it); a value
-/// built in code or read from elsewhere may.
+/// bits. A value built in code may, and so may a set read from a server (reads are not
+/// checked, so that such a set can still be loaded); `Secrets::from_json_document` refuses
+/// JSON text with one.
 fn walk(value: &Value, levels: usize, oversized: &mut bool) -> bool {
     match value {
         Value::Number(n) => {

@@ -93,11 +93,11 @@ pub fn load(
             false
         }
     };
-    if trusted && private_to_this_user(&cached).is_ok() {
-        // SAFETY: the file was written by `precompile_component` of an engine with the same
-        // compatibility hash (part of its name), into a directory only this user can write,
-        // and is owned by this user and writable by nobody else.
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
+    if let Some(compiled) = trusted.then(|| read_private_file(&cached)).flatten() {
+        // SAFETY: the bytes were written by `precompile_component` of an engine with the same
+        // compatibility hash (part of the name), into a directory only this user can write;
+        // the file they were read from was, as opened, this user's and writable by no one else.
+        if let Ok(component) = unsafe { Component::deserialize(engine, &compiled) } {
             return Ok(component);
         }
     }
@@ -122,22 +122,47 @@ pub fn load(
     unsafe { Component::deserialize(engine, &compiled) }.map_err(|e| invalid_component(path, &e))
 }
 
+/// The contents of `path` when, as opened (a link is not followed), it is a file of this user
+/// that no one else can write: checked on the open file, so a swap after the check is harmless.
+fn read_private_file(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || owner_problem(&meta).is_some() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
 /// Ok when `path` (not followed if a link) is owned by this user and writable by no one else.
 fn private_to_this_user(path: &Path) -> Result<(), String> {
     let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
     if meta.file_type().is_symlink() {
         Err("it is a symbolic link".into())
-    } else if meta.uid() != me {
-        Err(format!(
+    } else {
+        owner_problem(&meta).map_or(Ok(()), Err)
+    }
+}
+
+/// What is wrong with the owner or mode of a file or directory, if anything.
+fn owner_problem(meta: &std::fs::Metadata) -> Option<String> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        Some(format!(
             "it belongs to user {}, not to this user",
             meta.uid()
         ))
     } else if meta.mode() & 0o022 != 0 {
-        Err("others can write to it (chmod go-w, or remove it)".into())
+        Some("others can write to it (chmod go-w, or remove it)".into())
     } else {
-        Ok(())
+        None
     }
 }
 
@@ -565,8 +590,17 @@ mod tests {
             .await
             .unwrap();
         let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
-        // A value that is not JSON does not hide the other rules: names and size too.
-        assert_eq!(keys, ["bad name", "not json", ""], "{problems:?}");
-        assert!(problems[2].message.contains("limit is 40 bytes"));
+        // A value that is not JSON hides no other rule: its own name, other names, the size.
+        assert_eq!(
+            keys,
+            ["bad name", "not json", "not json", ""],
+            "{problems:?}"
+        );
+        assert!(problems[1].message.contains("whitespace"), "{problems:?}");
+        assert!(
+            problems[2].message.contains("not valid JSON"),
+            "{problems:?}"
+        );
+        assert!(problems[3].message.contains("limit is 40 bytes"));
     }
 }

@@ -66,18 +66,26 @@ impl Masker {
 
     /// `cut`, moved back until no registered text occurs across it in `buffer`, so that
     /// `buffer[..cut]` and `buffer[cut..]` can be masked apart without showing a secret.
-    fn safe_cut(&self, buffer: &[u8], mut cut: usize) -> usize {
+    /// None when that would move it back more than a few secrets' length: only texts that
+    /// overlap themselves (`aaaa`, `abab`) chain that far, in output repeating them.
+    fn safe_cut(&self, buffer: &[u8], cut: usize) -> Option<usize> {
         let texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
+        let longest = texts.first().map_or(0, String::len);
+        let lowest = cut.saturating_sub(4 * longest).max(1);
         let across = |cut: usize| {
             texts.iter().map(String::as_bytes).find_map(|text| {
                 let first = cut.saturating_sub(text.len().saturating_sub(1));
                 (first..cut).find(|&start| buffer[start..].starts_with(text))
             })
         };
-        while let Some(start) = across(cut) {
-            cut = start;
+        let mut safe = cut;
+        while let Some(start) = across(safe) {
+            if start < lowest {
+                return None;
+            }
+            safe = start;
         }
-        cut
+        Some(safe)
     }
 }
 
@@ -172,12 +180,16 @@ impl MaskedOutput {
         }
         if pending.len() > MAX_PENDING {
             // Keep a tail that could be the start of a secret, and never cut through one.
+            // Where no such cut is near, the whole buffer goes out masked, so that memory stays
+            // bounded: the price is that a secret begun in its last bytes and ended by the next
+            // write is not recognised (in output repeating a self-overlapping secret only).
             let keep = self.masker.longest().min(pending.len());
-            let cut = self.masker.safe_cut(&pending, pending.len() - keep);
+            let cut = self
+                .masker
+                .safe_cut(&pending, pending.len() - keep)
+                .unwrap_or(pending.len());
             let head: Vec<u8> = pending.drain(..cut).collect();
-            if !head.is_empty() {
-                self.write_out(&head);
-            }
+            self.write_out(&head);
         }
     }
 
@@ -303,5 +315,21 @@ mod tests {
             );
             assert_eq!(out, format!("{filler}***tail"), "shift {shift}");
         }
+    }
+
+    #[test]
+    fn a_long_line_repeating_a_self_overlapping_secret_keeps_memory_bounded() {
+        let m = Masker::default();
+        m.register_json(r#""aaaa""#);
+        let memory = Arc::new(Mutex::new(Vec::new()));
+        let stream = MaskedOutput::new(m, Sink::Memory(memory.clone()));
+        let run = "a".repeat(MAX_PENDING / 4);
+        for _ in 0..12 {
+            stream.accept(run.as_bytes());
+        }
+        assert!(stream.pending.lock().unwrap().len() <= MAX_PENDING);
+        let out = String::from_utf8(memory.lock().unwrap().clone()).unwrap();
+        assert!(!out.is_empty(), "output was passed on");
+        assert!(!out.contains("aaaa"), "no whole secret shows");
     }
 }

@@ -68,8 +68,8 @@ fn set_from_pairs(pairs: Vec<(String, String)>) -> Result<Secrets, Error> {
     }
 }
 
-/// The pairs whose value is JSON, as a set, and a problem for each that is not (or repeats a
-/// name).
+/// The pairs whose value is JSON, as a set, and the problems of the others (their name's
+/// too, since the rules that check the set never see them) and of repeated names.
 fn convertible_pairs(pairs: Vec<(String, String)>) -> (Secrets, Vec<Problem>) {
     let mut set = Secrets::new();
     let mut problems = Vec::new();
@@ -80,7 +80,10 @@ fn convertible_pairs(pairs: Vec<(String, String)>) -> (Secrets, Vec<Problem>) {
                     problems.push(Problem::new(name, "is given more than once; keep one"));
                 }
             }
-            Err(e) => problems.extend(e.problems().iter().cloned()),
+            Err(e) => {
+                problems.extend(validate::secret_name_problem(&name));
+                problems.extend(e.problems().iter().cloned());
+            }
         }
     }
     (set, problems)

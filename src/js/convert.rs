@@ -20,7 +20,8 @@ pub fn secrets_from_js(value: &JsValue) -> Result<Secrets, Vec<Problem>> {
     }
 }
 
-/// The entries that convert, and a problem for each that does not.
+/// The entries that convert, and the problems of those that do not (their name's too, since
+/// the rules that check the set never see them).
 pub fn convertible_secrets(value: &JsValue) -> (Secrets, Vec<Problem>) {
     if !is_plain_object(value) {
         let problem = Problem::new(
@@ -42,7 +43,10 @@ pub fn convertible_secrets(value: &JsValue) -> (Secrets, Vec<Problem>) {
             Ok(v) => {
                 secrets.insert(name, v);
             }
-            Err(problem) => problems.push(problem),
+            Err(problem) => {
+                problems.extend(crate::validate::secret_name_problem(&name));
+                problems.push(problem);
+            }
         }
     }
     (secrets, problems)
