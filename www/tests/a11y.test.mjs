@@ -1,12 +1,11 @@
 // Keyboard alone, visible focus, 360 px and desktop, light and dark: axe-core finds nothing
 // serious or critical in any state.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   UI_URL,
   checkState,
   connect,
-  launchBrowser,
   openPage,
   readSecrets,
   rowButton,
@@ -14,6 +13,7 @@ import {
   uniqueJob,
   waitForText,
   writeSecrets,
+  sharedBrowser,
 } from "./helpers.mjs";
 
 /** Presses Tab until the focused element matches `selector`; fails if it never does. */
@@ -29,11 +29,7 @@ const focused = (page) =>
   page.evaluate(() => document.activeElement.id || document.activeElement.dataset.focusKey || document.activeElement.tagName);
 
 describe("accessibility", () => {
-  let browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(() => browser.close());
+  const browser = sharedBrowser();
 
   it("works by keyboard alone, with a visible focus ring", async () => {
     const job = uniqueJob("keyboard");

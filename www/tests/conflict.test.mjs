@@ -1,14 +1,13 @@
 // Two people edit one job in two browser contexts; the second save meets a conflict, sees
 // what changed on the server, and either reloads or reapplies.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   addSecret,
   answerConfirm,
   checkState,
   connect,
   fillEditor,
-  launchBrowser,
   openPage,
   readSecrets,
   rowButton,
@@ -18,6 +17,7 @@ import {
   uniqueJob,
   waitForText,
   writeSecrets,
+  sharedBrowser,
 } from "./helpers.mjs";
 
 async function editValue(page, name, value) {
@@ -50,11 +50,7 @@ async function collide(browser, job) {
 }
 
 describe("a conflict between two editors", () => {
-  let browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(() => browser.close());
+  const browser = sharedBrowser();
 
   it("shows what changed on the server, then reapplies my edits on the new version", async () => {
     const job = uniqueJob("conflict-reapply");

@@ -1,23 +1,19 @@
 // Connecting: what is prefilled, how team, job and URL are checked, the sample job.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   UI_URL,
   checkState,
   connect,
-  launchBrowser,
   openPage,
   rowNames,
   textOf,
   waitForText,
+  sharedBrowser,
 } from "./helpers.mjs";
 
 describe("connecting to a job", () => {
-  let browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(() => browser.close());
+  const browser = sharedBrowser();
 
   it("prefills team and job from the address and the URL from the page's origin", async () => {
     const { context, page } = await openPage(browser);

@@ -1,11 +1,10 @@
 // Deleting one, several and all secrets: each confirmed in a dialog, each local until Save.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   answerConfirm,
   checkState,
   connect,
-  launchBrowser,
   openPage,
   readSecrets,
   row,
@@ -16,16 +15,13 @@ import {
   uniqueJob,
   waitForText,
   writeSecrets,
+  sharedBrowser,
 } from "./helpers.mjs";
 
 const SET = { a: "1", b: 2, c: [3], d: { four: 4 }, e: null };
 
 describe("deleting secrets", () => {
-  let browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(() => browser.close());
+  const browser = sharedBrowser();
 
   it("deletes one secret after confirmation; cancelling keeps it; discard undoes", async () => {
     const job = uniqueJob("delete-one");

@@ -1,13 +1,12 @@
 // Adding and editing: every type, live validation, local edits until Save, the leave guard,
 // and the size limit.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   addSecret,
   checkState,
   connect,
   fillEditor,
-  launchBrowser,
   openPage,
   readSecrets,
   row,
@@ -21,14 +20,11 @@ import {
   uniqueJob,
   waitForText,
   writeSecrets,
+  sharedBrowser,
 } from "./helpers.mjs";
 
 describe("adding and editing secrets", () => {
-  let browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(() => browser.close());
+  const browser = sharedBrowser();
 
   it("adds a string, a number and JSON values; nothing is sent until Save", async () => {
     const job = uniqueJob("add");

@@ -6,7 +6,6 @@ import {
   addSecret,
   checkState,
   connect,
-  launchBrowser,
   openPage,
   readSecrets,
   rowNames,
@@ -16,14 +15,11 @@ import {
   uniqueJob,
   waitForText,
   writeSecrets,
+  sharedBrowser,
 } from "./helpers.mjs";
 
 describe("server errors", () => {
-  let browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(() => browser.close());
+  const browser = sharedBrowser();
 
   it("explains that the server cannot be reached once it stops, and keeps the edits", async () => {
     const server = await startServer(["--dev"]);

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -34,8 +35,21 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-export function launchBrowser() {
+function launchBrowser() {
   return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}
+
+/**
+ * One Chromium for the tests of the `describe` block that calls this: launched before the
+ * first test, closed after the last. Pass it to `openPage`, or call `newContext` on it.
+ */
+export function sharedBrowser() {
+  let launched;
+  before(async () => {
+    launched = await launchBrowser();
+  });
+  after(() => launched?.close());
+  return { newContext: (options) => launched.newContext(options) };
 }
 
 let counter = 0;

@@ -1,10 +1,9 @@
 // Listing: masked values, revealing one at a time, copying, filtering, the size meter.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import {
   checkState,
   connect,
-  launchBrowser,
   openPage,
   row,
   rowButton,
@@ -17,6 +16,7 @@ import {
   waitForText,
   writeSecrets,
   writeSecretsInVault,
+  sharedBrowser,
 } from "./helpers.mjs";
 
 // Values carry markers that cannot appear in the page by accident.
@@ -28,14 +28,12 @@ const SET = {
 };
 
 describe("listing a job's secrets", () => {
-  let browser;
+  const browser = sharedBrowser();
   let job;
   before(async () => {
-    browser = await launchBrowser();
     job = uniqueJob("list");
     await writeSecrets(job, SET);
   });
-  after(() => browser.close());
 
   it("masks every value, keeps it out of the DOM, and shows one value at a time", async () => {
     const { context, page } = await openPage(browser);

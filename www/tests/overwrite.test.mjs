@@ -1,11 +1,10 @@
 // Overwriting all secrets from a JSON file: the preview names what changes, values stay hidden,
 // a broken file is explained, and nothing is sent until Save.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   checkState,
   connect,
-  launchBrowser,
   openPage,
   readSecrets,
   rowNames,
@@ -14,16 +13,13 @@ import {
   uniqueJob,
   waitForText,
   writeSecrets,
+  sharedBrowser,
 } from "./helpers.mjs";
 
 const jsonFile = (name, text) => ({ name, mimeType: "application/json", buffer: Buffer.from(text) });
 
 describe("overwriting all from a file", () => {
-  let browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(() => browser.close());
+  const browser = sharedBrowser();
 
   it("previews added, changed and removed names with values hidden, then applies", async () => {
     const job = uniqueJob("file");

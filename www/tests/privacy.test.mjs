@@ -6,7 +6,6 @@ import { after, before, describe, it } from "node:test";
 import {
   addSecret,
   connect,
-  launchBrowser,
   openPage,
   row,
   rowButton,
@@ -16,6 +15,7 @@ import {
   uniqueJob,
   waitForText,
   writeSecrets,
+  sharedBrowser,
 } from "./helpers.mjs";
 
 const TEAM = "ui-private";
@@ -47,17 +47,13 @@ async function storedEverywhere(page) {
 }
 
 describe("privacy of values and the token", () => {
-  let browser;
+  const browser = sharedBrowser();
   let server;
   const token = `privacy-token-${Date.now()}-b8e0`;
   before(async () => {
-    browser = await launchBrowser();
     server = await startServer(["--tokens-file", tokensFile([{ token, teams: [TEAM] }])]);
   });
-  after(async () => {
-    await browser.close();
-    await server.stop();
-  });
+  after(() => server.stop());
 
   it("keeps values out of the DOM until revealed, and out of every browser store", async () => {
     const job = uniqueJob("privacy");
