@@ -603,4 +603,37 @@ mod tests {
         );
         assert!(problems[3].message.contains("limit is 40 bytes"));
     }
+
+    #[test]
+    fn only_a_private_regular_file_of_this_user_is_read_from_the_cache() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.cwasm");
+        std::fs::write(&file, b"compiled").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_private_file(&file).as_deref(), Some(&b"compiled"[..]));
+
+        // Writable by others: not trusted.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(read_private_file(&file), None);
+        assert!(
+            private_to_this_user(&file)
+                .unwrap_err()
+                .contains("others can write")
+        );
+
+        // A link, even to a private file: not followed.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = dir.path().join("b.cwasm");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(read_private_file(&link), None);
+        assert!(
+            private_to_this_user(&link)
+                .unwrap_err()
+                .contains("symbolic link")
+        );
+
+        // A directory where a file is expected: not read.
+        assert_eq!(read_private_file(dir.path()), None);
+    }
 }
