@@ -36,14 +36,8 @@ impl SecretValue {
     ///
     /// `name` is the secret the value is for; errors name it and never quote the text.
     pub fn from_json(name: &str, json: &str) -> Result<Self, Error> {
-        let oversized = |value: &Value| {
-            may_hold_oversized_integer(value)
-                .then(|| oversized_integer(json))
-                .flatten()
-                .map(|at| oversized_integer_problem(json, at))
-        };
         match serde_json::from_str::<Value>(json) {
-            Ok(value) => match oversized(&value) {
+            Ok(value) => match oversized_integer_in(json, [&value]) {
                 None => Ok(SecretValue(value)),
                 Some(why) => Err(Error::invalid(
                     "The secret value",
@@ -174,11 +168,10 @@ impl Secrets {
                 )));
             }
         };
-        let suspect = entries.iter().any(|(_, v)| may_hold_oversized_integer(v));
-        if let Some(at) = suspect.then(|| oversized_integer(document)).flatten() {
+        if let Some(why) = oversized_integer_in(document, entries.iter().map(|(_, v)| v)) {
             return Err(Error::InvalidInput(Report::new(
                 "The secrets document cannot be read",
-                format!("the document {}", oversized_integer_problem(document, at)),
+                format!("the document {why}"),
                 "Write such numbers as strings; nothing was changed.",
             )));
         }
@@ -310,10 +303,19 @@ pub(crate) fn json_error_position(e: &serde_json::Error) -> String {
     format!("{what} at line {} column {}", e.line(), e.column())
 }
 
-/// Whether parsed JSON may come from text with an integer beyond 64 bits: such an integer is
-/// parsed as a float of at least 2^63 in magnitude. Only then is the text scanned.
-fn may_hold_oversized_integer(value: &Value) -> bool {
-    crate::validate::holds_whole_float(value, &|f| f.abs() >= 9_223_372_036_854_775_808.0)
+/// What is wrong with `json`, parsed into `values`, if it holds an integer beyond 64 bits.
+/// The text is scanned only when a parsed value may come from such an integer.
+fn oversized_integer_in<'a>(
+    json: &str,
+    values: impl IntoIterator<Item = &'a Value>,
+) -> Option<String> {
+    if !values
+        .into_iter()
+        .any(crate::validate::holds_float_of_64_bit_size)
+    {
+        return None;
+    }
+    oversized_integer(json).map(|at| oversized_integer_problem(json, at))
 }
 
 /// Where, as a byte offset, valid JSON text has its first integer (a number without a

@@ -229,20 +229,22 @@ fn walk(value: &Value, levels: usize, oversized: &mut bool) -> bool {
     }
 }
 
+/// −2^63 and 2^64, both exact as floats: the 64-bit integers lie in `LOWEST_64..BEYOND_64`.
+const LOWEST_64: f64 = -9_223_372_036_854_775_808.0;
+const BEYOND_64: f64 = 18_446_744_073_709_551_616.0;
+
 /// Whether a number without a fractional part lies outside −2^63 to 2^64 − 1.
-pub(crate) fn beyond_64_bits(n: f64) -> bool {
-    // -2^63 and 2^64 are exact as floats.
-    const LOWEST: f64 = -9_223_372_036_854_775_808.0;
-    const BEYOND: f64 = 18_446_744_073_709_551_616.0;
-    n.fract() == 0.0 && !(LOWEST..BEYOND).contains(&n)
+fn beyond_64_bits(n: f64) -> bool {
+    n.fract() == 0.0 && !(LOWEST_64..BEYOND_64).contains(&n)
 }
 
-/// Whether `value` holds a float without a fractional part for which `test` is true.
-pub(crate) fn holds_whole_float(value: &Value, test: &impl Fn(f64) -> bool) -> bool {
+/// Whether `value` holds a float of 2^63 or more in magnitude. JSON text with an integer
+/// beyond 64 bits always parses into one, so only then is the text worth scanning for it.
+pub(crate) fn holds_float_of_64_bit_size(value: &Value) -> bool {
     match value {
-        Value::Number(n) => n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0 && test(f)),
-        Value::Array(items) => items.iter().any(|item| holds_whole_float(item, test)),
-        Value::Object(map) => map.values().any(|item| holds_whole_float(item, test)),
+        Value::Number(n) => n.is_f64() && n.as_f64().is_some_and(|f| f.abs() >= -LOWEST_64),
+        Value::Array(items) => items.iter().any(holds_float_of_64_bit_size),
+        Value::Object(map) => map.values().any(holds_float_of_64_bit_size),
         _ => false,
     }
 }
