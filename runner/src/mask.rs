@@ -58,19 +58,15 @@ impl Masker {
         out
     }
 
-    /// The length in bytes of the longest registered text.
-    fn longest(&self) -> usize {
-        let texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
-        texts.first().map_or(0, String::len)
-    }
-
-    /// `cut`, moved back until no registered text occurs across it in `buffer`, so that
-    /// `buffer[..cut]` and `buffer[cut..]` can be masked apart without showing a secret.
+    /// Where `buffer` may be cut so that `buffer[..cut]` can be masked and passed on while
+    /// `buffer[cut..]` waits: the kept tail is as long as the longest secret (it may be the
+    /// start of one), and the cut is moved back until no registered text occurs across it.
     /// None when that would move it back more than a few secrets' length: only texts that
     /// overlap themselves (`aaaa`, `abab`) chain that far, in output repeating them.
-    fn safe_cut(&self, buffer: &[u8], cut: usize) -> Option<usize> {
+    fn safe_cut(&self, buffer: &[u8]) -> Option<usize> {
         let texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
         let longest = texts.first().map_or(0, String::len);
+        let cut = buffer.len() - longest.min(buffer.len());
         let lowest = cut.saturating_sub(4 * longest).max(1);
         let across = |cut: usize| {
             texts.iter().map(String::as_bytes).find_map(|text| {
@@ -183,11 +179,7 @@ impl MaskedOutput {
             // Where no such cut is near, the whole buffer goes out masked, so that memory stays
             // bounded: the price is that a secret begun in its last bytes and ended by the next
             // write is not recognised (in output repeating a self-overlapping secret only).
-            let keep = self.masker.longest().min(pending.len());
-            let cut = self
-                .masker
-                .safe_cut(&pending, pending.len() - keep)
-                .unwrap_or(pending.len());
+            let cut = self.masker.safe_cut(&pending).unwrap_or(pending.len());
             let head: Vec<u8> = pending.drain(..cut).collect();
             self.write_out(&head);
         }
