@@ -5,27 +5,15 @@
 # scripts/test.sh provides both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 seconds="${1:-60}"
-target="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-    if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+server_bin="$CARGO_TARGET_DIR/debug/vdk-secrets-server"
 
 token="conformance-$(date +%s%N)"
-printf %s "$token" | "$target/debug/vdk-secrets-server" hash-token > "$work/tokens"
-"$target/debug/vdk-secrets-server" serve --listen 127.0.0.1:0 --tokens-file "$work/tokens" \
-    --data-dir "$work/data" > "$work/stdout" 2> "$work/server.log" &
-server_pid=$!
-for _ in $(seq 100); do
-    grep -q "listening on" "$work/stdout" 2>/dev/null && break
-    sleep 0.1
-done
-url="$(sed -n 's/.*listening on //p' "$work/stdout")"
-[[ -n "$url" ]] || { echo "the server did not start:"; cat "$work/server.log"; exit 1; }
+printf %s "$token" | "$server_bin" hash-token > "$work/tokens"
+spawn server "$server_bin" serve --listen 127.0.0.1:0 --tokens-file "$work/tokens" \
+    --data-dir "$work/data"
+url="$(server_url server)"
 
 echo "schemathesis against $url/openapi.json for ${seconds}s"
 schemathesis --config-file server/schemathesis.toml run "$url/openapi.json" \

@@ -10,8 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 starts="${1:-20}"
-[[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet "vdk-control-service-api==1.0.13"
+venv_install "vdk-control-service-api==1.0.13"
 scripts/build-component.sh | tail -2
 # One cargo invocation, so that the binaries and the example share one feature resolution and
 # a second run of this script rebuilds nothing.

