@@ -506,8 +506,8 @@ function warnAboutRounding(secrets) {
       `${listNames(names)} ${names.length === 1 ? "holds" : "hold"} an integer beyond the 64-bit range, ` +
       "which arrives rounded",
     countermeasures:
-      "Saving from this page stores the rounded number. Change such secrets with a tool that keeps exact " +
-      "numbers, or store them as strings.",
+      "The set cannot be saved from this page while such a secret holds the rounded number: store the " +
+      "number as a string, or change it with a tool that keeps exact numbers.",
   });
 }
 

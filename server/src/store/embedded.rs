@@ -9,8 +9,9 @@
 //! The header is authenticated as associated data together with the file's name, so a file
 //! copied to another job, or one whose version field was edited, fails to decrypt instead of
 //! being served. Putting back an older genuine file of the same job is not detected: that
-//! would need a version counter kept outside the data directory. A write goes to a temporary file that is synced and then renamed over the old one:
-//! a crash at any point leaves either the old set or the new one, never a mix.
+//! would need a version counter kept outside the data directory. A write goes to a temporary
+//! file that is synced and then renamed over the old one: a crash at any point leaves either
+//! the old set or the new one, never a mix.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
