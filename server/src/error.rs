@@ -157,6 +157,20 @@ impl From<StoreError> for ApiError {
                 "Nothing was changed.",
                 "Try again later; operators should check the storage backend (Vault) health.",
             ),
+            StoreError::Unknown(why) => ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "The secrets may or may not have been saved",
+                why,
+                "Whether the change was stored is unknown.",
+                "Read the secrets to see whether the change arrived before trying again.",
+            ),
+            StoreError::Refused(why) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "The secrets storage cannot hold this job",
+                why,
+                "Nothing was changed.",
+                "Use another team or job name.",
+            ),
             StoreError::Corrupt(why) => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The stored secrets cannot be read",

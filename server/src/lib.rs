@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod listener;
 pub mod logging;
 pub mod routes;
 pub mod store;

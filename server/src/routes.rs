@@ -204,7 +204,9 @@ async fn health(State(app): Shared) -> Response {
         Err(e) => {
             let why = match e {
                 crate::store::StoreError::Unavailable(why)
-                | crate::store::StoreError::Corrupt(why) => why,
+                | crate::store::StoreError::Corrupt(why)
+                | crate::store::StoreError::Unknown(why)
+                | crate::store::StoreError::Refused(why) => why,
                 other => format!("{other:?}"),
             };
             let body = json!({

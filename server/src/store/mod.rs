@@ -62,6 +62,12 @@ pub enum StoreError {
     Unavailable(String),
     /// What is stored cannot be decoded.
     Corrupt(String),
+    /// A write whose outcome is unknown: the backend may or may not have stored it (a Vault
+    /// call that timed out after the request was sent).
+    Unknown(String),
+    /// The backend cannot hold this request, whatever its state (a name Vault refuses, a job
+    /// path reserved by the Control Service). Nothing was changed.
+    Refused(String),
 }
 
 /// The configured backend.
