@@ -39,6 +39,7 @@ enum Teams {
 impl Access {
     /// Reads and checks a tokens file; errors name the file and the line.
     pub fn from_file(path: &Path) -> Result<Access, String> {
+        check_not_writable_by_others(path, "tokens file")?;
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the tokens file {}: {e}", path.display()))?;
         let grants = parse_tokens(&text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -83,6 +84,46 @@ impl Access {
             Teams::Only(_) => Err(ApiError::forbidden(team)),
         }
     }
+}
+
+/// Refuses a credential file (a key, a Vault token or secret id) that users other than its
+/// owner may read or write, as ssh refuses such private keys; links are followed, so a
+/// mounted secret is judged by the file it points at.
+pub fn check_private_file(path: &Path, what: &str) -> Result<(), String> {
+    let mode = file_mode(path, what)?;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "the {what} {} can be read or written by other users (mode {:o}); run `chmod 600 {}`",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a file that grants access (the tokens file) when users other than its owner may
+/// write it: anyone who can add a line could grant themselves every team. Reading is fine,
+/// since it holds hashes only.
+pub fn check_not_writable_by_others(path: &Path, what: &str) -> Result<(), String> {
+    let mode = file_mode(path, what)?;
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "the {what} {} can be written by other users (mode {:o}), who could grant \
+             themselves access; run `chmod go-w {}`",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+fn file_mode(path: &Path, what: &str) -> Result<u32, String> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .map(|meta| meta.permissions().mode())
+        .map_err(|e| format!("cannot read the {what} {}: {e}", path.display()))
 }
 
 fn equal(a: &[u8; 32], b: &[u8; 32]) -> bool {

@@ -327,7 +327,13 @@ fn secret_arg(
     match (value, file) {
         (Some(_), Some(_)) => Err(format!("give the {what} directly or as a file, not both")),
         (Some(v), None) => Ok(Some(v.trim().to_string())),
-        (None, Some(path)) => read_trimmed(path, what).map(Some),
+        (None, Some(path)) => {
+            // A role id names a role, like a user name; a token or secret id is a password.
+            if what != "role id" {
+                auth::check_private_file(path, &format!("{what} file"))?;
+            }
+            read_trimmed(path, what).map(Some)
+        }
         (None, None) => Ok(None),
     }
 }

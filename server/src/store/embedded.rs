@@ -1,7 +1,9 @@
 //! The embedded store: one encrypted file per job in a data directory.
 //!
 //! ```text
+//! {data_dir}/lock                   held (flock) by the one server process using the directory
 //! {data_dir}/key                    32 random bytes, mode 0600, made on first start
+//! {data_dir}/key-check              a known text sealed with the key: proves the key is the right one
 //! {data_dir}/jobs/{sha256(team/job)}.vdks
 //!     "VDKS" | format (1 byte) | version (u64, big endian) | nonce (12 bytes) | AES-256-GCM ciphertext
 //! ```
@@ -12,6 +14,12 @@
 //! would need a version counter kept outside the data directory. A write goes to a temporary
 //! file that is synced and then renamed over the old one: a crash at any point leaves either
 //! the old set or the new one, never a mix.
+//!
+//! Check-and-set is serialised inside one process, so two processes on one directory would
+//! lose each other's writes: the second process is refused at start by an exclusive lock on
+//! `lock`, which the kernel releases when its holder exits, however it exits. A store whose key
+//! is missing or is not the key its data was sealed with is refused at start too, rather than
+//! given a new key that would leave the old data unreadable beside the new.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
@@ -35,23 +43,36 @@ const NONCE_LEN: usize = 12;
 /// Encrypted files in a directory, one per job.
 pub struct EmbeddedStore {
     inner: Arc<Inner>,
-    /// Serialises writes so that check-and-set is atomic within this process.
+    /// Serialises writes so that check-and-set is atomic within this process; the directory
+    /// lock keeps other processes out.
     write_lock: Mutex<()>,
+    /// The open lock file; the exclusive lock on it lasts as long as this store.
+    _dir_lock: File,
 }
 
 struct Inner {
+    data_dir: PathBuf,
     jobs_dir: PathBuf,
     cipher: Aes256Gcm,
 }
 
+/// Free space below which the store reports itself unable to take writes.
+const MIN_FREE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What the key-check file holds, sealed with the key.
+const KEY_CHECK_TEXT: &[u8] = b"vdk-secrets embedded store key check v1";
+
 impl EmbeddedStore {
-    /// Opens (or creates) the store in `data_dir`, making the key on first start and removing
+    /// Opens (or creates) the store in `data_dir`: takes the directory's lock, makes the key on
+    /// first start, checks that the key is the one the data was sealed with, and removes
     /// temporary files that a crash left behind.
     pub fn open(data_dir: &Path) -> Result<Self, String> {
         create_private_dir(data_dir)?;
-        let key = load_or_create_key(&data_dir.join("key"))?;
+        let dir_lock = lock_data_dir(data_dir)?;
         let jobs_dir = data_dir.join("jobs");
         create_private_dir(&jobs_dir)?;
+        // Only the lock holder may clean up: another process's temporary files are its
+        // writes in progress.
         let leftovers = remove_temporary_files(&jobs_dir)?;
         if leftovers > 0 {
             tracing::warn!(
@@ -59,10 +80,33 @@ impl EmbeddedStore {
                 "removed unfinished writes left by an earlier crash; the sets before them are intact"
             );
         }
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key));
+        let jobs = job_files(&jobs_dir)?;
+        let key_path = data_dir.join("key");
+        let key = match load_key(&key_path)? {
+            Some(key) => key,
+            None if !jobs.is_empty() => {
+                return Err(format!(
+                    "the key file {} is missing, but {} holds {} encrypted job(s) sealed with it; \
+                     restore the key file from the backup taken with this data directory (a new \
+                     key could not read them). To start empty instead, move {} away first",
+                    key_path.display(),
+                    jobs_dir.display(),
+                    jobs.len(),
+                    data_dir.display()
+                ));
+            }
+            None => create_key(&key_path)?,
+        };
+        let inner = Inner {
+            data_dir: data_dir.to_path_buf(),
+            jobs_dir,
+            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+        };
+        inner.check_key(&jobs)?;
         Ok(EmbeddedStore {
-            inner: Arc::new(Inner { jobs_dir, cipher }),
+            inner: Arc::new(inner),
             write_lock: Mutex::new(()),
+            _dir_lock: dir_lock,
         })
     }
 
@@ -94,46 +138,168 @@ impl EmbeddedStore {
         .await
     }
 
+    /// Whether reads and writes would work now: the key still opens the key check, the jobs
+    /// directory can be listed and written, and the disk has room for a set.
     pub async fn health(&self) -> Result<(), StoreError> {
-        let dir = self.inner.jobs_dir.clone();
-        blocking(move || {
-            fs::read_dir(&dir)
-                .map(|_| ())
-                .map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))
-        })
-        .await
+        let inner = self.inner.clone();
+        blocking(move || inner.health()).await
     }
 }
 
 impl Inner {
+    /// Checks at start that the key is the one the data was sealed with: by the key-check
+    /// file, or, in a store made before that file existed, by the jobs themselves (then the
+    /// key-check file is written for next time).
+    fn check_key(&self, jobs: &[PathBuf]) -> Result<(), String> {
+        let check_path = self.data_dir.join("key-check");
+        let wrong_key = |what: &str| {
+            format!(
+                "the key file {} does not open {what}: it is not the key this data was \
+                 sealed with; restore the key file from the backup taken with this data directory",
+                self.data_dir.join("key").display()
+            )
+        };
+        match fs::read(&check_path) {
+            Ok(sealed) => {
+                return self
+                    .open_key_check(&sealed)
+                    .then_some(())
+                    .ok_or_else(|| wrong_key(&format!("{}", check_path.display())));
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot read {}: {e}", check_path.display())),
+        }
+        if !jobs.is_empty() && !jobs.iter().any(|path| self.open_file(path).is_ok()) {
+            return Err(wrong_key(&format!(
+                "any of the {} job(s) in {}",
+                jobs.len(),
+                self.jobs_dir.display()
+            )));
+        }
+        let sealed = self
+            .seal_key_check()
+            .map_err(|e| format!("cannot seal the key check: {e:?}"))?;
+        write_durably(&self.data_dir, &check_path, &[&sealed])
+            .map_err(|e| format!("cannot write {}: {e}", check_path.display()))
+    }
+
+    fn seal_key_check(&self) -> Result<Vec<u8>, StoreError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce)
+            .map_err(|e| StoreError::Unavailable(format!("no randomness for a nonce: {e}")))?;
+        let sealed = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), KEY_CHECK_TEXT)
+            .map_err(|_| StoreError::Unavailable("encryption failed".into()))?;
+        Ok([&nonce[..], &sealed].concat())
+    }
+
+    fn open_key_check(&self, sealed: &[u8]) -> bool {
+        sealed.len() > NONCE_LEN
+            && self
+                .cipher
+                .decrypt(
+                    Nonce::from_slice(&sealed[..NONCE_LEN]),
+                    &sealed[NONCE_LEN..],
+                )
+                .is_ok_and(|plain| plain == KEY_CHECK_TEXT)
+    }
+
+    fn health(&self) -> Result<(), StoreError> {
+        let unavailable = |why: String| {
+            tracing::warn!(problem = %why, "embedded store health check failed");
+            StoreError::Unavailable(why)
+        };
+        match fs::read(self.data_dir.join("key-check")) {
+            Ok(sealed) if self.open_key_check(&sealed) => {}
+            Ok(_) => {
+                return Err(unavailable(
+                    "the key-check file no longer opens with the server's key".into(),
+                ));
+            }
+            Err(e) => {
+                return Err(unavailable(format!(
+                    "the key-check file cannot be read: {e}"
+                )));
+            }
+        }
+        fs::read_dir(&self.jobs_dir)
+            .map_err(|e| unavailable(format!("the jobs directory cannot be listed: {e}")))?;
+        let probe = self.jobs_dir.join(".health-probe.tmp");
+        let written = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&probe)
+            .and_then(|mut file| file.write_all(b"probe"));
+        let _ = fs::remove_file(&probe);
+        written.map_err(|e| unavailable(format!("the jobs directory cannot be written: {e}")))?;
+        let free = free_bytes(&self.jobs_dir)
+            .map_err(|e| unavailable(format!("the free disk space cannot be read: {e}")))?;
+        if free < MIN_FREE_BYTES {
+            return Err(unavailable(format!(
+                "the disk holding the data directory has {free} bytes free; writes need at \
+                 least {MIN_FREE_BYTES}"
+            )));
+        }
+        Ok(())
+    }
+
     fn file_id(job: &JobRef) -> String {
         let digest = Sha256::digest(job.to_string().as_bytes());
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     fn read(&self, job: &JobRef) -> Result<Stored, StoreError> {
-        let id = Self::file_id(job);
-        let path = self.jobs_dir.join(format!("{id}.vdks"));
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Stored::empty(0)),
-            Err(e) => {
+        let path = self.jobs_dir.join(format!("{}.vdks", Self::file_id(job)));
+        let (version, record) = match self.open_file(&path) {
+            Ok(opened) => opened,
+            Err(FileError::Missing) => return Ok(Stored::empty(0)),
+            Err(FileError::Io(e)) => {
+                tracing::warn!(path = %path.display(), error = %e, "reading a job file failed");
                 return Err(StoreError::Unavailable(format!(
-                    "reading {}: {e}",
-                    path.display()
+                    "the job's file cannot be read: {}",
+                    e.kind()
                 )));
             }
+            Err(FileError::Corrupt(why)) => {
+                tracing::error!(path = %path.display(), %job, why, "a job file cannot be opened");
+                return Err(StoreError::Corrupt(format!("the job's file {why}")));
+            }
         };
-        let corrupt = |why: &str| StoreError::Corrupt(format!("{}: {why}", path.display()));
+        if record.job_name != job.to_string() {
+            tracing::error!(path = %path.display(), %job, "a job file belongs to another job");
+            return Err(StoreError::Corrupt(
+                "the job's file belongs to another job".into(),
+            ));
+        }
+        record.into_stored(version)
+    }
+
+    /// Reads, authenticates and decrypts one job file: its version and record.
+    fn open_file(&self, path: &Path) -> Result<(u64, Record), FileError> {
+        let bytes = match fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Err(FileError::Missing),
+            Err(e) => return Err(FileError::Io(e)),
+        };
+        let id = path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .ok_or(FileError::Corrupt("has no job id in its name"))?;
         if bytes.len() < HEADER_LEN + NONCE_LEN || &bytes[..4] != MAGIC {
-            return Err(corrupt("not a vdk-secrets file"));
+            return Err(FileError::Corrupt("is not a vdk-secrets file"));
         }
         if bytes[4] != FORMAT {
-            return Err(corrupt("written by a newer version of the server"));
+            return Err(FileError::Corrupt(
+                "was written by a newer version of the server",
+            ));
         }
-        let version = u64::from_be_bytes(bytes[5..HEADER_LEN].try_into().expect("8 bytes"));
+        let mut version = [0u8; 8];
+        version.copy_from_slice(&bytes[5..HEADER_LEN]);
         let nonce = &bytes[HEADER_LEN..HEADER_LEN + NONCE_LEN];
-        let aad = associated_data(&bytes[..HEADER_LEN], &id);
+        let aad = associated_data(&bytes[..HEADER_LEN], id);
         let plain = self
             .cipher
             .decrypt(
@@ -143,13 +309,12 @@ impl Inner {
                     aad: &aad,
                 },
             )
-            .map_err(|_| corrupt("does not decrypt with this key (wrong key file, or altered)"))?;
-        let record: Record =
-            serde_json::from_slice(&plain).map_err(|_| corrupt("decrypts, but holds no record"))?;
-        if record.job_name != job.to_string() {
-            return Err(corrupt("belongs to another job"));
-        }
-        record.into_stored(version)
+            .map_err(|_| {
+                FileError::Corrupt("does not decrypt with this key (wrong key file, or altered)")
+            })?;
+        let record: Record = serde_json::from_slice(&plain)
+            .map_err(|_| FileError::Corrupt("decrypts, but holds no record"))?;
+        Ok((u64::from_be_bytes(version), record))
     }
 
     fn write(&self, job: &JobRef, record: &Record, version: u64) -> Result<(), StoreError> {
@@ -174,38 +339,86 @@ impl Inner {
             )
             .map_err(|_| StoreError::Unavailable("encryption failed".into()))?;
 
-        let mut tag = [0u8; 8];
-        getrandom::fill(&mut tag)
-            .map_err(|e| StoreError::Unavailable(format!("no randomness: {e}")))?;
-        let suffix: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-        let temporary = self.jobs_dir.join(format!(".{id}.{suffix}.tmp"));
         let target = self.jobs_dir.join(format!("{id}.vdks"));
-        let io = |what: &str, e: std::io::Error| {
-            StoreError::Unavailable(format!("{what} in {}: {e}", self.jobs_dir.display()))
-        };
-        let result = (|| {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&temporary)
-                .map_err(|e| io("creating a file", e))?;
-            file.write_all(&header)
-                .and_then(|()| file.write_all(&nonce))
-                .and_then(|()| file.write_all(&sealed))
-                .map_err(|e| io("writing", e))?;
-            file.sync_all().map_err(|e| io("syncing", e))?;
-            fs::rename(&temporary, &target).map_err(|e| io("renaming", e))?;
-            // The rename itself is durable only once the directory is synced.
-            File::open(&self.jobs_dir)
-                .and_then(|dir| dir.sync_all())
-                .map_err(|e| io("syncing the directory", e))
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&temporary);
-        }
-        result
+        write_durably(&self.jobs_dir, &target, &[&header, &nonce, &sealed]).map_err(|failure| {
+            tracing::warn!(dir = %self.jobs_dir.display(), %failure, "writing a job file failed");
+            match failure {
+                // The new file is in place but may not survive a crash: neither "saved" nor
+                // "unchanged" would be true.
+                WriteFailure::NotDurable(e) => StoreError::Unknown(format!(
+                    "the new set was written but syncing the data directory failed: {e}"
+                )),
+                WriteFailure::Before(what, e) => {
+                    StoreError::Unavailable(format!("{what} in the data directory failed: {e}"))
+                }
+            }
+        })
     }
+}
+
+/// Why [`write_durably`] failed.
+enum WriteFailure {
+    /// Before the rename: the target is unchanged.
+    Before(&'static str, std::io::Error),
+    /// After the rename: the target holds the new content, which may not survive a crash.
+    NotDurable(std::io::Error),
+}
+
+impl std::fmt::Display for WriteFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteFailure::Before(what, e) => write!(f, "{what}: {e}"),
+            WriteFailure::NotDurable(e) => write!(f, "syncing the directory after the rename: {e}"),
+        }
+    }
+}
+
+/// Replaces `target` (in `dir`) with `parts`, all or nothing: a private temporary file is
+/// written and synced, renamed over the target, and the directory synced.
+fn write_durably(dir: &Path, target: &Path, parts: &[&[u8]]) -> Result<(), WriteFailure> {
+    let mut tag = [0u8; 8];
+    getrandom::fill(&mut tag).map_err(|e| {
+        WriteFailure::Before(
+            "drawing a random name",
+            std::io::Error::other(e.to_string()),
+        )
+    })?;
+    let suffix: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = dir.join(format!(".{name}.{suffix}.tmp"));
+    let written = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary)
+            .map_err(|e| WriteFailure::Before("creating a file", e))?;
+        for part in parts {
+            file.write_all(part)
+                .map_err(|e| WriteFailure::Before("writing", e))?;
+        }
+        file.sync_all()
+            .map_err(|e| WriteFailure::Before("syncing", e))?;
+        fs::rename(&temporary, target).map_err(|e| WriteFailure::Before("renaming", e))
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written?;
+    // The rename itself is durable only once the directory is synced.
+    File::open(dir)
+        .and_then(|dir| dir.sync_all())
+        .map_err(WriteFailure::NotDurable)
+}
+
+/// Why a job file could not be opened.
+enum FileError {
+    Missing,
+    Io(std::io::Error),
+    Corrupt(&'static str),
 }
 
 fn associated_data(header: &[u8], file_id: &str) -> Vec<u8> {
@@ -231,48 +444,111 @@ fn create_private_dir(dir: &Path) -> Result<(), String> {
     }
 }
 
-/// Reads the 32-byte key, or creates it (mode 0600) if the file does not exist. A key that
-/// other users can read is refused, as ssh refuses such private keys.
-fn load_or_create_key(path: &Path) -> Result<[u8; 32], String> {
-    match fs::read(path) {
-        Ok(bytes) => {
-            let mode = fs::metadata(path)
-                .map_err(|e| format!("{}: {e}", path.display()))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(format!(
-                    "the key file {} can be read by other users (mode {:o}); run `chmod 600 {}`",
-                    path.display(),
-                    mode & 0o777,
-                    path.display()
-                ));
-            }
-            bytes.try_into().map_err(|b: Vec<u8>| {
-                format!(
-                    "the key file {} holds {} bytes, not 32; restore it from a backup",
-                    path.display(),
-                    b.len()
-                )
-            })
+/// Takes the exclusive lock of the data directory, or says which process holds it. The kernel
+/// drops the lock when the holder exits, however it exits, so a crash leaves no stale lock.
+fn lock_data_dir(data_dir: &Path) -> Result<File, String> {
+    use std::io::{Read, Seek};
+    use std::os::fd::AsRawFd;
+    let path = data_dir.join("lock");
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("cannot open the lock file {}: {e}", path.display()))?;
+    // SAFETY: flock on a descriptor this function owns; no memory is shared with the kernel.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    if !locked {
+        let error = std::io::Error::last_os_error();
+        if error.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(format!("cannot lock {}: {error}", path.display()));
         }
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            let mut key = [0u8; 32];
-            getrandom::fill(&mut key).map_err(|e| format!("no randomness for a key: {e}"))?;
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(|e| format!("cannot create the key file {}: {e}", path.display()))?;
-            file.write_all(&key)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| format!("cannot write the key file {}: {e}", path.display()))?;
-            tracing::info!(path = %path.display(), "created a new encryption key; back it up with the data directory");
-            Ok(key)
-        }
-        Err(e) => Err(format!("cannot read the key file {}: {e}", path.display())),
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        let holder = holder.trim();
+        let holder = if holder.is_empty() {
+            "another process".to_string()
+        } else {
+            format!("process {holder}")
+        };
+        return Err(format!(
+            "the data directory {} is in use by {holder}: two servers on one directory would \
+             lose each other's writes. Stop the other server, or give this one its own \
+             --data-dir (to run replicas, use the Vault backend)",
+            data_dir.display()
+        ));
     }
+    // Who holds it, for the message above; the lock, not this text, is what counts.
+    let _ = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| writeln!(file, "{}", std::process::id()));
+    Ok(file)
+}
+
+/// The job files in the jobs directory.
+fn job_files(jobs_dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries =
+        fs::read_dir(jobs_dir).map_err(|e| format!("cannot list {}: {e}", jobs_dir.display()))?;
+    Ok(entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "vdks"))
+        .collect())
+}
+
+/// Reads the 32-byte key; None when the file does not exist. A key that other users can read
+/// is refused, as ssh refuses such private keys.
+fn load_key(path: &Path) -> Result<Option<[u8; 32]>, String> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read the key file {}: {e}", path.display())),
+    };
+    crate::auth::check_private_file(path, "key file")?;
+    bytes.try_into().map(Some).map_err(|b: Vec<u8>| {
+        format!(
+            "the key file {} holds {} bytes, not 32; restore it from a backup",
+            path.display(),
+            b.len()
+        )
+    })
+}
+
+/// Makes a new 32-byte key in a new file of mode 0600.
+fn create_key(path: &Path) -> Result<[u8; 32], String> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| format!("no randomness for a key: {e}"))?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("cannot create the key file {}: {e}", path.display()))?;
+    file.write_all(&key)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write the key file {}: {e}", path.display()))?;
+    tracing::info!(path = %path.display(), "created a new encryption key; back it up with the data directory");
+    Ok(key)
+}
+
+/// Free bytes for unprivileged users on the file system holding `path`.
+fn free_bytes(path: &Path) -> std::io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::other("the path holds a NUL byte"))?;
+    let mut stats = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: a valid NUL-terminated path and a buffer of the right type, which statvfs fills
+    // when it returns 0.
+    let status = unsafe { libc::statvfs(c_path.as_ptr(), stats.as_mut_ptr()) };
+    if status != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: statvfs returned 0, so it filled the buffer.
+    let stats = unsafe { stats.assume_init() };
+    Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
 }
 
 fn remove_temporary_files(dir: &Path) -> Result<usize, String> {

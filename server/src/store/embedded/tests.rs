@@ -160,17 +160,88 @@ fn a_file_moved_to_another_job_or_altered_is_refused() {
 }
 
 #[test]
-fn another_key_cannot_read_the_files() {
+fn a_missing_key_is_not_replaced_while_jobs_exist() {
     let dir = tempfile::tempdir().unwrap();
-    let rt = runtime();
     let store = EmbeddedStore::open(dir.path()).unwrap();
-    rt.block_on(store.write(&job("j"), &set(json!({"a": 1})), None))
+    runtime()
+        .block_on(store.write(&job("j"), &set(json!({"a": 1})), None))
         .unwrap();
     drop(store);
     fs::remove_file(dir.path().join("key")).unwrap();
+    let e = EmbeddedStore::open(dir.path()).err().unwrap();
+    assert!(
+        e.contains("missing") && e.contains("restore the key file"),
+        "{e}"
+    );
+    assert!(e.contains("1 encrypted job"), "{e}");
+    // Nothing was made in its place.
+    assert!(!dir.path().join("key").exists());
+}
+
+#[test]
+fn another_key_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
-    assert!(matches!(
-        rt.block_on(store.read(&job("j"))),
-        Err(StoreError::Corrupt(_))
-    ));
+    runtime()
+        .block_on(store.write(&job("j"), &set(json!({"a": 1})), None))
+        .unwrap();
+    drop(store);
+    let key = dir.path().join("key");
+    fs::write(&key, [7u8; 32]).unwrap();
+    let e = EmbeddedStore::open(dir.path()).err().unwrap();
+    assert!(
+        e.contains("is not the key this data was sealed with"),
+        "{e}"
+    );
+    assert!(e.contains("key-check"), "{e}");
+}
+
+#[test]
+fn a_store_without_key_check_is_checked_against_its_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    runtime()
+        .block_on(store.write(&job("j"), &set(json!({"a": 1})), None))
+        .unwrap();
+    drop(store);
+    // As a store made before the key-check file existed.
+    fs::remove_file(dir.path().join("key-check")).unwrap();
+    EmbeddedStore::open(dir.path()).unwrap();
+    assert!(
+        dir.path().join("key-check").exists(),
+        "written for next time"
+    );
+
+    fs::remove_file(dir.path().join("key-check")).unwrap();
+    fs::write(dir.path().join("key"), [7u8; 32]).unwrap();
+    let e = EmbeddedStore::open(dir.path()).err().unwrap();
+    assert!(e.contains("does not open any of the 1 job(s)"), "{e}");
+    assert!(!dir.path().join("key-check").exists());
+}
+
+#[test]
+fn a_second_store_on_one_directory_is_refused_until_the_first_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = EmbeddedStore::open(dir.path()).unwrap();
+    let e = EmbeddedStore::open(dir.path()).err().unwrap();
+    assert!(e.contains("is in use by process"), "{e}");
+    assert!(e.contains(&std::process::id().to_string()), "{e}");
+    drop(first);
+    EmbeddedStore::open(dir.path()).unwrap();
+}
+
+#[test]
+fn health_fails_when_the_key_check_no_longer_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    rt.block_on(store.health()).unwrap();
+    fs::write(dir.path().join("key-check"), b"not sealed with this key").unwrap();
+    let e = rt.block_on(store.health()).unwrap_err();
+    assert!(
+        matches!(e, StoreError::Unavailable(ref why) if why.contains("key-check")),
+        "{e:?}"
+    );
+    fs::remove_dir_all(dir.path().join("jobs")).unwrap();
+    assert!(rt.block_on(store.health()).is_err());
 }
