@@ -5,12 +5,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::HeaderValue;
 use clap::{Parser, Subcommand, ValueEnum};
 use vdk_secrets::validate::{DEFAULT_MAX_SET_BYTES, Limits};
 use vdk_secrets::{JobRef, Secrets};
 use vdk_secrets_server::auth::{self, Access};
+use vdk_secrets_server::listener::{self, ServeLimits};
 use vdk_secrets_server::store::vault::{VaultAuth, VaultConfig};
 use vdk_secrets_server::store::{EmbeddedStore, Store, StoreError, VaultStore};
 use vdk_secrets_server::{AppState, Frontend};
@@ -118,6 +120,31 @@ struct Serve {
     /// Directory served at `/`: the Operations UI.
     #[arg(long, env = "VDK_SECRETS_UI_DIR")]
     ui_dir: Option<PathBuf>,
+    /// Connections open at once; 0 sizes it to the open-file limit (raised to its maximum on
+    /// start). At the cap, a new connection closes the connection idle longest.
+    #[arg(long, env = "VDK_SECRETS_MAX_CONNECTIONS", default_value_t = 0)]
+    max_connections: usize,
+    /// Seconds a connection has to send a complete request head once it is ready for one
+    /// (this also closes idle keep-alive connections).
+    #[arg(long, env = "VDK_SECRETS_HEADER_TIMEOUT", default_value = "10", value_parser = seconds)]
+    header_timeout: Duration,
+    /// Seconds a client has to send a whole request body.
+    #[arg(long, env = "VDK_SECRETS_BODY_TIMEOUT", default_value = "30", value_parser = seconds)]
+    body_timeout: Duration,
+    /// Seconds a response may stall because the client does not read it.
+    #[arg(long, env = "VDK_SECRETS_SEND_TIMEOUT", default_value = "30", value_parser = seconds)]
+    send_timeout: Duration,
+    /// Bytes of request bodies received at once, across all connections; a request that
+    /// finds no room within 5 s gets 503. At least one body's cap (4 × --max-set-bytes + 64 KiB).
+    #[arg(long, env = "VDK_SECRETS_BODY_BYTES_IN_FLIGHT", default_value_t = 64 * 1024 * 1024)]
+    body_bytes_in_flight: usize,
+    /// Seconds open connections have to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "VDK_SECRETS_SHUTDOWN_GRACE", default_value = "10", value_parser = seconds)]
+    shutdown_grace: Duration,
+    /// Seconds to wait for one answer from Vault. A write that gets none in time is reported
+    /// as of unknown outcome (Vault may still apply it).
+    #[arg(long, env = "VDK_SECRETS_VAULT_TIMEOUT", default_value = "15", value_parser = seconds)]
+    vault_timeout: Duration,
     /// On start, give the job sample-team/sample-job a few fake secrets if it never had any,
     /// so that the Operations UI has something to show.
     #[arg(long, env = "VDK_SECRETS_SAMPLE_JOB")]
@@ -151,7 +178,13 @@ fn main() -> ExitCode {
         Command::HashToken { teams } => hash_token(&teams),
         Command::Serve(serve) => tokio::runtime::Runtime::new()
             .map_err(|e| format!("cannot start the runtime: {e}"))
-            .and_then(|rt| rt.block_on(run(*serve))),
+            .and_then(|rt| {
+                let result = rt.block_on(run(*serve));
+                // Storage work already begun (an embedded write) gets a moment to end; a
+                // write cut short leaves the previous set, never a torn one.
+                rt.shutdown_timeout(Duration::from_secs(2));
+                result
+            }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -219,6 +252,7 @@ async fn run(serve: Serve) -> Result<(), String> {
             ui_dir: serve.ui_dir.clone(),
         },
     );
+    let limits = serve_limits(&serve, &state.limits)?;
     let listener = tokio::net::TcpListener::bind(serve.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", serve.listen))?;
@@ -227,11 +261,57 @@ async fn run(serve: Serve) -> Result<(), String> {
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
     // Tests and scripts read this line to learn the port.
     println!("vdk-secrets-server listening on http://{addr}");
-    tracing::info!(%addr, backend = state.store.name(), "serving");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("the server stopped: {e}"))
+    tracing::info!(
+        %addr,
+        backend = state.store.name(),
+        max_connections = limits.max_connections,
+        "serving"
+    );
+    listener::serve(listener, app, limits, shutdown_signal()).await;
+    Ok(())
+}
+
+/// The connection limits from the command line, checked against each other.
+fn serve_limits(serve: &Serve, limits: &Limits) -> Result<ServeLimits, String> {
+    let budget = listener::connection_budget();
+    let max_connections = match serve.max_connections {
+        0 => budget,
+        n if n > budget => {
+            tracing::warn!(
+                requested = n,
+                allowed = budget,
+                "--max-connections is more than the open-file limit allows; using the limit"
+            );
+            budget
+        }
+        n => n,
+    };
+    let body_cap = vdk_secrets_server::listener::body_cap(limits);
+    if serve.body_bytes_in_flight < body_cap {
+        return Err(format!(
+            "--body-bytes-in-flight {} is less than one body may take ({body_cap} bytes for \
+             --max-set-bytes {}); raise it, or lower --max-set-bytes",
+            serve.body_bytes_in_flight, limits.max_set_bytes
+        ));
+    }
+    Ok(ServeLimits {
+        max_connections,
+        header_timeout: serve.header_timeout,
+        body_timeout: serve.body_timeout,
+        send_timeout: serve.send_timeout,
+        body_bytes_in_flight: serve.body_bytes_in_flight,
+        body_cap,
+        shutdown_grace: serve.shutdown_grace,
+    })
+}
+
+/// A whole number of seconds, at least 1.
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("must be at least 1 second".into()),
+        Ok(n) => Ok(Duration::from_secs(n)),
+        Err(e) => Err(format!("must be a whole number of seconds: {e}")),
+    }
 }
 
 /// Writes the sample set unless the sample job was ever written (version 0 only, so that a
@@ -277,8 +357,8 @@ fn access(serve: &Serve) -> Result<Access, String> {
 
 fn store(serve: &Serve) -> Result<Store, String> {
     match serve.backend {
-        Backend::None => Ok(Store::None),
-        Backend::Embedded => Ok(Store::embedded(
+        Backend::None => Ok(Store::none()),
+        Backend::Embedded => Ok(Store::new(
             EmbeddedStore::open(&serve.data_dir)?,
             !serve.no_read_batching,
         )),
@@ -312,8 +392,9 @@ fn store(serve: &Serve) -> Result<Store, String> {
                 mount: serve.vault_mount.clone(),
                 namespace: serve.vault_namespace.clone(),
                 ca_cert: serve.vault_ca_cert.clone(),
+                timeout: serve.vault_timeout,
             })?;
-            Ok(Store::vault(store, !serve.no_read_batching))
+            Ok(Store::new(store, !serve.no_read_batching))
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -134,6 +135,8 @@ async fn approle_login_and_relogin_before_the_token_expires() {
     let (role_file, secret_file) = (dir.path().join("role-id"), dir.path().join("secret-id"));
     std::fs::write(&role_file, format!("{role_id}\n")).unwrap();
     std::fs::write(&secret_file, &secret_id).unwrap();
+    // A secret id others can read is refused at start, like a private key.
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
 
     let server = Server::start(
         &[

@@ -33,7 +33,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 use vdk_secrets::{JobRef, Secrets};
 
-use super::{Record, StoreError, Stored};
+use super::{Backend, BoxFuture, Record, StoreError, Stored};
 
 const MAGIC: &[u8; 4] = b"VDKS";
 const FORMAT: u8 = 1;
@@ -110,13 +110,13 @@ impl EmbeddedStore {
         })
     }
 
-    pub async fn read(&self, job: &JobRef) -> Result<Stored, StoreError> {
+    async fn read_job(&self, job: &JobRef) -> Result<Stored, StoreError> {
         let inner = self.inner.clone();
         let job = job.clone();
         blocking(move || inner.read(&job)).await
     }
 
-    pub async fn write(
+    async fn write_job(
         &self,
         job: &JobRef,
         secrets: &Secrets,
@@ -137,12 +137,31 @@ impl EmbeddedStore {
         })
         .await
     }
+}
 
-    /// Whether reads and writes would work now: the key still opens the key check, the jobs
-    /// directory can be listed and written, and the disk has room for a set.
-    pub async fn health(&self) -> Result<(), StoreError> {
+impl Backend for EmbeddedStore {
+    fn name(&self) -> &'static str {
+        "embedded"
+    }
+
+    fn read<'a>(&'a self, job: &'a JobRef) -> BoxFuture<'a, Result<Stored, StoreError>> {
+        Box::pin(self.read_job(job))
+    }
+
+    fn write<'a>(
+        &'a self,
+        job: &'a JobRef,
+        secrets: &'a Secrets,
+        expected: Option<u64>,
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(self.write_job(job, secrets, expected))
+    }
+
+    /// The key still opens the key check, the jobs directory can be listed and written, and
+    /// the disk has room for a set.
+    fn health(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         let inner = self.inner.clone();
-        blocking(move || inner.health()).await
+        Box::pin(blocking(move || inner.health()))
     }
 }
 

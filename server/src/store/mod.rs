@@ -8,6 +8,7 @@ pub mod embedded;
 pub mod vault;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use vdk_secrets::{JobRef, Secrets};
 
@@ -70,59 +71,107 @@ pub enum StoreError {
     Refused(String),
 }
 
-/// The configured backend.
-pub enum Store {
-    Embedded(Arc<EmbeddedStore>, Option<Arc<ReadBatcher>>),
-    Vault(Arc<VaultStore>, Option<Arc<ReadBatcher>>),
-    None,
+/// A boxed future, so that backends can sit behind one trait object.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Where sets are kept. Each backend is one file of this module; [`Store`] adds what they
+/// share (read batching, a short health cache).
+pub trait Backend: Send + Sync + 'static {
+    /// The backend's name, as given on the command line.
+    fn name(&self) -> &'static str;
+
+    /// The set of `job` and its version (0 and an empty set when never written).
+    fn read<'a>(&'a self, job: &'a JobRef) -> BoxFuture<'a, Result<Stored, StoreError>>;
+
+    /// Replaces the set of `job`; when `expected` is given, only if the stored version is that
+    /// one. Returns the new version. Either the whole set is written or nothing is; when that
+    /// cannot be known, [`StoreError::Unknown`].
+    fn write<'a>(
+        &'a self,
+        job: &'a JobRef,
+        secrets: &'a Secrets,
+        expected: Option<u64>,
+    ) -> BoxFuture<'a, Result<u64, StoreError>>;
+
+    /// Whether reads and writes would work now. Cheap enough to poll; [`Store`] caches it
+    /// briefly.
+    fn health(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+}
+
+/// Backend `none`: every request answers that no storage is configured.
+pub struct NoBackend;
+
+impl Backend for NoBackend {
+    fn name(&self) -> &'static str {
+        "none"
+    }
+
+    fn read<'a>(&'a self, _: &'a JobRef) -> BoxFuture<'a, Result<Stored, StoreError>> {
+        Box::pin(async { Err(StoreError::NotConfigured) })
+    }
+
+    fn write<'a>(
+        &'a self,
+        _: &'a JobRef,
+        _: &'a Secrets,
+        _: Option<u64>,
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async { Err(StoreError::NotConfigured) })
+    }
+
+    fn health(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// How long a health answer is reused: polling `/health` often costs the backend at most one
+/// check per interval.
+const HEALTH_CACHE: Duration = Duration::from_secs(1);
+
+/// The configured backend, with read batching and a health cache around it.
+pub struct Store {
+    backend: Arc<dyn Backend>,
+    batcher: Option<Arc<ReadBatcher>>,
+    health: std::sync::Mutex<Option<(Instant, Result<(), StoreError>)>>,
 }
 
 impl Store {
-    /// The backend's name, as given on the command line.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Store::Embedded(..) => "embedded",
-            Store::Vault(..) => "vault",
-            Store::None => "none",
+    /// `backend`; `batch_reads` lets concurrent reads of a job share storage reads.
+    pub fn new(backend: impl Backend, batch_reads: bool) -> Self {
+        Store {
+            backend: Arc::new(backend),
+            batcher: batch_reads.then(Arc::default),
+            health: std::sync::Mutex::new(None),
         }
     }
 
-    /// The embedded backend; `batch_reads` lets concurrent reads of a job share storage reads.
-    pub fn embedded(store: EmbeddedStore, batch_reads: bool) -> Self {
-        Store::Embedded(Arc::new(store), batch_reads.then(Arc::default))
+    /// Backend `none`.
+    pub fn none() -> Self {
+        Store::new(NoBackend, false)
     }
 
-    /// The Vault backend; `batch_reads` lets concurrent reads of a job share Vault reads.
-    pub fn vault(store: VaultStore, batch_reads: bool) -> Self {
-        Store::Vault(Arc::new(store), batch_reads.then(Arc::default))
+    /// The backend's name, as given on the command line.
+    pub fn name(&self) -> &'static str {
+        self.backend.name()
     }
 
     /// The set of `job` and its version, from a storage read that begins after this call
     /// (concurrent readers of one job share it; see [`batch`]).
     pub async fn read(&self, job: &JobRef) -> Result<Arc<Stored>, StoreError> {
-        match self {
-            Store::Embedded(store, None) => store.read(job).await.map(Arc::new),
-            Store::Vault(store, None) => store.read(job).await.map(Arc::new),
-            Store::Embedded(store, Some(batcher)) => {
-                let (store, owned) = (store.clone(), job.clone());
+        let outcome = match &self.batcher {
+            None => self.backend.read(job).await.map(Arc::new),
+            Some(batcher) => {
+                let (backend, owned) = (self.backend.clone(), job.clone());
                 batcher
                     .read(job, move || {
-                        let (store, job) = (store.clone(), owned.clone());
-                        async move { store.read(&job).await }
+                        let (backend, job) = (backend.clone(), owned.clone());
+                        async move { backend.read(&job).await }
                     })
                     .await
             }
-            Store::Vault(store, Some(batcher)) => {
-                let (store, owned) = (store.clone(), job.clone());
-                batcher
-                    .read(job, move || {
-                        let (store, job) = (store.clone(), owned.clone());
-                        async move { store.read(&job).await }
-                    })
-                    .await
-            }
-            Store::None => Err(StoreError::NotConfigured),
-        }
+        };
+        self.forget_health_after(&outcome);
+        outcome
     }
 
     /// Replaces the set of `job`; when `expected` is given, only if the stored version is that
@@ -133,19 +182,38 @@ impl Store {
         secrets: &Secrets,
         expected: Option<u64>,
     ) -> Result<u64, StoreError> {
-        match self {
-            Store::Embedded(s, _) => s.write(job, secrets, expected).await,
-            Store::Vault(s, _) => s.write(job, secrets, expected).await,
-            Store::None => Err(StoreError::NotConfigured),
-        }
+        let outcome = self.backend.write(job, secrets, expected).await;
+        self.forget_health_after(&outcome);
+        outcome
     }
 
-    /// Whether the backend can serve requests now.
+    /// Whether reads and writes would work now; answered from a check at most
+    /// [`HEALTH_CACHE`] old, so that polling stays cheap.
     pub async fn health(&self) -> Result<(), StoreError> {
-        match self {
-            Store::Embedded(s, _) => s.health().await,
-            Store::Vault(s, _) => s.health().await,
-            Store::None => Ok(()),
+        if let Some((at, answer)) = self.cached_health().as_ref() {
+            if at.elapsed() < HEALTH_CACHE {
+                return answer.clone();
+            }
+        }
+        let answer = self.backend.health().await;
+        *self.cached_health() = Some((Instant::now(), answer.clone()));
+        answer
+    }
+
+    fn cached_health(
+        &self,
+    ) -> std::sync::MutexGuard<'_, Option<(Instant, Result<(), StoreError>)>> {
+        self.health.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A request that met a failing backend makes the next health check a fresh one, so that
+    /// `/health` never vouches for a backend that has just failed.
+    fn forget_health_after<T>(&self, outcome: &Result<T, StoreError>) {
+        if matches!(
+            outcome,
+            Err(StoreError::Unavailable(_) | StoreError::Corrupt(_) | StoreError::Unknown(_))
+        ) {
+            *self.cached_health() = None;
         }
     }
 }

@@ -3,6 +3,12 @@
 //!
 //! The KV v2 version is the job's version: reads return it as the ETag, and writes with an
 //! expected version use KV v2 check-and-set (`options.cas`), which Vault applies atomically.
+//! On a mount that requires check-and-set for every write (`cas_required`), an unconditional
+//! write reads the current version and writes against it.
+//!
+//! A write whose answer does not arrive (Vault paused, the connection lost after sending) may
+//! still be applied later by Vault: it is reported as [`StoreError::Unknown`], never as
+//! "nothing changed". Errors for clients name no Vault address; the log has it.
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +18,7 @@ use tokio::sync::Mutex;
 use vdk_secrets::http::encode_path_segment;
 use vdk_secrets::{JobRef, Secrets};
 
-use super::{Record, StoreError, Stored};
+use super::{Backend, BoxFuture, Record, StoreError, Stored};
 
 /// How the server logs in to Vault.
 pub enum VaultAuth {
@@ -30,6 +36,8 @@ pub struct VaultConfig {
     pub namespace: Option<String>,
     /// PEM file with the CA certificate(s) that sign Vault's TLS certificate.
     pub ca_cert: Option<std::path::PathBuf>,
+    /// How long one call may take, answer included.
+    pub timeout: Duration,
 }
 
 /// A token obtained by AppRole login and when to replace it.
@@ -60,8 +68,8 @@ impl VaultStore {
             return Err("the KV v2 mount must not be empty".into());
         }
         let mut builder = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15));
+            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+            .timeout(config.timeout);
         if let Some(path) = &config.ca_cert {
             let pem = std::fs::read(path)
                 .map_err(|e| format!("cannot read the CA certificate {}: {e}", path.display()))?;
@@ -94,8 +102,12 @@ impl VaultStore {
         )
     }
 
-    pub async fn read(&self, job: &JobRef) -> Result<Stored, StoreError> {
-        let (status, body) = self.call(Method::GET, &self.data_url(job), None).await?;
+    async fn read_job(&self, job: &JobRef) -> Result<Stored, StoreError> {
+        refuse_reserved(job)?;
+        let (status, body) = self
+            .call(Method::GET, &self.data_url(job), None)
+            .await
+            .map_err(|e| e.reading())?;
         // Typed, so that the hot path builds no intermediate JSON tree.
         #[derive(serde::Deserialize)]
         struct Envelope {
@@ -140,47 +152,99 @@ impl VaultStore {
         }
     }
 
-    pub async fn write(
+    async fn write_job(
         &self,
         job: &JobRef,
         secrets: &Secrets,
         expected: Option<u64>,
     ) -> Result<u64, StoreError> {
-        let mut payload = json!({ "data": Record::new(job, secrets) });
+        refuse_reserved(job)?;
+        let record = Record::new(job, secrets);
+        match self.write_record(job, &record, expected).await {
+            // The mount (or the path) demands check-and-set: write against the current
+            // version, again if another writer gets in between.
+            Err(WriteError::CasRequired) if expected.is_none() => {
+                for _ in 0..CAS_REQUIRED_ATTEMPTS {
+                    let current = self.read_job(job).await?.version;
+                    match self.write_record(job, &record, Some(current)).await {
+                        Err(WriteError::Store(StoreError::Conflict)) => continue,
+                        other => return other.map_err(WriteError::into_store),
+                    }
+                }
+                Err(StoreError::Unavailable(format!(
+                    "other writers changed the job {CAS_REQUIRED_ATTEMPTS} times while this \
+                     write waited for its turn; nothing was changed"
+                )))
+            }
+            other => other.map_err(WriteError::into_store),
+        }
+    }
+
+    async fn write_record(
+        &self,
+        job: &JobRef,
+        record: &Record,
+        expected: Option<u64>,
+    ) -> Result<u64, WriteError> {
+        let mut payload = json!({ "data": record });
         if let Some(version) = expected {
             payload["options"] = json!({ "cas": version });
         }
         let (status, body) = self
             .call(Method::POST, &self.data_url(job), Some(&payload))
-            .await?;
+            .await
+            .map_err(|e| WriteError::Store(e.writing()))?;
         let body = parse(&body);
         match status {
             StatusCode::OK | StatusCode::NO_CONTENT => Ok(body
                 .pointer("/data/version")
                 .and_then(Value::as_u64)
                 .unwrap_or(0)),
-            StatusCode::BAD_REQUEST if errors_text(&body).contains("check-and-set") => {
-                Err(StoreError::Conflict)
+            StatusCode::BAD_REQUEST => {
+                let errors = errors_text(&body);
+                if errors.contains("check-and-set parameter required") {
+                    Err(WriteError::CasRequired)
+                } else if errors.contains("check-and-set") {
+                    Err(WriteError::Store(StoreError::Conflict))
+                } else {
+                    Err(WriteError::Store(unexpected(status, &body)))
+                }
             }
-            other => Err(unexpected(other, &body)),
+            other => Err(WriteError::Store(unexpected(other, &body))),
         }
     }
 
-    pub async fn health(&self) -> Result<(), StoreError> {
+    /// Vault is unsealed and active (or a standby that forwards), and the server's token is
+    /// still accepted.
+    async fn check_health(&self) -> Result<(), StoreError> {
         let url = format!("{}/v1/sys/health", self.addr);
         let response = self
             .http
             .get(&url)
+            .timeout(HEALTH_TIMEOUT)
             .send()
             .await
-            .map_err(|e| self.unreachable(e))?;
+            .map_err(|e| self.failed(&e).reading())?;
         match response.status().as_u16() {
-            200 | 429 | 472 | 473 => Ok(()),
-            503 => Err(StoreError::Unavailable("Vault is sealed".into())),
-            501 => Err(StoreError::Unavailable("Vault is not initialized".into())),
-            s => Err(StoreError::Unavailable(format!(
-                "Vault health answered {s}"
-            ))),
+            200 | 429 | 472 | 473 => {}
+            503 => return Err(StoreError::Unavailable("Vault is sealed".into())),
+            501 => return Err(StoreError::Unavailable("Vault is not initialized".into())),
+            s => {
+                return Err(StoreError::Unavailable(format!(
+                    "Vault health answered {s}"
+                )));
+            }
+        }
+        // The token: an expired or revoked one would fail every request.
+        let url = format!("{}/v1/auth/token/lookup-self", self.addr);
+        let (status, body) = self
+            .call(Method::GET, &url, None)
+            .await
+            .map_err(|e| e.reading())?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(unexpected(status, &parse(&body)))
         }
     }
 
@@ -191,10 +255,10 @@ impl VaultStore {
         method: Method,
         url: &str,
         body: Option<&Value>,
-    ) -> Result<(StatusCode, bytes::Bytes), StoreError> {
+    ) -> Result<(StatusCode, bytes::Bytes), CallError> {
         let mut relogged = false;
         loop {
-            let token = self.token(relogged).await?;
+            let token = self.token(relogged).await.map_err(CallError::Login)?;
             let mut request = self
                 .http
                 .request(method.clone(), url)
@@ -205,9 +269,12 @@ impl VaultStore {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = request.send().await.map_err(|e| self.unreachable(e))?;
+            let response = request.send().await.map_err(|e| self.failed(&e))?;
             let status = response.status();
-            let body = response.bytes().await.map_err(|e| self.unreachable(e))?;
+            let body = response.bytes().await.map_err(|e| CallError::Answer {
+                status,
+                why: self.failed(&e).to_string(),
+            })?;
             if status == StatusCode::FORBIDDEN
                 && matches!(self.auth, VaultAuth::AppRole { .. })
                 && !relogged
@@ -240,7 +307,10 @@ impl VaultStore {
         if let Some(ns) = &self.namespace {
             request = request.header("X-Vault-Namespace", ns);
         }
-        let response = request.send().await.map_err(|e| self.unreachable(e))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.failed(&e).reading())?;
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         let token = body
@@ -271,14 +341,132 @@ impl VaultStore {
         Ok(token.to_string())
     }
 
-    fn unreachable(&self, e: reqwest::Error) -> StoreError {
+    /// A failed exchange with Vault, logged in full (address and causes) and described for
+    /// clients without them.
+    fn failed(&self, e: &reqwest::Error) -> CallError {
         let mut text = e.to_string();
-        let mut source = std::error::Error::source(&e);
+        let mut source = std::error::Error::source(e);
         while let Some(cause) = source {
             text = format!("{text}: {cause}");
             source = cause.source();
         }
-        StoreError::Unavailable(format!("Vault at {} is unreachable: {text}", self.addr))
+        tracing::warn!(vault = %self.addr, error = %text, "a call to Vault failed");
+        if e.is_connect() {
+            CallError::NotSent("Vault is unreachable: the connection was refused or timed out")
+        } else if e.is_timeout() {
+            CallError::NoAnswer("Vault did not answer in time")
+        } else {
+            CallError::NoAnswer("the connection to Vault broke off")
+        }
+    }
+}
+
+impl Backend for VaultStore {
+    fn name(&self) -> &'static str {
+        "vault"
+    }
+
+    fn read<'a>(&'a self, job: &'a JobRef) -> BoxFuture<'a, Result<Stored, StoreError>> {
+        Box::pin(self.read_job(job))
+    }
+
+    fn write<'a>(
+        &'a self,
+        job: &'a JobRef,
+        secrets: &'a Secrets,
+        expected: Option<u64>,
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(self.write_job(job, secrets, expected))
+    }
+
+    fn health(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.check_health())
+    }
+}
+
+/// How often an unconditional write on a `cas_required` mount tries again after losing a race.
+const CAS_REQUIRED_ATTEMPTS: usize = 5;
+
+/// A health check waits less than a request does: a health poll must answer promptly.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The job name under which the VDK Control Service keeps a team's OAuth credentials in the
+/// same KV mount (`{team}/team-oauth-credentials`): a job of that name would overwrite them.
+pub const RESERVED_JOB_NAME: &str = "team-oauth-credentials";
+
+fn refuse_reserved(job: &JobRef) -> Result<(), StoreError> {
+    if job.job() == RESERVED_JOB_NAME {
+        return Err(StoreError::Refused(format!(
+            "the job name `{RESERVED_JOB_NAME}` is where the VDK Control Service keeps the \
+             team's OAuth credentials in the shared Vault; a job of that name would read or \
+             overwrite them"
+        )));
+    }
+    Ok(())
+}
+
+/// How one call to Vault failed.
+#[derive(Debug)]
+enum CallError {
+    /// Nothing reached Vault.
+    NotSent(&'static str),
+    /// The request may have reached Vault, and no answer came back.
+    NoAnswer(&'static str),
+    /// Vault answered with `status`, and its body broke off.
+    Answer { status: StatusCode, why: String },
+    /// AppRole login failed; nothing was sent.
+    Login(StoreError),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::NotSent(why) | CallError::NoAnswer(why) => f.write_str(why),
+            CallError::Answer { status, why } => {
+                write!(f, "Vault answered {status} and then {why}")
+            }
+            CallError::Login(e) => write!(f, "{e:?}"),
+        }
+    }
+}
+
+impl CallError {
+    /// For a read, any failure leaves the data as it was.
+    fn reading(self) -> StoreError {
+        match self {
+            CallError::Login(e) => e,
+            other => StoreError::Unavailable(other.to_string()),
+        }
+    }
+
+    /// For a write, only a request that never left says that nothing changed.
+    fn writing(self) -> StoreError {
+        match self {
+            CallError::Login(e) => e,
+            CallError::NotSent(why) => StoreError::Unavailable(why.into()),
+            CallError::Answer { status, .. } if !status.is_success() => {
+                StoreError::Unavailable(format!("Vault answered {status}"))
+            }
+            other => StoreError::Unknown(format!("{other}; Vault may still apply the write")),
+        }
+    }
+}
+
+/// How one write failed.
+enum WriteError {
+    /// The mount requires check-and-set, and none was given.
+    CasRequired,
+    Store(StoreError),
+}
+
+impl WriteError {
+    fn into_store(self) -> StoreError {
+        match self {
+            WriteError::CasRequired => StoreError::Unavailable(
+                "Vault demands check-and-set for this path and refused the version given".into(),
+            ),
+            WriteError::Store(e) => e,
+        }
     }
 }
 
@@ -312,11 +500,71 @@ fn errors_text(body: &Value) -> String {
     }
 }
 
+/// An answer that is neither success nor a version conflict. A 4xx about the request itself
+/// (a name Vault refuses) is the client's to fix and becomes a 400; a refused token, a sealed
+/// or overloaded Vault is the operator's, and becomes a 503.
 fn unexpected(status: StatusCode, body: &Value) -> StoreError {
-    let why = match status.as_u16() {
-        503 => "Vault is sealed or unavailable".to_string(),
-        403 => "Vault refused the server's token (permission denied or expired)".to_string(),
-        s => format!("Vault answered {s}"),
-    };
-    StoreError::Unavailable(format!("{why}: {}", errors_text(body)))
+    let errors = errors_text(body);
+    match status.as_u16() {
+        503 => StoreError::Unavailable(format!("Vault is sealed or unavailable: {errors}")),
+        401 | 403 => StoreError::Unavailable(format!(
+            "Vault refused the server's token (permission denied or expired): {errors}"
+        )),
+        429 => StoreError::Unavailable(format!("Vault is rate-limiting the server: {errors}")),
+        s @ 400..=499 => StoreError::Refused(format!("Vault refused the request ({s}): {errors}")),
+        s => StoreError::Unavailable(format!("Vault answered {s}: {errors}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_of_the_request_is_the_clients_and_of_the_server_the_operators() {
+        let body = json!({"errors": ["bad path"]});
+        for status in [400, 404, 405, 413] {
+            let e = unexpected(StatusCode::from_u16(status).unwrap(), &body);
+            assert!(
+                matches!(e, StoreError::Refused(ref why) if why.contains("bad path")),
+                "{e:?}"
+            );
+        }
+        for status in [401, 403, 429, 500, 502, 503] {
+            let e = unexpected(StatusCode::from_u16(status).unwrap(), &body);
+            assert!(matches!(e, StoreError::Unavailable(_)), "{status}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_write_that_never_left_says_nothing_changed() {
+        assert!(matches!(
+            CallError::NotSent("x").writing(),
+            StoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            CallError::NoAnswer("x").writing(),
+            StoreError::Unknown(_)
+        ));
+        let broke_after_ok = CallError::Answer {
+            status: StatusCode::OK,
+            why: "x".into(),
+        };
+        assert!(matches!(broke_after_ok.writing(), StoreError::Unknown(_)));
+        assert!(matches!(
+            CallError::NoAnswer("x").reading(),
+            StoreError::Unavailable(_)
+        ));
+    }
+
+    #[test]
+    fn the_control_services_oauth_record_is_no_job() {
+        let job = JobRef::new("team", RESERVED_JOB_NAME).unwrap();
+        let e = refuse_reserved(&job).unwrap_err();
+        assert!(
+            matches!(e, StoreError::Refused(ref why) if why.contains("OAuth")),
+            "{e:?}"
+        );
+        assert!(refuse_reserved(&JobRef::new("team", "job").unwrap()).is_ok());
+    }
 }

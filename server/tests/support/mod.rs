@@ -27,6 +27,21 @@ impl Server {
 
     /// Like `start`, but returns the server's complaint when it refuses to start.
     pub fn try_start(args: &[&str], envs: &[(&str, &str)]) -> Result<Server, String> {
+        Self::try_start_limited(args, envs, None)
+    }
+
+    /// Like `start`, with the open-file limit (soft and hard) lowered to `fd_limit` first, as
+    /// on a host with a small limit.
+    pub fn start_with_fd_limit(args: &[&str], envs: &[(&str, &str)], fd_limit: u64) -> Server {
+        Self::try_start_limited(args, envs, Some(fd_limit))
+            .unwrap_or_else(|e| panic!("server did not start: {e}"))
+    }
+
+    fn try_start_limited(
+        args: &[&str],
+        envs: &[(&str, &str)],
+        fd_limit: Option<u64>,
+    ) -> Result<Server, String> {
         let log_dir = tempfile::tempdir().unwrap();
         let log = log_dir.path().join("server.log");
         let listen: &[&str] = if args.contains(&"--listen") {
@@ -34,16 +49,33 @@ impl Server {
         } else {
             &["--listen", "127.0.0.1:0"]
         };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vdk-secrets-server"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vdk-secrets-server"));
+        command
             .arg("serve")
             .args(listen)
             .args(args)
             .envs(envs.iter().copied())
             .env("VDK_SECRETS_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("the server binary runs");
+            .stderr(std::fs::File::create(&log).unwrap());
+        if let Some(limit) = fd_limit {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe and touches only the child's limits.
+            unsafe {
+                command.pre_exec(move || {
+                    let rlimit = libc::rlimit {
+                        rlim_cur: limit,
+                        rlim_max: limit,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &rlimit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let mut child = command.spawn().expect("the server binary runs");
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
@@ -63,6 +95,20 @@ impl Server {
     /// The process id, for tests that signal it.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Waits up to `limit` for the process to exit; its status, or None if it still runs.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Everything the server logged so far.
@@ -252,6 +298,11 @@ impl Bao {
             Some(json!({"type": "kv", "options": {"version": "2"}})),
         );
         bao
+    }
+
+    /// The process id, for tests that pause it (SIGSTOP) or kill it.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Kills the process (by PID).
