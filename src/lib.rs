@@ -29,6 +29,7 @@ pub mod client;
 pub mod error;
 pub mod http;
 pub mod job;
+mod numbers;
 pub mod secrets;
 pub mod validate;
 

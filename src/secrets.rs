@@ -12,6 +12,7 @@ use serde_json::Value;
 use zeroize::Zeroize;
 
 use crate::error::{Error, Problem, Report};
+use crate::numbers::{self, Found};
 
 /// One secret's value: a JSON string, number, boolean, list, object or null.
 ///
@@ -34,14 +35,16 @@ impl SecretValue {
 
     /// Parses one value from JSON text, e.g. `"\"s3cret\""`, `42` or `{"user": "u"}`.
     ///
-    /// `name` is the secret the value is for; errors name it and never quote the text.
+    /// `name` is the secret the value is for; errors name it and never quote the text. A
+    /// number that would be stored other than as written is refused, as in
+    /// [`Secrets::from_json_document`].
     pub fn from_json(name: &str, json: &str) -> Result<Self, Error> {
         match serde_json::from_str::<Value>(json) {
-            Ok(value) => match oversized_integer_in(json, [&value]) {
+            Ok(value) => match number_changes(json, std::iter::once(&value)).first() {
                 None => Ok(SecretValue(value)),
-                Some(why) => Err(Error::invalid(
+                Some(found) => Err(Error::invalid(
                     "The secret value",
-                    vec![Problem::new(name, why)],
+                    vec![number_problem(json, name, found)],
                 )),
             },
             Err(e) => Err(Error::invalid(
@@ -143,7 +146,11 @@ impl Secrets {
     /// Parses a whole set from a JSON document such as an exported secrets file.
     ///
     /// The document must be one JSON object. A name that appears twice is an error rather than
-    /// a silent "last one wins". Only syntax is checked here; [`crate::validate::secrets`]
+    /// a silent "last one wins". So is a number that would be stored other than as written
+    /// (an integer beyond 64 bits, or a fraction or exponent that a 64-bit float does not hold
+    /// exactly, such as `1.00000000000000000001` or `1e-400`): once parsed, the set no longer shows what was written, so
+    /// only here can it be caught. Every such number's secret is named, with the number's
+    /// line and column. Beyond that only syntax is checked here; [`crate::validate::secrets`]
     /// checks the rules.
     pub fn from_json_document(document: &str) -> Result<Self, Error> {
         let mut de = serde_json::Deserializer::from_str(document);
@@ -168,15 +175,20 @@ impl Secrets {
                 )));
             }
         };
-        if let Some(why) = oversized_integer_in(document, entries.iter().map(|(_, v)| v)) {
-            return Err(Error::InvalidInput(Report::new(
-                "The secrets document cannot be read",
-                format!("the document {why}"),
-                "Write such numbers as strings; nothing was changed.",
-            )));
+        let mut problems: Vec<Problem> = Vec::new();
+        for found in number_changes(document, entries.iter().map(|(_, v)| v)) {
+            let name = entries
+                .get(found.member)
+                .map_or("", |(name, _)| name.as_str());
+            // One problem for each secret: the first number that would change.
+            if !problems.iter().any(|p| p.key == name) {
+                problems.push(number_problem(document, name, &found));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::invalid("The secrets document", problems));
         }
         let mut secrets = BTreeMap::new();
-        let mut problems = Vec::new();
         for (name, value) in entries {
             if secrets.contains_key(&name) {
                 if !problems.iter().any(|p: &Problem| p.key == name) {
@@ -303,119 +315,20 @@ pub(crate) fn json_error_position(e: &serde_json::Error) -> String {
     format!("{what} at line {} column {}", e.line(), e.column())
 }
 
-/// What is wrong with `json`, parsed into `values`, if it holds an integer beyond 64 bits.
-/// The text is scanned only when a parsed value may come from such an integer.
-fn oversized_integer_in<'a>(
-    json: &str,
-    values: impl IntoIterator<Item = &'a Value>,
-) -> Option<String> {
-    if !values
-        .into_iter()
-        .any(crate::validate::holds_float_of_64_bit_size)
-    {
-        return None;
-    }
-    oversized_integer(json).map(|at| oversized_integer_problem(json, at))
-}
-
-/// Where, as a byte offset, valid JSON text has its first integer (a number without a
-/// fractional part, `1e30` too) outside −2^63 to 2^64 − 1. The parser would turn such an
-/// integer into the nearest float, and the value would be stored changed; so it is refused.
-fn oversized_integer(json: &str) -> Option<usize> {
-    let bytes = json.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() {
-                    match bytes[i] {
-                        b'\\' => i += 2,
-                        b'"' => break,
-                        _ => i += 1,
-                    }
-                }
-                i += 1;
-            }
-            b'-' | b'0'..=b'9' => {
-                let start = i;
-                while i < bytes.len()
-                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
-                {
-                    i += 1;
-                }
-                // Number tokens are ASCII, so both ends are character boundaries.
-                let token = json.get(start..i).unwrap_or_default();
-                if !fits_64_bits(token) {
-                    return Some(start);
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// Whether a JSON number token is a fraction or an integer a 64-bit integer holds, decided
-/// exactly from its digits (a float would round `-9223372036854775809.0` to −2^63).
-fn fits_64_bits(token: &str) -> bool {
-    let (negative, unsigned) = match token.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, token),
-    };
-    let (mantissa, exponent) = unsigned.split_once(['e', 'E']).unwrap_or((unsigned, "0"));
-    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let all_digits = format!("{whole}{fraction}");
-    let digits = all_digits.trim_start_matches('0');
-    if digits.is_empty() {
-        return true; // zero
-    }
-    let Ok(exponent) = exponent.parse::<i64>() else {
-        // An exponent beyond i64: tiny (a fraction) when negative, else far too large.
-        return exponent.starts_with('-');
-    };
-    // The value is `digits` × 10^scale.
-    let scale = exponent.saturating_sub(i64::try_from(fraction.len()).unwrap_or(i64::MAX));
-    let integer = if scale >= 0 {
-        // u64::MAX has 20 digits, and `digits` has no leading zeros.
-        if scale > 20 || digits.len() + scale as usize > 20 {
-            return false;
-        }
-        format!("{digits}{}", "0".repeat(scale as usize))
+/// The numbers in `json`, parsed into `values`, that would be stored changed (see the
+/// `numbers` module). The text is scanned only when a parsed value holds a float.
+fn number_changes<'a>(json: &str, mut values: impl Iterator<Item = &'a Value>) -> Vec<Found> {
+    if values.any(numbers::holds_float) {
+        numbers::changes_in(json)
     } else {
-        let dropped = usize::try_from(scale.unsigned_abs()).unwrap_or(usize::MAX);
-        if dropped >= digits.len() {
-            return true; // a fraction of magnitude below one
-        }
-        let (head, tail) = digits.split_at(digits.len() - dropped);
-        if tail.bytes().any(|b| b != b'0') {
-            return true; // a fraction
-        }
-        head.to_string()
-    };
-    let integer = if negative {
-        format!("-{integer}")
-    } else {
-        integer
-    };
-    integer.parse::<i64>().is_ok() || integer.parse::<u64>().is_ok()
+        Vec::new()
+    }
 }
 
-/// The problem with the integer at byte `at` of `json`, with its line and column.
-fn oversized_integer_problem(json: &str, at: usize) -> String {
-    let before = json.get(..at).unwrap_or_default();
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .count()
-        + 1;
-    format!(
-        "has an integer beyond the 64-bit range at line {line} column {column}, which would be \
-         stored rounded; write it as a string"
-    )
+/// The problem with a number found in `json`, for the secret called `name`.
+fn number_problem(json: &str, name: &str, found: &Found) -> Problem {
+    let (line, column) = numbers::line_and_column(json, found.at);
+    Problem::new(name, found.change.message(line, column))
 }
 
 /// Collects a top-level JSON object's entries in document order, duplicates included.
@@ -469,13 +382,15 @@ mod tests {
 
     #[test]
     fn integers_beyond_64_bits_are_refused_rather_than_stored_rounded() {
-        let document = "{\"ok\": [-9223372036854775808, 18446744073709551615, 1.5e-300],\n \
+        let document = "{\"ok\": [-9223372036854775808, 18446744073709551615, 2.5e-3],\n \
                         \"id\": {\"n\": 18446744073709551616}}";
         let e = Secrets::from_json_document(document).unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        assert_eq!(e.problems().len(), 1);
+        assert_eq!(e.problems()[0].key, "id");
         assert!(
             e.to_string()
-                .contains("integer beyond the 64-bit range at line 2 column 14"),
+                .contains("`id` has an integer beyond the 64-bit range at line 2 column 14"),
             "{e}"
         );
         let e = SecretValue::from_json("id", "[-9223372036854775809]").unwrap_err();
@@ -489,31 +404,94 @@ mod tests {
             "-9223372036854775809.0",
             "-9.223372036854775809e18",
         ] {
-            assert!(SecretValue::from_json("k", refused).is_err(), "{refused}");
+            let e = SecretValue::from_json("k", refused).unwrap_err();
+            assert!(e.to_string().contains("64-bit range"), "{refused}: {e}");
         }
         for kept in [
             "1.5",
             "1e3",
-            "-9.223372036854775808e18",
             "1.5e19",
             "2.5e-3",
-            "18446744073709551615.0",
-            "1844674407370955161.5e1",
             "-0.0e99999999999999999999",
-            "1e-99999999999999999999",
         ] {
             assert!(SecretValue::from_json("k", kept).is_ok(), "{kept}");
         }
     }
 
     #[test]
+    fn numbers_are_stored_as_written_or_refused_by_name() {
+        let document = "{\"a\": 1.00000000000000000001, \"b\": [1e-400],\n\"c\": 0.1, \
+                        \"d\": {\"x\": 1.50, \"y\": 2.5e3, \"z\": 1.5e19}, \
+                        \"e\": [123456789012345678.5, 0.30000000000000000001]}";
+        let e = Secrets::from_json_document(document).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        let problems: Vec<(&str, &str)> = e
+            .problems()
+            .iter()
+            .map(|p| (p.key.as_str(), p.message.as_str()))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                (
+                    "a",
+                    "has a number at line 1 column 7 with more precision than a 64-bit float \
+                     holds, which would be stored rounded; write it as a string to keep it exact"
+                ),
+                (
+                    "b",
+                    "has a number at line 1 column 37 too close to zero for a 64-bit float (it \
+                     underflows), which would be stored as 0; write it as a string to keep it \
+                     exact"
+                ),
+                (
+                    "e",
+                    "has a number at line 2 column 60 with more precision than a 64-bit float \
+                     holds, which would be stored rounded; write it as a string to keep it exact"
+                ),
+            ]
+        );
+        assert!(
+            e.to_string().contains("3 problems: `a` has a number"),
+            "{e}"
+        );
+
+        let kept = r#"{"c": 0.1, "d": {"x": 1.50, "y": 2.5e3, "z": 1.5e19}, "n": -0.0}"#;
+        let set = Secrets::from_json_document(kept).unwrap();
+        assert_eq!(
+            set.to_json(),
+            r#"{"c":0.1,"d":{"x":1.5,"y":2500.0,"z":1.5e+19},"n":-0.0}"#
+        );
+        assert_eq!(Secrets::from_json_document(&set.to_json()).unwrap(), set);
+
+        let e = SecretValue::from_json("k", "[1, 1e-400]").unwrap_err();
+        assert_eq!(e.problems()[0].key, "k");
+        assert!(
+            e.problems()[0]
+                .message
+                .contains("column 5 too close to zero")
+        );
+        assert!(SecretValue::from_json("k", "1.00000000000000000001").is_err());
+        assert!(SecretValue::from_json("k", "[0.25, 1e-5]").is_ok());
+    }
+
+    #[test]
+    fn a_name_in_the_document_twice_with_bad_numbers_is_named_once() {
+        let e = Secrets::from_json_document(r#"{"a": 1e-400, "a": [1e-400, 0.1, 2e-999]}"#)
+            .unwrap_err();
+        assert_eq!(e.problems().len(), 1, "{e}");
+        assert_eq!(e.problems()[0].key, "a");
+    }
+
+    #[test]
     fn digits_inside_strings_and_escapes_are_not_numbers() {
-        let document = r#"{"a\"99999999999999999999": "99999999999999999999", "b": 1.5e-30}"#;
+        let document = r#"{"a\"99999999999999999999": "99999999999999999999", "b": 1.5e-3}"#;
         assert_eq!(Secrets::from_json_document(document).unwrap().len(), 2);
         assert!(SecretValue::from_json("k", r#""\\" "#).is_ok());
-        // The scanner itself, which runs only when a parsed value holds a float of 2^63 or more.
-        let text = r#"{"a\"1e30 \\": "\"99999999999999999999", "b": [1.5e30]}"#;
-        assert_eq!(oversized_integer(text), text.find("1.5e30"));
+        let document = r#"{"a\"1e30 \\": "\"1e-400", "b": [1.5e30]}"#;
+        let e = Secrets::from_json_document(document).unwrap_err();
+        assert_eq!(e.problems()[0].key, "b", "{e}");
+        assert!(e.to_string().contains("column 34"), "{e}");
         assert!(SecretValue::from_json("k", "18446744073709551615").is_ok());
     }
 }

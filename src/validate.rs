@@ -9,6 +9,7 @@
 //! |---|---|
 //! | secret name | 1 to [`MAX_SECRET_NAME_CHARS`] characters; no whitespace; no control characters |
 //! | secret value | any JSON value, booleans included, nested at most [`MAX_VALUE_DEPTH`] deep |
+//! | number in a value | stored exactly as written, or refused: an integer (a number without a fractional part, in any notation) lies in −2^63 to 2^64 − 1; a number with a fraction or exponent is one a 64-bit float holds as written (`0.1`, `1.50`, `2.5e3`; not `1.00000000000000000001`, nor `1e-400`, which would become 0) |
 //! | the set | at most [`Limits::max_set_bytes`] bytes as compact UTF-8 JSON (default [`DEFAULT_MAX_SET_BYTES`]) |
 //! | team, job, deployment | 1 to [`MAX_PATH_NAME_CHARS`] characters; not blank; no `/` or `\`; not `.` or `..`; no control characters; no leading or trailing whitespace |
 //!
@@ -25,12 +26,20 @@
 //!   which are invisible in every UI and log. 256 characters is far above any real credential
 //!   name and keeps error messages and UIs readable. Lengths count characters (Unicode code
 //!   points), as JSON Schema's `maxLength` and people do, not bytes.
+//! - **Numbers are stored as written or refused**, never changed on the way: a secret is
+//!   often an identifier or a setting, and a silently rounded one is wrong in a way nobody
+//!   sees until it fails. JSON text is checked when it is read (`Secrets::from_json_document`
+//!   and `SecretValue::from_json`, which the server, the clients and the component all use),
+//!   since the parsed value no longer shows what was written; values built in code are held
+//!   to the same range and must read back from their JSON text as themselves. A number that
+//!   cannot be held exactly can always be stored as a string.
 //! - **Depth is capped at 64**: JSON parsers, ours included, stop at a nesting depth around
 //!   128, and a set that cannot be parsed back is a set that is lost.
 
 use serde_json::Value;
 
 use crate::error::{Error, Problem};
+use crate::numbers;
 use crate::secrets::{SecretValue, Secrets};
 
 /// The longest secret name accepted, in characters.
@@ -190,8 +199,8 @@ pub(crate) fn secret_name_problem(name: &str) -> Option<Problem> {
 
 /// The problem with a value, if any.
 fn value_problem(name: &str, value: &Value) -> Option<Problem> {
-    let mut oversized = false;
-    if walk(value, MAX_VALUE_DEPTH, &mut oversized) {
+    let mut number = None;
+    if walk(value, MAX_VALUE_DEPTH, &mut number) {
         return Some(Problem::new(
             name,
             format!(
@@ -200,51 +209,26 @@ fn value_problem(name: &str, value: &Value) -> Option<Problem> {
             ),
         ));
     }
-    if oversized {
-        return Some(Problem::new(
-            name,
-            "holds a number without a fractional part beyond the 64-bit integer range, which \
-             would be stored rounded; write it as a string",
-        ));
-    }
-    None
+    number.map(|why| Problem::new(name, why))
 }
 
 /// One walk of a value: whether it nests lists or objects more than `levels` deep (a scalar
 /// is level 0; the walk goes no deeper, so an absurdly deep value costs no more than a legal
-/// one), and in `oversized` whether it holds a float that is really an integer beyond 64
-/// bits. A value built in code may, and so may a set read from a server (reads are not
-/// checked, so that such a set can still be loaded); `Secrets::from_json_document` refuses
-/// JSON text with one.
-fn walk(value: &Value, levels: usize, oversized: &mut bool) -> bool {
+/// one), and in `number` the first problem with a float in it: an integer beyond 64 bits, or
+/// a float that its JSON text does not read back as. A value built in code may hold one, and
+/// so may a set read from a server (reads are not checked, so that such a set can still be
+/// loaded); `Secrets::from_json_document` refuses JSON text with one.
+fn walk(value: &Value, levels: usize, number: &mut Option<&'static str>) -> bool {
     match value {
         Value::Number(n) => {
-            *oversized |= n.is_f64() && n.as_f64().is_some_and(beyond_64_bits);
+            if number.is_none() && n.is_f64() {
+                *number = n.as_f64().and_then(numbers::float_value_problem);
+            }
             false
         }
         Value::Array(_) | Value::Object(_) if levels == 0 => true,
-        Value::Array(items) => items.iter().any(|item| walk(item, levels - 1, oversized)),
-        Value::Object(map) => map.values().any(|item| walk(item, levels - 1, oversized)),
-        _ => false,
-    }
-}
-
-/// −2^63 and 2^64, both exact as floats: the 64-bit integers lie in `LOWEST_64..BEYOND_64`.
-const LOWEST_64: f64 = -9_223_372_036_854_775_808.0;
-const BEYOND_64: f64 = 18_446_744_073_709_551_616.0;
-
-/// Whether a number without a fractional part lies outside −2^63 to 2^64 − 1.
-fn beyond_64_bits(n: f64) -> bool {
-    n.fract() == 0.0 && !(LOWEST_64..BEYOND_64).contains(&n)
-}
-
-/// Whether `value` holds a float of 2^63 or more in magnitude. JSON text with an integer
-/// beyond 64 bits always parses into one, so only then is the text worth scanning for it.
-pub(crate) fn holds_float_of_64_bit_size(value: &Value) -> bool {
-    match value {
-        Value::Number(n) => n.is_f64() && n.as_f64().is_some_and(|f| f.abs() >= -LOWEST_64),
-        Value::Array(items) => items.iter().any(holds_float_of_64_bit_size),
-        Value::Object(map) => map.values().any(holds_float_of_64_bit_size),
+        Value::Array(items) => items.iter().any(|item| walk(item, levels - 1, number)),
+        Value::Object(map) => map.values().any(|item| walk(item, levels - 1, number)),
         _ => false,
     }
 }
@@ -374,7 +358,7 @@ mod tests {
             (json!(1.844_674_407_370_955e19), true),
             (json!(2.5e30 + 0.5), false),
             (json!(1.5), true),
-            (json!(1e-30), true),
+            (json!(2.5e-3), true),
         ] {
             let result = secret_value("n", &SecretValue::new(value.clone()));
             assert_eq!(result.is_ok(), ok, "{value}");
