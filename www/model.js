@@ -91,6 +91,50 @@ function exactNumber(text, number) {
 // (Number() would also take "0x10", " ", "Infinity").
 const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 
+const NUMBER_PARTS = /^(-?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/;
+
+/** JSON number text as sign, significant digits and the power of ten of the first one. */
+function decimalValue(text) {
+  const [, sign, whole, fraction = "", exponent = "0"] = NUMBER_PARTS.exec(text);
+  const digits = whole + fraction;
+  const first = digits.search(/[1-9]/);
+  if (first < 0) return "0";
+  return `${sign}${digits.slice(first).replace(/0+$/, "")}e${whole.length - first + Number(exponent)}`;
+}
+
+/**
+ * What storing a number written with a fraction or an exponent would do to it: "zero" (it
+ * underflows), "rounded", or "" when it is kept. The package's rule: a number is kept only when
+ * the float it reads as prints back with the same value (1.50 is 1.5, 2.5e3 is 2500).
+ */
+function inexactNumber(text) {
+  if (!/[.eE]/.test(text)) return "";
+  const number = Number(text);
+  if (number === 0) return decimalValue(text) === "0" ? "" : "zero";
+  return decimalValue(text) === decimalValue(String(number)) ? "" : "rounded";
+}
+
+const KEEP_EXACT = "write it as a string to keep it exact";
+const INEXACT_NUMBER = {
+  zero: `is too close to zero for a 64-bit float and would be stored as 0; ${KEEP_EXACT}`,
+  rounded: `has more precision than a 64-bit float holds and would be stored rounded; ${KEEP_EXACT}`,
+};
+const INEXACT_NUMBER_IN_JSON = {
+  zero: `holds a number too close to zero for a 64-bit float, which would be stored as 0; ${KEEP_EXACT}`,
+  rounded:
+    `holds a number with more precision than a 64-bit float holds, which would be stored rounded; ${KEEP_EXACT}`,
+};
+
+/** The first number in valid JSON text that would not be stored as written, as inexactNumber says. */
+function inexactNumberIn(json) {
+  const outsideStrings = json.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  for (const token of outsideStrings.match(/-?[0-9][0-9.eE+-]*/g) || []) {
+    const change = inexactNumber(token);
+    if (change) return change;
+  }
+  return "";
+}
+
 /**
  * Reads editor text as a value of `type` ("string", "number" or "json").
  * Returns {ok: true, value} or {ok: false, message}; messages never quote the text, since it
@@ -106,6 +150,8 @@ export function parseValueText(text, type) {
     }
     const value = Number(trimmed);
     if (!Number.isFinite(value)) return { ok: false, message: "is too large to be a number" };
+    const inexact = inexactNumber(trimmed);
+    if (inexact) return { ok: false, message: INEXACT_NUMBER[inexact] };
     return { ok: true, value: exactNumber(trimmed, value) };
   }
   if (trimmed === "") {
@@ -118,6 +164,8 @@ export function parseValueText(text, type) {
         ? exactNumber(context.source, value)
         : value;
     const value = JSON.parse(trimmed, reviver);
+    const inexact = inexactNumberIn(trimmed);
+    if (inexact) return { ok: false, message: INEXACT_NUMBER_IN_JSON[inexact] };
     if (!PARSE_GIVES_SOURCE && hasUnsafeInteger(value)) {
       return {
         ok: false,
