@@ -2,7 +2,7 @@
 //! error body shape: `what`, `why`, `consequences`, `countermeasures`.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use vdk_secrets::{Error, ErrorKind, Problem};
@@ -122,6 +122,32 @@ impl ApiError {
         )
     }
 
+    /// A dev server (no authentication) asked for a host name that is not a loopback name: a
+    /// page on another site may have had its name point at this server (DNS rebinding).
+    pub fn misdirected() -> Self {
+        ApiError::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            "This server does not answer that host name",
+            "a dev server, which has no authentication, answers only loopback host names \
+             (localhost, 127.x.y.z, [::1]) and its own listen address; others could be a web \
+             page's name pointed at this server",
+            "Nothing was read or changed.",
+            "Use http://localhost:<port> or http://127.0.0.1:<port>. To serve other host names, \
+             start the server with --tokens-file instead of --dev.",
+        )
+    }
+
+    /// A method the resource does not have; `allow` lists those it has.
+    pub fn method_not_allowed(allow: &str) -> Self {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "The method is not allowed here",
+            format!("this resource answers only {allow}"),
+            "Nothing was read or changed.",
+            format!("Use one of {allow}."),
+        )
+    }
+
     pub fn not_found() -> Self {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -217,6 +243,22 @@ impl IntoResponse for ApiError {
                 })
                 .collect(),
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        // Errors, like secrets, must not linger in caches.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        response
+    }
+}
+
+/// At most `max` characters of `text`, with `…` where it was cut.
+pub(crate) fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
     }
 }

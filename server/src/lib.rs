@@ -5,6 +5,7 @@
 //! Operations UI page at `/`.
 
 pub mod auth;
+pub mod edge;
 pub mod error;
 pub mod listener;
 pub mod logging;
@@ -19,6 +20,7 @@ use axum::http::{HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 
+pub use edge::DevHosts;
 pub use routes::AppState;
 
 /// How the HTTP side is put together, beyond the API itself.
@@ -30,30 +32,36 @@ pub struct Frontend {
     pub ui_dir: Option<PathBuf>,
 }
 
-/// The whole application: API, logging, CORS, and the UI.
+/// The whole application: API, UI, CORS, and around every route and fallback the edge
+/// ([`edge::guard`]: dev-mode host check, JSON errors, nosniff) and, outermost, the log.
 pub fn app(state: Arc<AppState>, frontend: Frontend) -> Router {
-    let router = routes::api(state).route_layer(axum::middleware::from_fn(logging::log_request));
+    let router = routes::api(state.clone());
     let router = match frontend.ui_dir {
         Some(dir) => router.fallback_service(ServeDir::new(dir).fallback(
             axum::handler::HandlerWithoutStateExt::into_service(routes::not_found),
         )),
         None => router.fallback(routes::not_found),
     };
-    if frontend.cors_origins.is_empty() {
-        return router;
-    }
-    // Last, so that it wraps everything, fallbacks included.
-    router.layer(
-        CorsLayer::new()
-            .allow_origin(AllowOrigin::list(frontend.cors_origins))
-            .allow_methods([Method::GET, Method::PUT])
-            .allow_headers([
-                header::AUTHORIZATION,
-                header::CONTENT_TYPE,
-                header::IF_MATCH,
-                header::ACCEPT,
-            ])
-            .expose_headers([header::ETAG])
-            .max_age(std::time::Duration::from_secs(600)),
-    )
+    let router = if frontend.cors_origins.is_empty() {
+        router
+    } else {
+        router.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(frontend.cors_origins))
+                .allow_methods([Method::GET, Method::PUT])
+                .allow_headers([
+                    header::AUTHORIZATION,
+                    header::CONTENT_TYPE,
+                    header::IF_MATCH,
+                    header::ACCEPT,
+                ])
+                .expose_headers([header::ETAG])
+                .max_age(std::time::Duration::from_secs(600)),
+        )
+    };
+    // Router::layer wraps each route and the fallbacks (a path's 405 included); the last
+    // layer added runs first.
+    router
+        .layer(axum::middleware::from_fn_with_state(state, edge::guard))
+        .layer(axum::middleware::from_fn(logging::log_request))
 }

@@ -233,6 +233,7 @@ async fn run(serve: Serve) -> Result<(), String> {
         limits: Limits {
             max_set_bytes: serve.max_set_bytes,
         },
+        dev_hosts: vdk_secrets_server::DevHosts::listening_on(serve.listen.ip()),
     });
     if let Err(e) = state.store.health().await {
         tracing::warn!(backend = state.store.name(), problem = ?e, "the storage backend is not reachable yet; requests will answer 503 until it is");

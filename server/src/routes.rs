@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
+use axum::extract::path::ErrorKind as PathErrorKind;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -14,6 +15,7 @@ use vdk_secrets::validate::{self, Limits};
 use vdk_secrets::{JobRef, Secrets};
 
 use crate::auth::Access;
+use crate::edge::DevHosts;
 use crate::error::ApiError;
 use crate::store::Store;
 
@@ -26,17 +28,31 @@ pub struct AppState {
     pub store: Store,
     pub access: Access,
     pub limits: Limits,
+    /// The host names answered in dev mode ([`Access::Open`]); unused with a tokens file.
+    pub dev_hosts: DevHosts,
 }
 
 type Shared = State<Arc<AppState>>;
 type JobPath = Path<(String, String, String)>;
 
-/// The API routes (without UI, CORS and logging, which `app` adds).
+/// The API routes (without UI, CORS and logging, which `app` adds). A method a path does not
+/// have gets 405 with `Allow` and a JSON body.
 pub fn api(state: Arc<AppState>) -> Router {
     Router::new()
-        .route(SECRETS_ROUTE, get(read_secrets).put(replace_secrets))
-        .route("/health", get(health))
-        .route("/openapi.json", get(openapi))
+        .route(
+            SECRETS_ROUTE,
+            get(read_secrets)
+                .put(replace_secrets)
+                .fallback(async || ApiError::method_not_allowed("GET, HEAD, PUT")),
+        )
+        .route(
+            "/health",
+            get(health).fallback(async || ApiError::method_not_allowed("GET, HEAD")),
+        )
+        .route(
+            "/openapi.json",
+            get(openapi).fallback(async || ApiError::method_not_allowed("GET, HEAD")),
+        )
         .with_state(state)
 }
 
@@ -86,16 +102,28 @@ async fn replace_secrets(
 /// Team, job and deployment id from the path; a path that does not decode is a 400 in the
 /// API's error shape.
 fn job_path(path: Result<JobPath, PathRejection>) -> Result<(String, String, String), ApiError> {
-    let Path(segments) = path.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "The path is not valid",
-            e.body_text(),
-            "Nothing was read or changed.",
-            "Percent-encode team, job and deployment id as UTF-8.",
-        )
-    })?;
+    let Path(segments) = path.map_err(path_error)?;
     Ok(segments)
+}
+
+/// A path whose team, job or deployment id does not decode: 400 in the API's error shape.
+fn path_error(rejection: PathRejection) -> ApiError {
+    let why = match &rejection {
+        PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+            PathErrorKind::InvalidUtf8InPathParam { key } => {
+                format!("the {key} in the path is not UTF-8 once percent-decoded")
+            }
+            _ => "the team, job and deployment id in the path cannot be read".to_string(),
+        },
+        _ => "the team, job and deployment id in the path cannot be read".to_string(),
+    };
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "The path is not valid",
+        why,
+        "Nothing was read or changed.",
+        "Percent-encode team, job and deployment id as UTF-8.",
+    )
 }
 
 /// The checked job: the core's rules for team, job and deployment id, every problem at once.

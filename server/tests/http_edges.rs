@@ -1,0 +1,364 @@
+//! The server's HTTP edge, driven over raw sockets so that every byte of the request is the
+//! test's choice: which Host names a dev server answers, and the shape of every error answer.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::Server;
+
+/// One answer, as read off the socket.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}), status {}: {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// Asserts the API's error shape and returns the body.
+    fn error(&self) -> Value {
+        assert!(
+            self.header("content-type")
+                .is_some_and(|t| t.starts_with("application/json")),
+            "status {}, content type {:?}",
+            self.status,
+            self.header("content-type")
+        );
+        let body = self.json();
+        for key in ["what", "why", "consequences", "countermeasures"] {
+            assert!(
+                body[key].as_str().is_some_and(|s| !s.is_empty()),
+                "`{key}` in {body}"
+            );
+        }
+        body
+    }
+}
+
+/// `host:port` of a server.
+fn address(server: &Server) -> String {
+    server.url.trim_start_matches("http://").to_string()
+}
+
+/// The port of a server.
+fn port(server: &Server) -> u16 {
+    address(server).rsplit(':').next().unwrap().parse().unwrap()
+}
+
+/// Sends `raw` as it is and reads the whole answer (the request asks to close).
+fn send_raw(server: &Server, raw: &[u8]) -> Answer {
+    let mut stream = TcpStream::connect(address(server)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream.write_all(raw).unwrap();
+    let mut bytes = Vec::new();
+    let _ = stream.read_to_end(&mut bytes);
+    parse_answer(&bytes)
+}
+
+/// An HTTP/1.1 request with `Host: 127.0.0.1:PORT` unless `headers` names another Host (an
+/// empty name sends no Host at all).
+fn request(
+    server: &Server,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Answer {
+    let mut raw = format!("{method} {target} HTTP/1.1\r\n");
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        raw.push_str(&format!("Host: {}\r\n", address(server)));
+    }
+    for (name, value) in headers {
+        if !name.is_empty() {
+            raw.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    raw.push_str(&format!(
+        "Connection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    ));
+    let mut raw = raw.into_bytes();
+    raw.extend_from_slice(body);
+    send_raw(server, &raw)
+}
+
+fn parse_answer(bytes: &[u8]) -> Answer {
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no answer head in {:?}", String::from_utf8_lossy(bytes)));
+    let head = String::from_utf8_lossy(&bytes[..end]).to_string();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = bytes[end + 4..].to_vec();
+    let chunked = headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    if chunked {
+        body = unchunk(&body);
+    }
+    Answer {
+        status: status.parse().unwrap(),
+        headers,
+        body,
+    }
+}
+
+fn unchunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = std::str::from_utf8(&data[..line_end]).unwrap();
+        let size = usize::from_str_radix(size.split(';').next().unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        let start = line_end + 2;
+        out.extend_from_slice(&data[start..start + size]);
+        data = &data[start + size + 2..];
+    }
+}
+
+fn dev_server(data: &Path, extra: &[&str]) -> Server {
+    let mut args = vec!["--dev", "--data-dir", data.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    Server::start(&args, &[])
+}
+
+const SECRETS: &str = "/data-jobs/for-team/t/jobs/j/deployments/TODO/secrets";
+
+// ---------------------------------------------------------------------------------------------
+// Host names in dev mode
+
+#[test]
+fn a_dev_server_refuses_host_names_that_are_not_loopback() {
+    let data = tempfile::tempdir().unwrap();
+    let server = dev_server(data.path(), &[]);
+    let p = port(&server);
+    let foreign = [
+        "attacker.example".to_string(),
+        format!("attacker.example:{p}"),
+        format!("localhost.attacker.example:{p}"),
+        format!("127.0.0.1.nip.io:{p}"),
+        "sub.localhost".to_string(),
+        "10.0.0.7".to_string(),
+        format!("192.168.1.20:{p}"),
+        "[::2]".to_string(),
+        "127.1".to_string(),
+        String::new(),
+    ];
+    for host in &foreign {
+        let answer = request(&server, "GET", SECRETS, &[("Host", host)], b"");
+        assert_eq!(answer.status, 421, "Host: {host}");
+        let body = answer.error();
+        let text = body.to_string();
+        assert!(text.contains("loopback"), "{text}");
+        assert!(text.contains("--tokens-file"), "{text}");
+        assert!(!text.contains("attacker"), "the name is not echoed: {text}");
+    }
+    // The DNS-rebinding write: a simple (text/plain) PUT under a foreign name.
+    let answer = request(
+        &server,
+        "PUT",
+        SECRETS,
+        &[
+            ("Host", &format!("attacker.example:{p}")),
+            ("Content-Type", "text/plain"),
+        ],
+        br#"{"stolen": true}"#,
+    );
+    assert_eq!(answer.status, 421);
+    for path in ["/health", "/openapi.json", "/nothing"] {
+        let answer = request(&server, "GET", path, &[("Host", "attacker.example")], b"");
+        assert_eq!(answer.status, 421, "{path}");
+    }
+    // A request in absolute form names its target in the request line, whatever the Host.
+    let answer = request(
+        &server,
+        "GET",
+        &format!("http://attacker.example:{p}{SECRETS}"),
+        &[("Host", &format!("localhost:{p}"))],
+        b"",
+    );
+    assert_eq!(answer.status, 421);
+    // HTTP/1.0 without any Host.
+    let answer = send_raw(
+        &server,
+        format!("GET {SECRETS} HTTP/1.0\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(answer.status, 421);
+    answer.error();
+
+    let answer = request(&server, "GET", SECRETS, &[], b"");
+    assert_eq!((answer.status, answer.json()), (200, json!({})));
+    assert_eq!(answer.header("etag"), Some("\"0\""), "nothing was written");
+    let log = server.log_text();
+    assert!(log.contains("status=421"), "{log}");
+    assert!(
+        !log.contains("attacker"),
+        "no header value in the log: {log}"
+    );
+}
+
+#[test]
+fn a_dev_server_answers_loopback_host_names_on_any_port() {
+    let data = tempfile::tempdir().unwrap();
+    let server = dev_server(data.path(), &[]);
+    let p = port(&server);
+    let loopback = [
+        "localhost".to_string(),
+        format!("localhost:{p}"),
+        format!("LocalHost:{p}"),
+        "localhost:1".to_string(),
+        format!("127.0.0.1:{p}"),
+        "127.0.0.1".to_string(),
+        "127.9.8.7:80".to_string(),
+        format!("[::1]:{p}"),
+        "[::1]".to_string(),
+    ];
+    for host in &loopback {
+        let answer = request(&server, "GET", SECRETS, &[("Host", host)], b"");
+        assert_eq!(answer.status, 200, "Host: {host}");
+    }
+    let answer = request(
+        &server,
+        "GET",
+        &format!("http://localhost:{p}/health"),
+        &[("Host", &format!("localhost:{p}"))],
+        b"",
+    );
+    assert_eq!(answer.status, 200);
+    let answer = send_raw(
+        &server,
+        format!("GET /health HTTP/1.0\r\nHost: 127.0.0.1:{p}\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(answer.status, 200);
+}
+
+#[test]
+fn a_server_with_a_tokens_file_answers_any_host_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens");
+    let line = vdk_secrets_server::auth::tokens_file_line("edge-token-0123456789", &[]);
+    std::fs::write(&tokens, format!("{line}\n")).unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(
+        &[
+            "--tokens-file",
+            tokens.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let host = ("Host", "secrets.example.com");
+    assert_eq!(request(&server, "GET", "/health", &[host], b"").status, 200);
+    assert_eq!(request(&server, "GET", SECRETS, &[host], b"").status, 401);
+    let auth = ("Authorization", "Bearer edge-token-0123456789");
+    assert_eq!(
+        request(&server, "GET", SECRETS, &[host, auth], b"").status,
+        200
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error answers
+
+#[test]
+fn a_path_that_is_not_utf8_is_a_logged_json_400() {
+    let data = tempfile::tempdir().unwrap();
+    let server = dev_server(data.path(), &[]);
+    let path = "/data-jobs/for-team/%FF/jobs/j/deployments/d/secrets";
+    for method in ["GET", "PUT"] {
+        let answer = request(&server, method, path, &[], b"{}");
+        assert_eq!(answer.status, 400, "{method}");
+        let body = answer.error();
+        assert!(body["why"].as_str().unwrap().contains("UTF-8"), "{body}");
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let log = server.log_text();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("status=400") && l.contains("deployment_id"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{log}");
+}
+
+#[test]
+fn every_answered_request_is_logged() {
+    let data = tempfile::tempdir().unwrap();
+    let server = dev_server(data.path(), &[]);
+    request(&server, "GET", "/no/such/path?token=query-secret", &[], b"");
+    request(&server, "DELETE", SECRETS, &[], b"");
+    request(&server, "GET", "/health", &[], b"");
+    std::thread::sleep(Duration::from_millis(200));
+    let log = server.log_text();
+    assert!(log.contains("status=404"), "{log}");
+    assert!(log.contains("status=405"), "{log}");
+    assert!(log.contains("status=200"), "{log}");
+    assert!(!log.contains("query-secret"), "{log}");
+}
+
+#[test]
+fn wrong_methods_get_405_with_allow_and_a_json_body() {
+    let data = tempfile::tempdir().unwrap();
+    let server = dev_server(data.path(), &[]);
+    for method in ["POST", "DELETE", "PATCH"] {
+        let answer = request(&server, method, SECRETS, &[], b"{}");
+        assert_eq!(answer.status, 405, "{method}");
+        let allow = answer.header("allow").unwrap().to_string();
+        for m in ["GET", "HEAD", "PUT"] {
+            assert!(allow.contains(m), "{allow}");
+        }
+        let body = answer.error();
+        assert!(
+            body["why"].as_str().unwrap().contains("GET, HEAD, PUT"),
+            "{body}"
+        );
+    }
+    let answer = request(&server, "POST", "/health", &[], b"");
+    assert_eq!(answer.status, 405);
+    assert!(answer.header("allow").unwrap().contains("GET"));
+    answer.error();
+}
+
+#[test]
+fn api_answers_carry_nosniff_and_unknown_paths_are_json() {
+    let data = tempfile::tempdir().unwrap();
+    let server = dev_server(data.path(), &[]);
+    for (path, status) in [(SECRETS, 200), ("/health", 200), ("/", 404), ("/x", 404)] {
+        let answer = request(&server, "GET", path, &[], b"");
+        assert_eq!(answer.status, status, "{path}");
+        assert_eq!(answer.header("x-content-type-options"), Some("nosniff"));
+        if status == 404 {
+            answer.error();
+        }
+    }
+}
