@@ -1,5 +1,7 @@
 //! Every failure of a request becomes one [`ApiError`], answered in one place in upstream's
-//! error body shape: `what`, `why`, `consequences`, `countermeasures`.
+//! error body shape: `what`, `why`, `consequences`, `countermeasures`, and `problems` for
+//! invalid input. Every answer is bounded: long text is cut, and at most [`MAX_PROBLEMS`]
+//! problems are listed, the last saying how many more there were.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -83,42 +85,43 @@ impl ApiError {
         )
     }
 
-    /// A core validation error, as 400 (or 413 for size) with its problem list.
+    /// A core validation error, as 400 with its problem list: one problem is also told in
+    /// `why`; several are only counted there, and listed (at most [`MAX_PROBLEMS`]) in
+    /// `problems`.
     pub fn invalid(error: Error) -> Self {
         let report = error.report();
+        let count = report.problems.len();
+        let why = if count < 2 {
+            report.why.clone()
+        } else if count <= MAX_PROBLEMS {
+            format!("{count} problems, each listed in `problems`")
+        } else {
+            format!(
+                "{count} problems; `problems` lists the first {} and how many more there are",
+                MAX_PROBLEMS - 1
+            )
+        };
         let mut answer = ApiError::new(
             StatusCode::BAD_REQUEST,
             report.what.clone(),
-            report.why.clone(),
+            why,
             "Nothing was changed.",
             "Correct the names or values listed and send the request again.",
         );
-        answer.detail.problems = report.problems.clone();
+        answer.detail.problems = bounded_problems(&report.problems);
         answer
     }
 
-    pub fn too_large(size: usize, limit: usize) -> Self {
+    /// An `If-Match` field that is not one: empty, or not `*` nor a list of entity-tags.
+    pub fn bad_if_match() -> Self {
         ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The secrets are too large",
-            format!("the set is {size} bytes as JSON and the limit is {limit} bytes"),
-            "The secrets stored before are unchanged.",
-            "Remove or shorten secrets until the set fits.",
-        )
-    }
-
-    /// A body cut off at `cap` bytes, more than any set within `limit` takes even with
-    /// generous whitespace; its real size is unknown.
-    pub fn body_too_large(cap: usize, limit: usize) -> Self {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The secrets are too large",
-            format!(
-                "the body is over {cap} bytes, more than any set within the limit of {limit} \
-                 bytes as compact JSON"
-            ),
-            "The secrets stored before are unchanged.",
-            "Remove or shorten secrets until the set fits.",
+            StatusCode::BAD_REQUEST,
+            "The If-Match header is not valid",
+            "If-Match must be `*` or a comma-separated list of quoted entity-tags",
+            "Nothing was changed.",
+            "Send If-Match: \"<version>\" with the ETag of the last read, quotes included \
+             (e.g. If-Match: \"3\"), or If-Match: * to replace whatever is stored, or no \
+             If-Match at all.",
         )
     }
 
@@ -148,19 +151,17 @@ impl ApiError {
         )
     }
 
-    pub fn not_found() -> Self {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "No such resource",
-            "the path is not part of the Data Job Secrets API",
-            "Nothing was read or changed.",
-            "Use /data-jobs/for-team/{team}/jobs/{job}/deployments/{id}/secrets.",
-        )
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+    /// A failure of the storage backend named `backend` (`embedded`, `vault` or `none`), with
+    /// countermeasures for that backend.
+    pub fn store(e: StoreError, backend: &str) -> Self {
+        let operators = match backend {
+            "vault" => {
+                "operators should check that Vault is reachable and unsealed, that the \
+                 server's Vault credentials are valid, and the server's log"
+            }
+            "embedded" => "operators should check the server's log and its data directory",
+            _ => "operators should check the server's log and its storage backend",
+        };
         match e {
             StoreError::Conflict => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
@@ -181,14 +182,17 @@ impl From<StoreError> for ApiError {
                 "The secrets storage is unavailable",
                 why,
                 "Nothing was changed.",
-                "Try again later; operators should check the storage backend (Vault) health.",
+                format!("Try again later; {operators}."),
             ),
             StoreError::Unknown(why) => ApiError::new(
                 StatusCode::GATEWAY_TIMEOUT,
                 "The secrets may or may not have been saved",
                 why,
                 "Whether the change was stored is unknown.",
-                "Read the secrets to see whether the change arrived before trying again.",
+                format!(
+                    "Read the secrets to see whether the change arrived before trying again; \
+                     if this repeats, {operators}."
+                ),
             ),
             StoreError::Refused(why) => ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -197,14 +201,62 @@ impl From<StoreError> for ApiError {
                 "Nothing was changed.",
                 "Use another team or job name.",
             ),
-            StoreError::Corrupt(why) => ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The stored secrets cannot be read",
-                why,
-                "The stored set is kept as it is; nothing was changed.",
-                "Operators should check the data directory and the key file.",
-            ),
+            StoreError::Corrupt(why) => {
+                let check = match backend {
+                    "embedded" => {
+                        "Operators should check the server's log, its data directory and the \
+                         key file."
+                    }
+                    "vault" => {
+                        "Operators should check the job's record in Vault's KV mount and the \
+                         server's log."
+                    }
+                    _ => "Operators should check the server's log and its storage backend.",
+                };
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The stored secrets cannot be read",
+                    why,
+                    "The stored set is kept as it is; nothing was changed.",
+                    check,
+                )
+            }
         }
+    }
+
+    pub fn too_large(size: usize, limit: usize) -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The secrets are too large",
+            format!("the set is {size} bytes as JSON and the limit is {limit} bytes"),
+            "The secrets stored before are unchanged.",
+            "Remove or shorten secrets until the set fits.",
+        )
+    }
+
+    /// A body cut off at `cap` bytes, more than any set within `limit` takes even with
+    /// generous whitespace; its real size is unknown.
+    pub fn body_too_large(cap: usize, limit: usize) -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The secrets are too large",
+            format!(
+                "the body is over {cap} bytes, more than any set within the limit of {limit} \
+                 bytes as compact JSON"
+            ),
+            "The secrets stored before are unchanged.",
+            "Remove or shorten secrets until the set fits.",
+        )
+    }
+
+    pub fn not_found() -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "No such resource",
+            "the path is not part of the Data Job Secrets API",
+            "Nothing was read or changed.",
+            "Use /data-jobs/for-team/{team}/jobs/{job}/deployments/{id}/secrets.",
+        )
     }
 }
 
@@ -229,18 +281,30 @@ impl From<Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let d = &self.detail;
+        let (what, why) = (clip(&d.what, MAX_TEXT_CHARS), clip(&d.why, MAX_TEXT_CHARS));
+        let consequences = clip(&d.consequences, MAX_TEXT_CHARS);
+        let countermeasures = clip(&d.countermeasures, MAX_TEXT_CHARS);
+        let keys: Vec<String> = d
+            .problems
+            .iter()
+            .take(MAX_PROBLEMS)
+            .map(|p| clip(&p.key, MAX_KEY_CHARS))
+            .collect();
+        let messages: Vec<String> = d
+            .problems
+            .iter()
+            .take(MAX_PROBLEMS)
+            .map(|p| clip(&p.message, MAX_TEXT_CHARS))
+            .collect();
         let body = Body {
-            what: &d.what,
-            why: &d.why,
-            consequences: &d.consequences,
-            countermeasures: &d.countermeasures,
-            problems: d
-                .problems
+            what: &what,
+            why: &why,
+            consequences: &consequences,
+            countermeasures: &countermeasures,
+            problems: keys
                 .iter()
-                .map(|p| ProblemBody {
-                    key: &p.key,
-                    message: &p.message,
-                })
+                .zip(&messages)
+                .map(|(key, message)| ProblemBody { key, message })
                 .collect(),
         };
         let mut response = (self.status, Json(body)).into_response();
@@ -255,10 +319,87 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// At most this many entries in an answer's `problems`: the first `MAX_PROBLEMS - 1` problems
+/// and one saying how many more there are (the core's client keeps this many).
+pub const MAX_PROBLEMS: usize = 100;
+
+/// A problem's key (a secret's name) is cut beyond this many characters; names of a legal
+/// length (at most 256) are never cut.
+const MAX_KEY_CHARS: usize = 256;
+
+/// Any other text of an answer is cut beyond this many characters.
+const MAX_TEXT_CHARS: usize = 1000;
+
+/// `problems` as an answer lists them: all when they fit, else the first `MAX_PROBLEMS - 1`
+/// and one counting the rest.
+fn bounded_problems(problems: &[Problem]) -> Vec<Problem> {
+    if problems.len() <= MAX_PROBLEMS {
+        return problems.to_vec();
+    }
+    let shown = MAX_PROBLEMS - 1;
+    let mut list = problems[..shown].to_vec();
+    list.push(Problem::new(
+        "",
+        format!(
+            "and {} more problems not listed here; correct those listed and send the set \
+             again to see the rest",
+            problems.len() - shown
+        ),
+    ));
+    list
+}
+
 /// At most `max` characters of `text`, with `…` where it was cut.
 pub(crate) fn clip(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         None => text.to_string(),
         Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_problems_are_counted_not_repeated() {
+        let problems: Vec<Problem> = (0..250)
+            .map(|i| Problem::new(format!("bad {i:03}"), "contains whitespace"))
+            .collect();
+        let answer = ApiError::invalid(Error::invalid("The set of secrets", problems));
+        assert_eq!(
+            answer.detail.why,
+            "250 problems; `problems` lists the first 99 and how many more there are"
+        );
+        let listed = &answer.detail.problems;
+        assert_eq!(listed.len(), MAX_PROBLEMS);
+        assert_eq!(listed[98].key, "bad 098");
+        assert!(listed[99].message.starts_with("and 151 more problems"));
+    }
+
+    #[test]
+    fn one_problem_is_told_in_why() {
+        let problems = vec![Problem::new("a b", "contains whitespace")];
+        let answer = ApiError::invalid(Error::invalid("The set of secrets", problems));
+        assert_eq!(answer.detail.why, "`a b` contains whitespace");
+        assert_eq!(answer.detail.problems.len(), 1);
+    }
+
+    #[test]
+    fn clip_cuts_at_characters() {
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("äbcd", 2), "äb…");
+    }
+
+    #[test]
+    fn store_errors_name_the_configured_backend() {
+        let unavailable = || StoreError::Unavailable("down".into());
+        let embedded = ApiError::store(unavailable(), "embedded");
+        assert!(embedded.detail.countermeasures.contains("data directory"));
+        assert!(!embedded.detail.countermeasures.contains("Vault"));
+        let vault = ApiError::store(unavailable(), "vault");
+        assert!(vault.detail.countermeasures.contains("Vault"));
+        let corrupt = ApiError::store(StoreError::Corrupt("x".into()), "embedded");
+        assert!(!corrupt.detail.countermeasures.contains("Vault"));
     }
 }

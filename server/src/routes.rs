@@ -6,7 +6,9 @@ use std::sync::Arc;
 use axum::body::{Body, to_bytes};
 use axum::extract::path::ErrorKind as PathErrorKind;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::header::GetAll;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get};
@@ -17,7 +19,7 @@ use vdk_secrets::{JobRef, Secrets};
 use crate::auth::Access;
 use crate::edge::DevHosts;
 use crate::error::ApiError;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// The path of a job's secrets; the deployment id is accepted and ignored, as upstream does.
 pub const SECRETS_ROUTE: &str =
@@ -32,8 +34,14 @@ pub struct AppState {
     pub dev_hosts: DevHosts,
 }
 
+impl AppState {
+    /// A store failure, with countermeasures for the configured backend.
+    fn store_error(&self, e: StoreError) -> ApiError {
+        ApiError::store(e, self.store.name())
+    }
+}
+
 type Shared = State<Arc<AppState>>;
-type JobPath = Path<(String, String, String)>;
 
 /// The API routes (without UI, CORS and logging, which `app` adds). A method a path does not
 /// have gets 405 with `Allow` and a JSON body.
@@ -56,15 +64,25 @@ pub fn api(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn read_secrets(
-    State(app): Shared,
-    path: Result<JobPath, PathRejection>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let (team, job, deployment) = job_path(path)?;
-    app.access.check(&headers, &team)?;
-    let job = job_ref(team, job, deployment)?;
-    let stored = app.store.read(&job).await?;
+/// The job a request is about, once the caller may access its team: team, job and deployment
+/// id from the path, checked by the core's rules (every problem at once).
+pub struct JobAccess(pub JobRef);
+
+impl FromRequestParts<Arc<AppState>> for JobAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<AppState>) -> Result<Self, ApiError> {
+        let Path((team, job, deployment)) =
+            Path::<(String, String, String)>::from_request_parts(parts, app)
+                .await
+                .map_err(path_error)?;
+        app.access.check(&parts.headers, &team)?;
+        Ok(JobAccess(job_ref(team, job, deployment)?))
+    }
+}
+
+async fn read_secrets(State(app): Shared, JobAccess(job): JobAccess) -> Result<Response, ApiError> {
+    let stored = app.store.read(&job).await.map_err(|e| app.store_error(e))?;
     let mut response = (
         [(header::CONTENT_TYPE, "application/json")],
         stored.json.clone(),
@@ -76,34 +94,43 @@ async fn read_secrets(
 
 async fn replace_secrets(
     State(app): Shared,
-    path: Result<JobPath, PathRejection>,
+    JobAccess(job): JobAccess,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (team, job, deployment) = job_path(path)?;
-    app.access.check(&headers, &team)?;
-    let job = job_ref(team, job, deployment)?;
+    let if_match = parse_if_match(headers.get_all(header::IF_MATCH))?;
     let secrets = read_set(body, &app.limits).await?;
-    let expected = match headers.get(header::IF_MATCH) {
-        None => None,
-        Some(value) => match parse_if_match(value) {
-            IfMatch::Any => None,
-            IfMatch::Version(v) => Some(v),
-            // A tag this server never issued cannot match the current version.
-            IfMatch::Unknown => return Err(crate::store::StoreError::Conflict.into()),
+    let conflict = || app.store_error(StoreError::Conflict);
+    let expected = match if_match {
+        None | Some(IfMatch::Any) => None,
+        Some(IfMatch::Versions(versions)) => match versions.as_slice() {
+            // Only tags this server never issued: none can be the current version.
+            [] => return Err(conflict()),
+            [version] => Some(*version),
+            several => {
+                // The store checks one version; pass the current one if listed, and let the
+                // store's check-and-set catch a write that lands in between.
+                let current = app
+                    .store
+                    .read(&job)
+                    .await
+                    .map_err(|e| app.store_error(e))?
+                    .version;
+                if !several.contains(&current) {
+                    return Err(conflict());
+                }
+                Some(current)
+            }
         },
     };
-    let version = app.store.write(&job, &secrets, expected).await?;
+    let version = app
+        .store
+        .write(&job, &secrets, expected)
+        .await
+        .map_err(|e| app.store_error(e))?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_version_headers(&mut response, version);
     Ok(response)
-}
-
-/// Team, job and deployment id from the path; a path that does not decode is a 400 in the
-/// API's error shape.
-fn job_path(path: Result<JobPath, PathRejection>) -> Result<(String, String, String), ApiError> {
-    let Path(segments) = path.map_err(path_error)?;
-    Ok(segments)
 }
 
 /// A path whose team, job or deployment id does not decode: 400 in the API's error shape.
@@ -185,25 +212,89 @@ async fn read_set(body: Body, limits: &Limits) -> Result<Secrets, ApiError> {
     Ok(secrets)
 }
 
+/// A well-formed `If-Match` (RFC 9110, 13.1.1).
+#[derive(Debug, PartialEq, Eq)]
 enum IfMatch {
+    /// `*`: whatever is stored.
     Any,
-    Version(u64),
-    Unknown,
+    /// The versions named by strong entity-tags this server may have issued (`"<version>"`,
+    /// decimal digits without sign or leading zeros). Weak tags never match (If-Match compares
+    /// strongly), and neither do other tags; both are left out, so this may be empty.
+    Versions(Vec<u64>),
 }
 
-fn parse_if_match(value: &HeaderValue) -> IfMatch {
-    let Ok(text) = value.to_str() else {
-        return IfMatch::Unknown;
-    };
-    let text = text.trim();
-    // An empty If-Match states no condition; treat it as absent.
-    if text == "*" || text.is_empty() {
-        return IfMatch::Any;
+/// The `If-Match` of a request, all its field lines making one list: None when absent, 400
+/// when empty or not `*` nor a list of entity-tags.
+fn parse_if_match(lines: GetAll<'_, HeaderValue>) -> Result<Option<IfMatch>, ApiError> {
+    let mut lines = lines.iter().peekable();
+    if lines.peek().is_none() {
+        return Ok(None);
     }
-    text.strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .and_then(|t| t.parse().ok())
-        .map_or(IfMatch::Unknown, IfMatch::Version)
+    let (mut stars, mut tags, mut versions) = (0, 0, Vec::new());
+    for line in lines {
+        let mut rest = line.as_bytes();
+        loop {
+            rest = rest.trim_ascii_start();
+            match rest.first() {
+                None => break,
+                // An empty list element, which recipients ignore (RFC 9110, 5.6.1).
+                Some(b',') => {
+                    rest = &rest[1..];
+                    continue;
+                }
+                Some(b'*') => {
+                    stars += 1;
+                    rest = &rest[1..];
+                }
+                Some(_) => {
+                    let (version, after) = entity_tag(rest).ok_or_else(ApiError::bad_if_match)?;
+                    tags += 1;
+                    versions.extend(version);
+                    rest = after;
+                }
+            }
+            rest = rest.trim_ascii_start();
+            match rest.first() {
+                None => break,
+                Some(b',') => rest = &rest[1..],
+                Some(_) => return Err(ApiError::bad_if_match()),
+            }
+        }
+    }
+    versions.sort_unstable();
+    versions.dedup();
+    match (stars, tags) {
+        (1, 0) => Ok(Some(IfMatch::Any)),
+        (0, 1..) => Ok(Some(IfMatch::Versions(versions))),
+        _ => Err(ApiError::bad_if_match()),
+    }
+}
+
+/// One entity-tag at the start of `text`: the version it names if this server may have issued
+/// it, and the text after it; None when `text` does not start with an entity-tag.
+fn entity_tag(text: &[u8]) -> Option<(Option<u64>, &[u8])> {
+    let (weak, text) = match text.strip_prefix(b"W/") {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let text = text.strip_prefix(b"\"")?;
+    let end = text.iter().position(|&b| b == b'"')?;
+    let opaque = &text[..end];
+    // etagc: %x21 / %x23-7E / obs-text.
+    if !opaque
+        .iter()
+        .all(|&b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
+    {
+        return None;
+    }
+    let issued = !weak
+        && !opaque.is_empty()
+        && opaque.iter().all(u8::is_ascii_digit)
+        && (opaque == b"0" || opaque[0] != b'0');
+    let version = issued
+        .then(|| std::str::from_utf8(opaque).ok()?.parse().ok())
+        .flatten();
+    Some((version, &text[end + 1..]))
 }
 
 fn set_version_headers(response: &mut Response, version: u64) {
@@ -230,12 +321,14 @@ async fn health(State(app): Shared) -> Response {
         }))
         .into_response(),
         Err(e) => {
+            // The store's reasons name no file path and no URL; this one is bounded too.
             let why = match e {
-                crate::store::StoreError::Unavailable(why)
-                | crate::store::StoreError::Corrupt(why)
-                | crate::store::StoreError::Unknown(why)
-                | crate::store::StoreError::Refused(why) => why,
-                other => format!("{other:?}"),
+                StoreError::Unavailable(why)
+                | StoreError::Corrupt(why)
+                | StoreError::Unknown(why)
+                | StoreError::Refused(why) => crate::error::clip(&why, 1000),
+                StoreError::Conflict => "the backend reported a conflict".into(),
+                StoreError::NotConfigured => "no backend is configured".into(),
             };
             let body = json!({
                 "status": "unavailable",
@@ -259,4 +352,87 @@ async fn openapi() -> Response {
 /// The answer to a path that matches nothing.
 pub async fn not_found() -> ApiError {
     ApiError::not_found()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(lines: &[&[u8]]) -> Result<Option<IfMatch>, u16> {
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            headers.append(header::IF_MATCH, HeaderValue::from_bytes(line).unwrap());
+        }
+        parse_if_match(headers.get_all(header::IF_MATCH)).map_err(|e| e.status.as_u16())
+    }
+
+    fn versions(v: &[u64]) -> Result<Option<IfMatch>, u16> {
+        Ok(Some(IfMatch::Versions(v.to_vec())))
+    }
+
+    #[test]
+    fn if_match_is_star_or_a_list_of_entity_tags() {
+        assert_eq!(parse(&[]), Ok(None));
+        assert_eq!(parse(&[b"*"]), Ok(Some(IfMatch::Any)));
+        assert_eq!(parse(&[b" * "]), Ok(Some(IfMatch::Any)));
+        assert_eq!(parse(&[b"\"3\""]), versions(&[3]));
+        assert_eq!(parse(&[b"\"3\", \"4\""]), versions(&[3, 4]));
+        assert_eq!(parse(&[b"\"4\",\"3\",\"4\""]), versions(&[3, 4]));
+        assert_eq!(parse(&[b"\"3\"", b"\"4\""]), versions(&[3, 4]));
+        assert_eq!(parse(&[b", \"3\" ,, \"4\","]), versions(&[3, 4]));
+        assert_eq!(parse(&[b"\"3\"\t,\t\"4\""]), versions(&[3, 4]));
+        assert_eq!(parse(&[b"\"0\""]), versions(&[0]));
+        assert_eq!(parse(&[b"\"18446744073709551615\""]), versions(&[u64::MAX]));
+    }
+
+    #[test]
+    fn tags_this_server_never_issued_match_nothing() {
+        for tag in [
+            &b"W/\"3\""[..],
+            b"\"+3\"",
+            b"\"03\"",
+            b"\"-3\"",
+            b"\"3.0\"",
+            b"\"\"",
+            b"\"x\"",
+            b"\"18446744073709551616\"",
+            b"\"\xc3\xa9\"",
+        ] {
+            assert_eq!(parse(&[tag]), versions(&[]), "{tag:?}");
+        }
+        assert_eq!(parse(&[b"W/\"3\", \"4\""]), versions(&[4]));
+    }
+
+    #[test]
+    fn anything_else_is_400() {
+        for bad in [
+            &b""[..],
+            b" ",
+            b",",
+            b" , ,",
+            b"3",
+            b"\"3",
+            b"3\"",
+            b"\"3\" \"4\"",
+            b"\"3\";\"4\"",
+            b"\"3\"x",
+            b"\"a b\"",
+            b"w/\"3\"",
+            b"W/3",
+            b"W/ \"3\"",
+            b"**",
+            b"*, *",
+            b"*, \"3\"",
+            b"garbage",
+        ] {
+            assert_eq!(
+                parse(&[bad]),
+                Err(400),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(parse(&[b"*", b"\"3\""]), Err(400));
+        assert_eq!(parse(&[b"", b""]), Err(400));
+    }
 }

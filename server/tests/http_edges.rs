@@ -1,5 +1,6 @@
 //! The server's HTTP edge, driven over raw sockets so that every byte of the request is the
-//! test's choice: which Host names a dev server answers, and the shape of every error answer.
+//! test's choice: which Host names a dev server answers, `If-Match` parsing, and the shape
+//! and size of every error answer.
 
 mod support;
 
@@ -289,6 +290,95 @@ fn a_server_with_a_tokens_file_answers_any_host_name() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// If-Match
+
+#[test]
+fn if_match_follows_rfc_9110() {
+    let data = tempfile::tempdir().unwrap();
+    let server = dev_server(data.path(), &[]);
+    let put = |if_match: &[&str], body: &str| {
+        let headers: Vec<(&str, &str)> = if_match.iter().map(|v| ("If-Match", *v)).collect();
+        request(&server, "PUT", SECRETS, &headers, body.as_bytes())
+    };
+    let etag = |answer: &Answer| answer.header("etag").map(str::to_string);
+
+    let answer = put(&[], r#"{"v": 1}"#);
+    assert_eq!((answer.status, etag(&answer)), (204, Some("\"1\"".into())));
+
+    // Not an If-Match field at all: 400, naming the header and its form; nothing written.
+    for bad in [
+        "",
+        " ",
+        "1",
+        "\"1",
+        "1\"",
+        "garbage",
+        "\"1\" \"2\"",
+        "\"1\";\"2\"",
+        "*, \"1\"",
+        "W/1",
+        "w/\"1\"",
+        "\"1\"x",
+        "\"a b\"",
+        "\" 1\"",
+        ",",
+        "**",
+    ] {
+        let answer = put(&[bad], r#"{"bad": 1}"#);
+        assert_eq!(answer.status, 400, "If-Match: {bad}");
+        let body = answer.error();
+        assert!(
+            body["what"].as_str().unwrap().contains("If-Match"),
+            "{body}"
+        );
+        assert!(
+            body["countermeasures"]
+                .as_str()
+                .unwrap()
+                .contains("If-Match: \"<version>\""),
+            "{body}"
+        );
+    }
+    let answer = put(&["*", "\"1\""], r#"{"bad": 1}"#);
+    assert_eq!(answer.status, 400, "`*` combined with a tag");
+
+    // Well-formed tags this server never issued for the current version: 412.
+    for stale in [
+        "\"+1\"",
+        "\"01\"",
+        "\"1.0\"",
+        "\"-1\"",
+        "W/\"1\"",
+        "\"0\"",
+        "\"2\"",
+        "\"abc\"",
+        "\"\"",
+        "\"99999999999999999999999\"",
+        "\"0\", \"2\", W/\"1\"",
+    ] {
+        let answer = put(&[stale], r#"{"stale": 1}"#);
+        assert_eq!(answer.status, 412, "If-Match: {stale}");
+        answer.error();
+    }
+    assert_eq!(put(&["\"2\"", "\"3\""], "{}").status, 412);
+
+    // A list holding the current tag.
+    let answer = put(&["\"0\", \"1\", \"7\""], r#"{"v": 2}"#);
+    assert_eq!((answer.status, etag(&answer)), (204, Some("\"2\"".into())));
+    // Several If-Match lines make one list; empty list elements are ignored.
+    let answer = put(&["\"7\"", " , \"2\" ,"], r#"{"v": 3}"#);
+    assert_eq!((answer.status, etag(&answer)), (204, Some("\"3\"".into())));
+    let answer = put(&["\"3\""], r#"{"v": 4}"#);
+    assert_eq!((answer.status, etag(&answer)), (204, Some("\"4\"".into())));
+    let answer = put(&["*"], r#"{"v": 5}"#);
+    assert_eq!((answer.status, etag(&answer)), (204, Some("\"5\"".into())));
+
+    let answer = request(&server, "GET", SECRETS, &[], b"");
+    assert_eq!(answer.json(), json!({"v": 5}));
+    assert_eq!(answer.header("etag"), Some("\"5\""));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Error answers
 
 #[test]
@@ -350,6 +440,41 @@ fn wrong_methods_get_405_with_allow_and_a_json_body() {
 }
 
 #[test]
+fn thousands_of_bad_names_give_a_small_answer_that_counts_them() {
+    let data = tempfile::tempdir().unwrap();
+    let server = dev_server(data.path(), &[]);
+    let set: serde_json::Map<String, Value> = (0..5000)
+        .map(|i| (format!("bad name {i:04}"), json!(i)))
+        .collect();
+    let body = serde_json::to_vec(&set).unwrap();
+    let answer = request(&server, "PUT", SECRETS, &[], &body);
+    assert_eq!(answer.status, 400);
+    assert!(answer.body.len() < 64 * 1024, "{} bytes", answer.body.len());
+    let body = answer.error();
+    let why = body["why"].as_str().unwrap();
+    assert!(why.contains("5000"), "{why}");
+    assert!(
+        !why.contains("bad name 0001"),
+        "the list is not repeated: {why}"
+    );
+    let problems = body["problems"].as_array().unwrap();
+    assert!(problems.len() <= 100, "{}", problems.len());
+    assert_eq!(problems[0]["key"], "bad name 0000");
+    let last = problems.last().unwrap()["message"].as_str().unwrap();
+    assert!(
+        last.contains(&(5000 - problems.len() + 1).to_string()),
+        "{last}"
+    );
+
+    // One name of a megabyte is cut, not echoed whole.
+    let long = format!("{{\"{} x\": 1}}", "n".repeat(900_000));
+    let answer = request(&server, "PUT", SECRETS, &[], long.as_bytes());
+    assert_eq!(answer.status, 400);
+    assert!(answer.body.len() < 8 * 1024, "{} bytes", answer.body.len());
+    answer.error();
+}
+
+#[test]
 fn api_answers_carry_nosniff_and_unknown_paths_are_json() {
     let data = tempfile::tempdir().unwrap();
     let server = dev_server(data.path(), &[]);
@@ -361,4 +486,48 @@ fn api_answers_carry_nosniff_and_unknown_paths_are_json() {
             answer.error();
         }
     }
+}
+
+#[test]
+fn embedded_store_errors_point_at_the_data_directory_not_vault() {
+    let data = tempfile::tempdir().unwrap();
+    let server = dev_server(data.path(), &[]);
+    assert_eq!(
+        request(&server, "PUT", SECRETS, &[], b"{\"a\":1}").status,
+        204
+    );
+    let jobs: Vec<_> = std::fs::read_dir(data.path().join("jobs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(jobs.len(), 1);
+    std::fs::write(&jobs[0], b"this is not a job file").unwrap();
+    let answer = request(&server, "GET", SECRETS, &[], b"");
+    assert_eq!(answer.status, 500);
+    let body = answer.error();
+    let text = body.to_string();
+    assert!(text.contains("data directory"), "{text}");
+    assert!(!text.contains("Vault"), "{text}");
+    assert!(!text.contains(data.path().to_str().unwrap()), "{text}");
+
+    // A data directory that lost its jobs directory: writes fail, and so does the health check.
+    std::fs::remove_dir_all(data.path().join("jobs")).unwrap();
+    let answer = request(&server, "PUT", SECRETS, &[], b"{\"a\":2}");
+    assert_eq!(answer.status, 503);
+    let text = answer.error().to_string();
+    assert!(text.contains("data directory"), "{text}");
+    assert!(!text.contains("Vault"), "{text}");
+    assert!(!text.contains(data.path().to_str().unwrap()), "{text}");
+    // The health answer may be reused for a moment.
+    let mut answer = request(&server, "GET", "/health", &[], b"");
+    for _ in 0..30 {
+        if answer.status == 503 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        answer = request(&server, "GET", "/health", &[], b"");
+    }
+    assert_eq!(answer.status, 503);
+    let text = String::from_utf8_lossy(&answer.body).to_string();
+    assert!(!text.contains(data.path().to_str().unwrap()), "{text}");
 }
