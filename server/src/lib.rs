@@ -11,14 +11,15 @@ pub mod listener;
 pub mod logging;
 pub mod routes;
 pub mod store;
+pub mod ui;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::services::ServeDir;
 
 pub use edge::DevHosts;
 pub use routes::AppState;
@@ -37,9 +38,10 @@ pub struct Frontend {
 pub fn app(state: Arc<AppState>, frontend: Frontend) -> Router {
     let router = routes::api(state.clone());
     let router = match frontend.ui_dir {
-        Some(dir) => router.fallback_service(ServeDir::new(dir).fallback(
-            axum::handler::HandlerWithoutStateExt::into_service(routes::not_found),
-        )),
+        Some(dir) => {
+            let ui = Arc::new(ui::Ui::new(&dir));
+            router.fallback(move |request: Request| ui.clone().serve(request))
+        }
         None => router.fallback(routes::not_found),
     };
     let router = if frontend.cors_origins.is_empty() {

@@ -1,6 +1,6 @@
 //! The server's HTTP edge, driven over raw sockets so that every byte of the request is the
-//! test's choice: which Host names a dev server answers, `If-Match` parsing, and the shape
-//! and size of every error answer.
+//! test's choice: which Host names a dev server answers, `If-Match` parsing, the Operations
+//! UI's static files and headers, and the shape and size of every error answer.
 
 mod support;
 
@@ -376,6 +376,128 @@ fn if_match_follows_rfc_9110() {
     let answer = request(&server, "GET", SECRETS, &[], b"");
     assert_eq!(answer.json(), json!({"v": 5}));
     assert_eq!(answer.header("etag"), Some("\"5\""));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Operations UI
+
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self' http: https:; base-uri 'none'; form-action 'none'";
+
+/// A UI directory with the page's files, files it must not serve, and symlinks out of it.
+fn ui_dir(root: &Path) -> std::path::PathBuf {
+    let ui = root.join("ui");
+    let outside = root.join("outside");
+    std::fs::create_dir_all(ui.join("tests")).unwrap();
+    std::fs::create_dir_all(ui.join("node_modules/m")).unwrap();
+    std::fs::create_dir_all(ui.join("vendor/lib")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(
+        ui.join("index.html"),
+        format!(
+            "<!doctype html>\n<html><head>\n  <meta charset=\"utf-8\">\n  <meta \
+             http-equiv=\"Content-Security-Policy\"\n        content=\"{PAGE_CSP}\">\n\
+             </head><body>page</body></html>\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(ui.join("app.js"), "export const app = 1;\n").unwrap();
+    std::fs::write(ui.join("style.css"), "body { color: black }\n").unwrap();
+    std::fs::write(ui.join("x.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(ui.join("vendor/lib/index.js"), "export {};\n").unwrap();
+    std::fs::write(ui.join("README.md"), "# readme\n").unwrap();
+    std::fs::write(ui.join("prepare.sh"), "#!/bin/sh\n").unwrap();
+    std::fs::write(ui.join("package.json"), "{}\n").unwrap();
+    std::fs::write(ui.join(".hidden.js"), "secret\n").unwrap();
+    std::fs::write(ui.join("tests/a.test.mjs"), "test\n").unwrap();
+    std::fs::write(ui.join("node_modules/m/index.js"), "module\n").unwrap();
+    std::fs::write(outside.join("secret.js"), "outside secret\n").unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.js"), ui.join("link.js")).unwrap();
+    std::os::unix::fs::symlink(&outside, ui.join("linked")).unwrap();
+    std::os::unix::fs::symlink(ui.join("app.js"), ui.join("inside-link.js")).unwrap();
+    ui
+}
+
+#[test]
+fn the_ui_serves_only_the_page_files_with_security_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let ui = ui_dir(dir.path());
+    let data = dir.path().join("data");
+    let server = dev_server(&data, &["--ui-dir", ui.to_str().unwrap()]);
+
+    let served = [
+        ("/", "text/html", "<!doctype html>"),
+        ("/index.html", "text/html", "<!doctype html>"),
+        ("/app.js", "text/javascript", "export const app"),
+        ("/app.js?v=2", "text/javascript", "export const app"),
+        ("/style.css", "text/css", "body"),
+        ("/x.wasm", "application/wasm", "\0asm"),
+        ("/vendor/lib/index.js", "text/javascript", "export"),
+        ("/vendor/lib/%69ndex.js", "text/javascript", "export"),
+    ];
+    for (path, content_type, start) in served {
+        let answer = request(&server, "GET", path, &[], b"");
+        assert_eq!(answer.status, 200, "{path}");
+        assert!(
+            answer
+                .header("content-type")
+                .unwrap()
+                .starts_with(content_type),
+            "{path}: {:?}",
+            answer.header("content-type")
+        );
+        assert!(answer.body.starts_with(start.as_bytes()), "{path}");
+        assert_eq!(answer.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(answer.header("x-frame-options"), Some("DENY"));
+        assert_eq!(answer.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(answer.header("cache-control"), Some("no-cache"));
+        assert_eq!(
+            answer.header("content-security-policy"),
+            Some(format!("{PAGE_CSP}; frame-ancestors 'none'").as_str()),
+            "{path}"
+        );
+    }
+    let answer = request(&server, "HEAD", "/app.js", &[], b"");
+    assert_eq!(answer.status, 200);
+    assert!(answer.body.is_empty());
+
+    let hidden = [
+        "/README.md",
+        "/prepare.sh",
+        "/package.json",
+        "/.hidden.js",
+        "/tests/a.test.mjs",
+        "/node_modules/m/index.js",
+        "/link.js",
+        "/inside-link.js",
+        "/linked/secret.js",
+        "/../outside/secret.js",
+        "/%2e%2e/outside/secret.js",
+        "/vendor/..%2f..%2foutside%2fsecret.js",
+        "/vendor/%2e%2e/app.js",
+        "/vendor/../app.js",
+        "/./app.js",
+        "//app.js",
+        "/app.js/",
+        "/app.js%00",
+        "/vendor",
+        "/vendor/",
+        "/tests",
+        "/missing.js",
+        "/%ff.js",
+    ];
+    for path in hidden {
+        let answer = request(&server, "GET", path, &[], b"");
+        assert_eq!(answer.status, 404, "{path}");
+        let body = answer.error();
+        let text = body.to_string();
+        assert!(!text.contains("outside secret"), "{path}: {text}");
+        assert!(!text.contains(dir.path().to_str().unwrap()), "{text}");
+        assert_eq!(answer.header("x-content-type-options"), Some("nosniff"));
+    }
+    let answer = request(&server, "POST", "/app.js", &[], b"x");
+    assert_eq!(answer.status, 405);
+    assert_eq!(answer.header("allow"), Some("GET, HEAD"));
+    answer.error();
 }
 
 // ---------------------------------------------------------------------------------------------
