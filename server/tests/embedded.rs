@@ -120,7 +120,7 @@ async fn a_body_that_breaks_off_is_400_not_413_and_keeps_the_set() {
         // A chunked body whose second chunk size is not hexadecimal.
         write!(
             stream,
-            "PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+            "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
              Transfer-Encoding: chunked\r\n\r\n2\r\n{{}}\r\nzz\r\n"
         )
         .unwrap();
@@ -161,7 +161,7 @@ async fn put_with_stale_etag_returns_conflict() {
             &"\"1\"".parse::<reqwest::header::HeaderValue>().unwrap()
         )
     );
-    for stale in ["\"0\"", "\"7\"", "W/\"1\"", "garbage"] {
+    for stale in ["\"0\"", "\"7\"", "W/\"1\""] {
         let (status, _, body) = raw("PUT", &url, &[("if-match", stale)], Some("{}".into())).await;
         assert_eq!(status, 412, "{stale}");
         assert!(
@@ -171,6 +171,9 @@ async fn put_with_stale_etag_returns_conflict() {
                 .contains("Read the secrets again")
         );
     }
+    // Not an entity tag at all: the request is malformed, not stale.
+    let (status, _, body) = raw("PUT", &url, &[("if-match", "garbage")], Some("{}".into())).await;
+    assert_eq!(status, 400, "{body}");
     assert_eq!(
         raw("PUT", &url, &[("if-match", "*")], Some("{\"b\":2}".into()))
             .await
