@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # GET throughput of the reference server (Vault backend) against direct OpenBao KV v2 reads of
 # the same job, at the same concurrency, in one run: the server as shipped (concurrent reads of
-# a job share Vault reads) and with --no-read-batching (one Vault read per GET). Runs alternate
-# and the median of each is reported, because this machine is noisy.
+# a job share Vault reads) and with --no-read-batching (one Vault read per GET). Then PUT
+# throughput: conditional writes as clients make them (read the ETag, PUT with If-Match) against
+# direct KV v2 check-and-set writes (read the version, write with options.cas), one job per
+# connection so that writers never conflict (scripts/bench-write.lua). Runs alternate and the
+# median of each is reported, because this machine is noisy.
 #
 #   scripts/bench-server.sh [connections] [seconds-per-run] [rounds]    (default 16 10 3)
 #
@@ -64,6 +67,36 @@ for round in $(seq "$rounds"); do
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 d="$(median "${direct[@]}")"; b="$(median "${batched[@]}")"; u="$(median "${unbatched[@]}")"
-echo "median ($connections connections, ${seconds}s runs, $rounds rounds): OpenBao direct $d req/s;" \
+echo "GET median ($connections connections, ${seconds}s runs, $rounds rounds): OpenBao direct $d req/s;" \
     "server $b req/s (ratio $(python3 -c "print(f'{$b/$d:.2f}')"));" \
     "server --no-read-batching $u req/s (ratio $(python3 -c "print(f'{$u/$d:.2f}')"))"
+
+# Writes: one wrk thread per connection, each with its own job (the script keeps the version it
+# read per connection). The direct writes store the record the server stores, under another path.
+record_json="$(python3 -c 'import json, sys; print(json.dumps({"jobName": "bench-direct/writer", "secretsJson": sys.argv[1]}))' "$set_json")"
+# Prints "writes/s conflicts failures" of one run against $1 in mode $2 (server or vault).
+run_writes() {
+    local out
+    if [[ "$2" == server ]]; then
+        out="$(BENCH_MODE=server BENCH_BODY="$set_json" wrk -t"$connections" -c"$connections" \
+            -d"${3:-$seconds}s" -s scripts/bench-write.lua -H "Authorization: Bearer $token" "$1")"
+    else
+        out="$(BENCH_MODE=vault BENCH_BODY="$record_json" wrk -t"$connections" -c"$connections" \
+            -d"${3:-$seconds}s" -s scripts/bench-write.lua -H "X-Vault-Token: bench-root" "$1")"
+    fi
+    echo "$(sed -n 's/^Writes\/sec: *//p' <<< "$out") $(sed -n 's/^Write conflicts: *//p' <<< "$out")" \
+        "$(sed -n 's/^Write failures: *//p' <<< "$out")"
+}
+run_writes "$bao_url" vault 2 >/dev/null
+run_writes "$batched_url" server 2 >/dev/null
+direct_writes=(); server_writes=()
+for round in $(seq "$rounds"); do
+    read -r dw dconf dfail <<< "$(run_writes "$bao_url" vault)"
+    read -r sw sconf sfail <<< "$(run_writes "$batched_url" server)"
+    direct_writes+=("$dw"); server_writes+=("$sw")
+    echo "round $round: OpenBao direct check-and-set $dw writes/s (conflicts $dconf, failures $dfail);" \
+        "server If-Match PUT $sw writes/s (conflicts $sconf, failures $sfail)"
+done
+dw="$(median "${direct_writes[@]}")"; sw="$(median "${server_writes[@]}")"
+echo "PUT median ($connections connections, one job each, a read before every write):" \
+    "OpenBao direct $dw writes/s; server $sw writes/s (ratio $(python3 -c "print(f'{$sw/$dw:.2f}')"))"
