@@ -3,11 +3,15 @@
 //! The file stores SHA-256 hashes, never tokens, so reading it does not reveal a credential:
 //!
 //! ```text
-//! # sha256 of the token                                                  teams (* = every team)
+//! # [name]  sha256 of the token                                                teams (* = every team)
 //! sha256:2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b  team-a team-b
+//! alice sha256:5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8  *
 //! ```
 //!
-//! `vdk-secrets-server hash-token` prints such a line for a token read from stdin.
+//! A line may begin with a name for the token's holder, which the version history and the
+//! audit log record as the writer (a token without a name writes as an unknown writer).
+//! `vdk-secrets-server hash-token [--name NAME]` prints such a line for a token read from
+//! stdin.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -29,7 +33,18 @@ pub enum Access {
 pub struct Grant {
     hash: [u8; 32],
     teams: Teams,
+    name: Option<String>,
 }
+
+/// Who a request comes from, as far as the history and the audit log are concerned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Who(pub Option<String>);
+
+/// The name dev mode writes as.
+pub const DEV_NAME: &str = "dev";
+
+/// Longest name of a token's holder, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
 
 enum Teams {
     All,
@@ -53,10 +68,10 @@ impl Access {
     }
 
     /// Checks the request's bearer token for `team`: 401 without a known token, 403 when the
-    /// token is known but not granted the team.
-    pub fn check(&self, headers: &HeaderMap, team: &str) -> Result<(), ApiError> {
+    /// token is known but not granted the team. Returns who the token belongs to.
+    pub fn check(&self, headers: &HeaderMap, team: &str) -> Result<Who, ApiError> {
         let Access::Tokens(grants) = self else {
-            return Ok(());
+            return Ok(Who(Some(DEV_NAME.to_string())));
         };
         let token = headers
             .get(axum::http::header::AUTHORIZATION)
@@ -79,10 +94,11 @@ impl Access {
             })
             .ok_or_else(|| ApiError::unauthorized("the token is not known to this server"))?;
         match &grant.teams {
-            Teams::All => Ok(()),
-            Teams::Only(teams) if teams.contains(team) => Ok(()),
-            Teams::Only(_) => Err(ApiError::forbidden(team)),
+            Teams::All => {}
+            Teams::Only(teams) if teams.contains(team) => {}
+            Teams::Only(_) => return Err(ApiError::forbidden(team)),
         }
+        Ok(Who(grant.name.clone()))
     }
 }
 
@@ -130,8 +146,15 @@ fn equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The tokens-file line granting `token` the given teams.
-pub fn tokens_file_line(token: &str, teams: &[String]) -> String {
+/// The tokens-file line granting `token` the given teams, for the holder `name` if given.
+pub fn tokens_file_line(
+    token: &str,
+    teams: &[String],
+    name: Option<&str>,
+) -> Result<String, String> {
+    if let Some(name) = name {
+        name_problem(name).map_or(Ok(()), Err)?;
+    }
     let hash = Sha256::digest(token.trim().as_bytes());
     let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
     let teams = if teams.is_empty() {
@@ -139,7 +162,24 @@ pub fn tokens_file_line(token: &str, teams: &[String]) -> String {
     } else {
         teams.join(" ")
     };
-    format!("sha256:{hex} {teams}")
+    Ok(match name {
+        Some(name) => format!("{name} sha256:{hex} {teams}"),
+        None => format!("sha256:{hex} {teams}"),
+    })
+}
+
+/// Why `name` cannot name a token's holder, if it cannot.
+fn name_problem(name: &str) -> Option<String> {
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Some(format!("a name has 1 to {MAX_NAME_CHARS} characters"));
+    }
+    if name.starts_with("sha256:") || name.starts_with('#') {
+        return Some("a name must not begin with `sha256:` or `#`".into());
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("a name holds no whitespace or control characters".into());
+    }
+    None
 }
 
 fn parse_tokens(text: &str) -> Result<Vec<Grant>, String> {
@@ -150,7 +190,17 @@ fn parse_tokens(text: &str) -> Result<Vec<Grant>, String> {
             continue;
         }
         let at = |why: &str| format!("line {}: {why}", index + 1);
-        let mut fields = line.split_whitespace();
+        let mut fields = line.split_whitespace().peekable();
+        let name = match fields.peek() {
+            Some(first) if !first.starts_with("sha256:") => {
+                let name = fields.next().unwrap_or_default();
+                if let Some(problem) = name_problem(name) {
+                    return Err(at(&format!("the name `{name}` is not valid: {problem}")));
+                }
+                Some(name.to_string())
+            }
+            _ => None,
+        };
         let hash = fields.next().unwrap_or_default();
         let hex = hash
             .strip_prefix("sha256:")
@@ -166,7 +216,7 @@ fn parse_tokens(text: &str) -> Result<Vec<Grant>, String> {
             ["*"] => Teams::All,
             names => Teams::Only(names.iter().map(|s| s.to_string()).collect()),
         };
-        grants.push(Grant { hash, teams });
+        grants.push(Grant { hash, teams, name });
     }
     Ok(grants)
 }
@@ -199,7 +249,7 @@ mod tests {
 
     #[test]
     fn grants_listed_teams_only() {
-        let a = access(&[tokens_file_line("tok-a", &["team-a".into()])]);
+        let a = access(&[tokens_file_line("tok-a", &["team-a".into()], None).unwrap()]);
         assert!(a.check(&headers("Bearer tok-a"), "team-a").is_ok());
         assert!(a.check(&headers("bearer tok-a"), "team-a").is_ok());
         let e = a.check(&headers("Bearer tok-a"), "team-b").unwrap_err();
@@ -208,13 +258,13 @@ mod tests {
 
     #[test]
     fn star_grants_every_team() {
-        let a = access(&[tokens_file_line("admin", &[])]);
+        let a = access(&[tokens_file_line("admin", &[], None).unwrap()]);
         assert!(a.check(&headers("Bearer admin"), "anything").is_ok());
     }
 
     #[test]
     fn missing_or_unknown_token_is_unauthorized() {
-        let a = access(&[tokens_file_line("tok", &["t".into()])]);
+        let a = access(&[tokens_file_line("tok", &["t".into()], None).unwrap()]);
         for h in [
             HeaderMap::new(),
             headers("Bearer other"),
@@ -234,14 +284,34 @@ mod tests {
         assert!(e.starts_with("line 3:"), "{e}");
         let e = parse_tokens("sha256:abcd team").err().unwrap();
         assert!(e.contains("64 hex"), "{e}");
-        let line = tokens_file_line("t", &[]);
+        let line = tokens_file_line("t", &[], None).unwrap();
         let no_teams = line.split_whitespace().next().unwrap();
         assert!(parse_tokens(no_teams).err().unwrap().contains("no teams"));
     }
 
     #[test]
+    fn a_named_token_writes_under_its_name() {
+        let a = access(&[
+            tokens_file_line("tok-a", &["t".into()], Some("alice")).unwrap(),
+            tokens_file_line("tok-b", &["t".into()], None).unwrap(),
+        ]);
+        assert_eq!(
+            a.check(&headers("Bearer tok-a"), "t").unwrap(),
+            Who(Some("alice".into()))
+        );
+        assert_eq!(a.check(&headers("Bearer tok-b"), "t").unwrap(), Who(None));
+        assert_eq!(
+            Access::Open.check(&HeaderMap::new(), "t").unwrap(),
+            Who(Some("dev".into()))
+        );
+        assert!(tokens_file_line("t", &[], Some("two words")).is_err());
+        let e = parse_tokens("bad\u{7} sha256:00 t").err().unwrap();
+        assert!(e.contains("not valid"), "{e}");
+    }
+
+    #[test]
     fn the_file_holds_no_token() {
-        let line = tokens_file_line("super-secret-token", &["t".into()]);
+        let line = tokens_file_line("super-secret-token", &["t".into()], None).unwrap();
         assert!(!line.contains("super-secret-token"));
     }
 }

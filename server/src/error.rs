@@ -27,6 +27,8 @@ pub struct Detail {
     pub consequences: String,
     pub countermeasures: String,
     pub problems: Vec<Problem>,
+    /// For a version that cannot be read: the versions that can, ascending.
+    pub versions: Option<Vec<u64>>,
 }
 
 #[derive(Serialize)]
@@ -37,6 +39,8 @@ struct Body<'a> {
     countermeasures: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<ProblemBody<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    versions: Option<&'a [u64]>,
 }
 
 #[derive(Serialize)]
@@ -61,6 +65,7 @@ impl ApiError {
                 consequences: consequences.into(),
                 countermeasures: countermeasures.into(),
                 problems: Vec::new(),
+                versions: None,
             }),
         }
     }
@@ -194,6 +199,26 @@ impl ApiError {
                      if this repeats, {operators}."
                 ),
             ),
+            StoreError::VersionNotFound(kept) => {
+                let why = match (kept.first(), kept.last()) {
+                    (Some(first), Some(last)) if first == last => {
+                        format!("only version {first} is kept")
+                    }
+                    (Some(first), Some(last)) => {
+                        format!("the versions kept are {first} to {last}")
+                    }
+                    _ => "the job has no versions".to_string(),
+                };
+                let mut error = ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "The version does not exist",
+                    format!("it was never written, or is no longer kept, or was deleted; {why}"),
+                    "Nothing was read or changed.",
+                    "Choose one of the versions listed in `versions`.",
+                );
+                error.detail.versions = Some(kept);
+                error
+            }
             StoreError::Refused(why) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "The secrets storage cannot hold this job",
@@ -246,6 +271,28 @@ impl ApiError {
             ),
             "The secrets stored before are unchanged.",
             "Remove or shorten secrets until the set fits.",
+        )
+    }
+
+    /// A restore sent without `If-Match`: it must say which version it restores over.
+    pub fn if_match_required() -> Self {
+        ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "A restore needs the current version",
+            "the request has no If-Match header",
+            "Nothing was changed.",
+            "Read the secrets, and send their ETag as `If-Match: \"<version>\"`.",
+        )
+    }
+
+    /// A version number in the path that is not a positive whole number.
+    pub fn bad_version(text: &str) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "The version is not valid",
+            format!("`{}` is not a version number", clip(text, 40)),
+            "Nothing was read or changed.",
+            "Use a version number from the job's history: a whole number from 1.",
         )
     }
 
@@ -306,6 +353,7 @@ impl IntoResponse for ApiError {
                 .zip(&messages)
                 .map(|(key, message)| ProblemBody { key, message })
                 .collect(),
+            versions: self.detail.versions.as_deref(),
         };
         let mut response = (self.status, Json(body)).into_response();
         let headers = response.headers_mut();

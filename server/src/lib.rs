@@ -4,6 +4,7 @@
 //! and `If-Match` so that concurrent writers never lose each other's changes, and serves the
 //! Operations UI page at `/`.
 
+pub mod audit;
 pub mod auth;
 pub mod edge;
 pub mod error;

@@ -11,10 +11,11 @@ use axum::http::HeaderValue;
 use clap::{Parser, Subcommand, ValueEnum};
 use vdk_secrets::validate::{DEFAULT_MAX_SET_BYTES, Limits};
 use vdk_secrets::{JobRef, Secrets};
+use vdk_secrets_server::audit::Audit;
 use vdk_secrets_server::auth::{self, Access};
 use vdk_secrets_server::listener::{self, ServeLimits};
 use vdk_secrets_server::store::vault::{VaultAuth, VaultConfig};
-use vdk_secrets_server::store::{EmbeddedStore, Store, StoreError, VaultStore};
+use vdk_secrets_server::store::{EmbeddedStore, Store, StoreError, VaultStore, WriteMeta};
 use vdk_secrets_server::{AppState, Frontend};
 
 #[derive(Parser)]
@@ -30,6 +31,9 @@ enum Command {
     Serve(Box<Serve>),
     /// Read a token from stdin and print its tokens-file line.
     HashToken {
+        /// The token holder's name, recorded as the writer in the history and the audit log.
+        #[arg(long)]
+        name: Option<String>,
         /// Teams the token may read and write; none means every team (`*`).
         teams: Vec<String>,
     },
@@ -145,6 +149,18 @@ struct Serve {
     /// as of unknown outcome (Vault may still apply it).
     #[arg(long, env = "VDK_SECRETS_VAULT_TIMEOUT", default_value = "15", value_parser = seconds)]
     vault_timeout: Duration,
+    /// Versions the embedded store keeps of each job, the current one included (at least 1).
+    #[arg(long, env = "VDK_SECRETS_KEEP_VERSIONS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    keep_versions: u64,
+    /// Versions Vault keeps of each job path (KV v2 `max_versions`, set on the path at each
+    /// write); unset leaves the mount's setting (10 unless changed).
+    #[arg(long, env = "VDK_SECRETS_VAULT_MAX_VERSIONS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    vault_max_versions: Option<u64>,
+    /// Append one JSON line per successful write to this file (else to the log, as `audit`).
+    #[arg(long, env = "VDK_SECRETS_AUDIT_LOG")]
+    audit_log: Option<PathBuf>,
     /// On start, give the job sample-team/sample-job a few fake secrets if it never had any,
     /// so that the Operations UI has something to show.
     #[arg(long, env = "VDK_SECRETS_SAMPLE_JOB")]
@@ -175,7 +191,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::HashToken { teams } => hash_token(&teams),
+        Command::HashToken { teams, name } => hash_token(&teams, name.as_deref()),
         Command::Serve(serve) => tokio::runtime::Runtime::new()
             .map_err(|e| format!("cannot start the runtime: {e}"))
             .and_then(|rt| {
@@ -195,7 +211,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn hash_token(teams: &[String]) -> Result<(), String> {
+fn hash_token(teams: &[String], name: Option<&str>) -> Result<(), String> {
     let mut token = String::new();
     std::io::stdin()
         .read_to_string(&mut token)
@@ -203,7 +219,7 @@ fn hash_token(teams: &[String]) -> Result<(), String> {
     if token.trim().is_empty() {
         return Err("no token on stdin; pipe it in: `printf %s \"$TOKEN\" | vdk-secrets-server hash-token team-a`".into());
     }
-    println!("{}", auth::tokens_file_line(&token, teams));
+    println!("{}", auth::tokens_file_line(&token, teams, name)?);
     Ok(())
 }
 
@@ -227,9 +243,14 @@ async fn run(serve: Serve) -> Result<(), String> {
             ));
         }
     }
+    let audit = match &serve.audit_log {
+        Some(path) => Audit::to_file(path)?,
+        None => Audit::Log,
+    };
     let state = Arc::new(AppState {
         store,
         access,
+        audit,
         limits: Limits {
             max_set_bytes: serve.max_set_bytes,
         },
@@ -325,7 +346,11 @@ async fn seed_sample_job(store: &Store) -> Result<bool, String> {
     }
     let secrets = Secrets::from_json_document(SAMPLE_SECRETS).map_err(|e| e.to_string())?;
     // Expecting version 0 makes a concurrent first write win rather than be overwritten.
-    match store.write(&job, &secrets, Some(0)).await {
+    let meta = WriteMeta {
+        author: Some("sample".into()),
+        restored_from: None,
+    };
+    match store.write(&job, &secrets, Some(0), &meta).await {
         Ok(_) => Ok(true),
         Err(StoreError::Conflict) => Ok(false),
         Err(e) => Err(format!("{e:?}")),
@@ -360,7 +385,7 @@ fn store(serve: &Serve) -> Result<Store, String> {
     match serve.backend {
         Backend::None => Ok(Store::none()),
         Backend::Embedded => Ok(Store::new(
-            EmbeddedStore::open(&serve.data_dir)?,
+            EmbeddedStore::open_keeping(&serve.data_dir, serve.keep_versions)?,
             !serve.no_read_batching,
         )),
         Backend::Vault => {
@@ -394,6 +419,7 @@ fn store(serve: &Serve) -> Result<Store, String> {
                 namespace: serve.vault_namespace.clone(),
                 ca_cert: serve.vault_ca_cert.clone(),
                 timeout: serve.vault_timeout,
+                max_versions: serve.vault_max_versions,
             })?;
             Ok(Store::new(store, !serve.no_read_batching))
         }

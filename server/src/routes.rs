@@ -11,25 +11,38 @@ use axum::http::header::GetAll;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use serde_json::json;
 use vdk_secrets::validate::{self, Limits};
 use vdk_secrets::{JobRef, Secrets};
 
-use crate::auth::Access;
+use crate::audit::Audit;
+use crate::auth::{Access, Who};
 use crate::edge::DevHosts;
 use crate::error::ApiError;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, WriteMeta};
 
 /// The path of a job's secrets; the deployment id is accepted and ignored, as upstream does.
 pub const SECRETS_ROUTE: &str =
     "/data-jobs/for-team/{team}/jobs/{job}/deployments/{deployment_id}/secrets";
+
+/// A job's version history.
+pub const VERSIONS_ROUTE: &str =
+    "/data-jobs/for-team/{team}/jobs/{job}/deployments/{deployment_id}/secrets/versions";
+/// One version of a job's set.
+pub const VERSION_ROUTE: &str =
+    "/data-jobs/for-team/{team}/jobs/{job}/deployments/{deployment_id}/secrets/versions/{version}";
+/// Restoring one version of a job's set.
+pub const RESTORE_ROUTE: &str = "/data-jobs/for-team/{team}/jobs/{job}/deployments/{deployment_id}/secrets/versions/{version}/restore";
 
 /// What every handler shares.
 pub struct AppState {
     pub store: Store,
     pub access: Access,
     pub limits: Limits,
+    /// Where a record of each successful write goes.
+    pub audit: Audit,
     /// The host names answered in dev mode ([`Access::Open`]); unused with a tokens file.
     pub dev_hosts: DevHosts,
 }
@@ -54,6 +67,18 @@ pub fn api(state: Arc<AppState>) -> Router {
                 .fallback(async || ApiError::method_not_allowed("GET, HEAD, PUT")),
         )
         .route(
+            VERSIONS_ROUTE,
+            get(list_versions).fallback(async || ApiError::method_not_allowed("GET, HEAD")),
+        )
+        .route(
+            VERSION_ROUTE,
+            get(read_version).fallback(async || ApiError::method_not_allowed("GET, HEAD")),
+        )
+        .route(
+            RESTORE_ROUTE,
+            post(restore_version).fallback(async || ApiError::method_not_allowed("POST")),
+        )
+        .route(
             "/health",
             get(health).fallback(async || ApiError::method_not_allowed("GET, HEAD")),
         )
@@ -65,23 +90,58 @@ pub fn api(state: Arc<AppState>) -> Router {
 }
 
 /// The job a request is about, once the caller may access its team: team, job and deployment
-/// id from the path, checked by the core's rules (every problem at once).
-pub struct JobAccess(pub JobRef);
+/// id from the path, checked by the core's rules (every problem at once), and who is asking.
+pub struct JobAccess(pub JobRef, pub Who);
+
+/// The path segments every job route has.
+#[derive(serde::Deserialize)]
+struct JobSegments {
+    team: String,
+    job: String,
+    deployment_id: String,
+}
 
 impl FromRequestParts<Arc<AppState>> for JobAccess {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<AppState>) -> Result<Self, ApiError> {
-        let Path((team, job, deployment)) =
-            Path::<(String, String, String)>::from_request_parts(parts, app)
-                .await
-                .map_err(path_error)?;
-        app.access.check(&parts.headers, &team)?;
-        Ok(JobAccess(job_ref(team, job, deployment)?))
+        let Path(segments) = Path::<JobSegments>::from_request_parts(parts, app)
+            .await
+            .map_err(path_error)?;
+        let who = app.access.check(&parts.headers, &segments.team)?;
+        let job = job_ref(segments.team, segments.job, segments.deployment_id)?;
+        Ok(JobAccess(job, who))
     }
 }
 
-async fn read_secrets(State(app): Shared, JobAccess(job): JobAccess) -> Result<Response, ApiError> {
+/// The version in a history path: a whole number written plainly (no sign, no leading zero).
+struct VersionNumber(u64);
+
+impl FromRequestParts<Arc<AppState>> for VersionNumber {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<AppState>) -> Result<Self, ApiError> {
+        #[derive(serde::Deserialize)]
+        struct Segment {
+            version: String,
+        }
+        let Path(Segment { version }) = Path::<Segment>::from_request_parts(parts, app)
+            .await
+            .map_err(path_error)?;
+        let plain = !version.is_empty()
+            && version.bytes().all(|b| b.is_ascii_digit())
+            && !version.starts_with('0');
+        match version.parse::<u64>() {
+            Ok(n) if plain => Ok(VersionNumber(n)),
+            _ => Err(ApiError::bad_version(&version)),
+        }
+    }
+}
+
+async fn read_secrets(
+    State(app): Shared,
+    JobAccess(job, _): JobAccess,
+) -> Result<Response, ApiError> {
     let stored = app.store.read(&job).await.map_err(|e| app.store_error(e))?;
     let mut response = (
         [(header::CONTENT_TYPE, "application/json")],
@@ -94,7 +154,7 @@ async fn read_secrets(State(app): Shared, JobAccess(job): JobAccess) -> Result<R
 
 async fn replace_secrets(
     State(app): Shared,
-    JobAccess(job): JobAccess,
+    JobAccess(job, who): JobAccess,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -123,13 +183,114 @@ async fn replace_secrets(
             }
         },
     };
+    let meta = WriteMeta {
+        author: who.0.clone(),
+        restored_from: None,
+    };
     let version = app
         .store
-        .write(&job, &secrets, expected)
+        .write(&job, &secrets, expected, &meta)
         .await
         .map_err(|e| app.store_error(e))?;
+    audit_write(&app, &who, &job, version, &secrets, None).await;
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_version_headers(&mut response, version);
+    Ok(response)
+}
+
+/// Records a successful write in the audit log: who, which job, the new version, the names it
+/// added, changed and removed.
+async fn audit_write(
+    app: &AppState,
+    who: &Who,
+    job: &JobRef,
+    version: u64,
+    secrets: &Secrets,
+    restored_from: Option<u64>,
+) {
+    let names = app.store.changed_names(job, version, secrets).await;
+    app.audit
+        .record(who.0.as_deref(), job, version, &names, restored_from);
+}
+
+/// The job's versions, newest first, with who wrote each and the names each changed.
+async fn list_versions(
+    State(app): Shared,
+    JobAccess(job, _): JobAccess,
+) -> Result<Response, ApiError> {
+    let history = app
+        .store
+        .history(&job)
+        .await
+        .map_err(|e| app.store_error(e))?;
+    let mut response = Json(history).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The whole set as it was at one version.
+async fn read_version(
+    State(app): Shared,
+    JobAccess(job, _): JobAccess,
+    VersionNumber(version): VersionNumber,
+) -> Result<Response, ApiError> {
+    let stored = app
+        .store
+        .read_version(&job, version)
+        .await
+        .map_err(|e| app.store_error(e))?;
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], stored.json).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// Writes an earlier version's set as a new version, if the set is still at the version the
+/// caller read (`If-Match`, required).
+async fn restore_version(
+    State(app): Shared,
+    JobAccess(job, who): JobAccess,
+    VersionNumber(version): VersionNumber,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let conflict = || app.store_error(StoreError::Conflict);
+    let expected = match parse_if_match(headers.get_all(header::IF_MATCH))? {
+        None => return Err(ApiError::if_match_required()),
+        Some(IfMatch::Any) => {
+            app.store
+                .read(&job)
+                .await
+                .map_err(|e| app.store_error(e))?
+                .version
+        }
+        Some(IfMatch::Versions(versions)) => match versions.as_slice() {
+            [] => return Err(conflict()),
+            [version] => *version,
+            several => {
+                let current = app
+                    .store
+                    .read(&job)
+                    .await
+                    .map_err(|e| app.store_error(e))?
+                    .version;
+                if !several.contains(&current) {
+                    return Err(conflict());
+                }
+                current
+            }
+        },
+    };
+    let (new_version, secrets) = app
+        .store
+        .restore(&job, version, expected, who.0.clone())
+        .await
+        .map_err(|e| app.store_error(e))?;
+    audit_write(&app, &who, &job, new_version, &secrets, Some(version)).await;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    set_version_headers(&mut response, new_version);
     Ok(response)
 }
 
@@ -174,10 +335,7 @@ fn job_ref(team: String, job: String, deployment: String) -> Result<JobRef, ApiE
 async fn read_set(body: Body, limits: &Limits) -> Result<Secrets, ApiError> {
     // Whitespace and escapes may make a legal set's body larger than its compact form, so the
     // raw cap is generous; the exact limit is checked on the parsed set.
-    let raw_cap = limits
-        .max_set_bytes
-        .saturating_mul(4)
-        .saturating_add(64 * 1024);
+    let raw_cap = crate::listener::body_cap(limits);
     let bytes = to_bytes(body, raw_cap).await.map_err(|e| {
         let error: &(dyn std::error::Error + 'static) = &e;
         let over_cap = std::iter::successors(Some(error), |e| e.source())
@@ -327,7 +485,9 @@ async fn health(State(app): Shared) -> Response {
                 | StoreError::Corrupt(why)
                 | StoreError::Unknown(why)
                 | StoreError::Refused(why) => crate::error::clip(&why, 1000),
-                StoreError::Conflict => "the backend reported a conflict".into(),
+                StoreError::Conflict | StoreError::VersionNotFound(_) => {
+                    "the backend reported a conflict".into()
+                }
                 StoreError::NotConfigured => "no backend is configured".into(),
             };
             let body = json!({

@@ -348,8 +348,12 @@ async fn the_store_survives_a_writer_killed_mid_write() {
 async fn tokens_file_gives_401_and_403_and_the_log_holds_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     let tokens = dir.path().join("tokens");
-    let line =
-        vdk_secrets_server::auth::tokens_file_line("tok-team-a-0123456789", &["team-a".into()]);
+    let line = vdk_secrets_server::auth::tokens_file_line(
+        "tok-team-a-0123456789",
+        &["team-a".into()],
+        None,
+    )
+    .unwrap();
     std::fs::write(&tokens, format!("# test tokens\n{line}\n")).unwrap();
     let data = dir.path().join("data");
     let server = Server::start(

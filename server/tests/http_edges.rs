@@ -267,7 +267,8 @@ fn a_dev_server_answers_loopback_host_names_on_any_port() {
 fn a_server_with_a_tokens_file_answers_any_host_name() {
     let dir = tempfile::tempdir().unwrap();
     let tokens = dir.path().join("tokens");
-    let line = vdk_secrets_server::auth::tokens_file_line("edge-token-0123456789", &[]);
+    let line =
+        vdk_secrets_server::auth::tokens_file_line("edge-token-0123456789", &[], None).unwrap();
     std::fs::write(&tokens, format!("{line}\n")).unwrap();
     let data = dir.path().join("data");
     let server = Server::start(

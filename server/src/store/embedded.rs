@@ -4,9 +4,16 @@
 //! {data_dir}/lock                   held (flock) by the one server process using the directory
 //! {data_dir}/key                    32 random bytes, mode 0600, made on first start
 //! {data_dir}/key-check              a known text sealed with the key: proves the key is the right one
-//! {data_dir}/jobs/{sha256(team/job)}.vdks
+//! {data_dir}/jobs/{sha256(team/job)}.vdks         the current version
+//! {data_dir}/jobs/{sha256(team/job)}.{N}.vdks     an earlier version N, kept for history
 //!     "VDKS" | format (1 byte) | version (u64, big endian) | nonce (12 bytes) | AES-256-GCM ciphertext
 //! ```
+//!
+//! History: before a write replaces the current file, the current file is hard-linked under
+//! its version's name (no copy, and the link is made durable with the write), and versions
+//! beyond the number kept (10 by default) are removed after it. A crash between the link and
+//! the write leaves an extra name for the current version, which is ignored. Each record
+//! carries who wrote it, when, and what it restored, encrypted with the set.
 //!
 //! The header is authenticated as associated data together with the file's name, so a file
 //! copied to another job, or one whose version field was edited, fails to decrypt instead of
@@ -26,6 +33,7 @@ use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
@@ -33,7 +41,10 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 use vdk_secrets::{JobRef, Secrets};
 
-use super::{Backend, BoxFuture, Record, StoreError, Stored};
+use super::{
+    Backend, BoxFuture, Record, StoreError, Stored, VersionMeta, Versions, WriteMeta, Written,
+    rfc3339,
+};
 
 const MAGIC: &[u8; 4] = b"VDKS";
 const FORMAT: u8 = 1;
@@ -54,7 +65,12 @@ struct Inner {
     data_dir: PathBuf,
     jobs_dir: PathBuf,
     cipher: Aes256Gcm,
+    /// Versions kept per job, the current one included.
+    keep_versions: u64,
 }
+
+/// Versions kept per job unless configured otherwise.
+pub const DEFAULT_KEEP_VERSIONS: u64 = 10;
 
 /// Free space below which the store reports itself unable to take writes.
 const MIN_FREE_BYTES: u64 = 16 * 1024 * 1024;
@@ -67,6 +83,12 @@ impl EmbeddedStore {
     /// first start, checks that the key is the one the data was sealed with, and removes
     /// temporary files that a crash left behind.
     pub fn open(data_dir: &Path) -> Result<Self, String> {
+        Self::open_keeping(data_dir, DEFAULT_KEEP_VERSIONS)
+    }
+
+    /// As [`EmbeddedStore::open`], keeping `keep_versions` versions of each job (at least 1:
+    /// the current one).
+    pub fn open_keeping(data_dir: &Path, keep_versions: u64) -> Result<Self, String> {
         create_private_dir(data_dir)?;
         let dir_lock = lock_data_dir(data_dir)?;
         let jobs_dir = data_dir.join("jobs");
@@ -101,6 +123,7 @@ impl EmbeddedStore {
             data_dir: data_dir.to_path_buf(),
             jobs_dir,
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+            keep_versions: keep_versions.max(1),
         };
         inner.check_key(&jobs)?;
         Ok(EmbeddedStore {
@@ -121,18 +144,26 @@ impl EmbeddedStore {
         job: &JobRef,
         secrets: &Secrets,
         expected: Option<u64>,
+        meta: &WriteMeta,
     ) -> Result<u64, StoreError> {
         let _guard = self.write_lock.lock().await;
         let inner = self.inner.clone();
         let job = job.clone();
-        let record = Record::new(&job, secrets);
+        let mut record = Record::new(&job, secrets);
+        record.written = Some(Written {
+            time: rfc3339(SystemTime::now()),
+            author: meta.author.clone(),
+            restored_from: meta.restored_from,
+        });
         blocking(move || {
             let current = inner.read(&job)?.version;
             if expected.is_some_and(|v| v != current) {
                 return Err(StoreError::Conflict);
             }
+            inner.keep_as_history(&job, current)?;
             let version = current + 1;
             inner.write(&job, &record, version)?;
+            inner.prune(&job, version);
             Ok(version)
         })
         .await
@@ -153,8 +184,25 @@ impl Backend for EmbeddedStore {
         job: &'a JobRef,
         secrets: &'a Secrets,
         expected: Option<u64>,
+        meta: &'a WriteMeta,
     ) -> BoxFuture<'a, Result<u64, StoreError>> {
-        Box::pin(self.write_job(job, secrets, expected))
+        Box::pin(self.write_job(job, secrets, expected, meta))
+    }
+
+    fn versions<'a>(&'a self, job: &'a JobRef) -> BoxFuture<'a, Result<Versions, StoreError>> {
+        let (inner, job) = (self.inner.clone(), job.clone());
+        Box::pin(blocking(move || inner.versions(&job)))
+    }
+
+    fn read_version<'a>(
+        &'a self,
+        job: &'a JobRef,
+        version: u64,
+    ) -> BoxFuture<'a, Result<Option<Stored>, StoreError>> {
+        let (inner, job) = (self.inner.clone(), job.clone());
+        Box::pin(blocking(move || {
+            Ok(inner.open_version(&job, version)?.map(|(stored, _)| stored))
+        }))
     }
 
     /// The key still opens the key check, the jobs directory can be listed and written, and
@@ -270,11 +318,105 @@ impl Inner {
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    fn current_path(&self, job: &JobRef) -> PathBuf {
+        self.jobs_dir.join(format!("{}.vdks", Self::file_id(job)))
+    }
+
+    fn history_path(&self, job: &JobRef, version: u64) -> PathBuf {
+        self.jobs_dir
+            .join(format!("{}.{version}.vdks", Self::file_id(job)))
+    }
+
     fn read(&self, job: &JobRef) -> Result<Stored, StoreError> {
-        let path = self.jobs_dir.join(format!("{}.vdks", Self::file_id(job)));
-        let (version, record) = match self.open_file(&path) {
+        Ok(self
+            .open_path(job, &self.current_path(job))?
+            .map_or_else(|| Stored::empty(0), |(stored, _)| stored))
+    }
+
+    /// Version `version` of `job` and what its record says of its writing; None when it
+    /// cannot be read (never written, or no longer kept).
+    fn open_version(
+        &self,
+        job: &JobRef,
+        version: u64,
+    ) -> Result<Option<(Stored, VersionMeta)>, StoreError> {
+        let current = self.open_path(job, &self.current_path(job))?;
+        if let Some((stored, meta)) = current {
+            if stored.version == version {
+                return Ok(Some((stored, meta)));
+            }
+            if version > stored.version {
+                return Ok(None);
+            }
+        }
+        if version == 0 {
+            return Ok(None);
+        }
+        self.open_path(job, &self.history_path(job, version))
+    }
+
+    /// The current version and the kept ones, oldest first.
+    fn versions(&self, job: &JobRef) -> Result<Versions, StoreError> {
+        let Some((current, current_meta)) = self.open_path(job, &self.current_path(job))? else {
+            return Ok(Versions::default());
+        };
+        let mut kept = vec![current_meta];
+        // Earlier versions are kept contiguously below the current one.
+        for version in (1..current.version).rev() {
+            match self.open_path(job, &self.history_path(job, version))? {
+                Some((_, meta)) => kept.push(meta),
+                None => break,
+            }
+        }
+        kept.reverse();
+        Ok(Versions {
+            current: current.version,
+            kept,
+        })
+    }
+
+    /// Gives the current version (if any) its history name, before a write replaces it.
+    fn keep_as_history(&self, job: &JobRef, current: u64) -> Result<(), StoreError> {
+        if current == 0 || self.keep_versions < 2 {
+            return Ok(());
+        }
+        match fs::hard_link(self.current_path(job), self.history_path(job, current)) {
+            Ok(()) => Ok(()),
+            // Left by a write that crashed after linking: the same file.
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => {
+                tracing::warn!(dir = %self.jobs_dir.display(), error = %e, "keeping a version for history failed");
+                Err(StoreError::Unavailable(format!(
+                    "keeping the current version for history failed: {e}"
+                )))
+            }
+        }
+    }
+
+    /// Removes the versions that fell out of the kept range with `version`'s write.
+    fn prune(&self, job: &JobRef, version: u64) {
+        let mut oldest_gone = version.saturating_sub(self.keep_versions);
+        while oldest_gone > 0 {
+            match fs::remove_file(self.history_path(job, oldest_gone)) {
+                Ok(()) => oldest_gone -= 1,
+                Err(e) if e.kind() == ErrorKind::NotFound => break,
+                Err(e) => {
+                    tracing::warn!(dir = %self.jobs_dir.display(), error = %e, "removing an old version failed; it is kept");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Opens the job file at `path` for `job`: None when it does not exist.
+    fn open_path(
+        &self,
+        job: &JobRef,
+        path: &Path,
+    ) -> Result<Option<(Stored, VersionMeta)>, StoreError> {
+        let (version, record) = match self.open_file(path) {
             Ok(opened) => opened,
-            Err(FileError::Missing) => return Ok(Stored::empty(0)),
+            Err(FileError::Missing) => return Ok(None),
             Err(FileError::Io(e)) => {
                 tracing::warn!(path = %path.display(), error = %e, "reading a job file failed");
                 return Err(StoreError::Unavailable(format!(
@@ -293,7 +435,23 @@ impl Inner {
                 "the job's file belongs to another job".into(),
             ));
         }
-        record.into_stored(version)
+        let written = record.written.clone();
+        // Records written before history existed carry no time: the file's is close.
+        let time = written.as_ref().map(|w| w.time.clone()).or_else(|| {
+            fs::metadata(path)
+                .and_then(|m| m.modified())
+                .ok()
+                .map(rfc3339)
+        });
+        let meta = VersionMeta {
+            version,
+            time,
+            meta: WriteMeta {
+                author: written.as_ref().and_then(|w| w.author.clone()),
+                restored_from: written.and_then(|w| w.restored_from),
+            },
+        };
+        Ok(Some((record.into_stored(version)?, meta)))
     }
 
     /// Reads, authenticates and decrypts one job file: its version and record.
@@ -303,10 +461,22 @@ impl Inner {
             Err(e) if e.kind() == ErrorKind::NotFound => return Err(FileError::Missing),
             Err(e) => return Err(FileError::Io(e)),
         };
-        let id = path
+        let stem = path
             .file_stem()
             .and_then(|stem| stem.to_str())
             .ok_or(FileError::Corrupt("has no job id in its name"))?;
+        // `{id}` for the current version, `{id}.{N}` for a kept one: the id is authenticated,
+        // and a kept version's name must match the version inside.
+        let (id, named_version) = match stem.split_once('.') {
+            Some((id, n)) => (
+                id,
+                Some(
+                    n.parse::<u64>()
+                        .map_err(|_| FileError::Corrupt("has a malformed name"))?,
+                ),
+            ),
+            None => (stem, None),
+        };
         if bytes.len() < HEADER_LEN + NONCE_LEN || &bytes[..4] != MAGIC {
             return Err(FileError::Corrupt("is not a vdk-secrets file"));
         }
@@ -333,7 +503,13 @@ impl Inner {
             })?;
         let record: Record = serde_json::from_slice(&plain)
             .map_err(|_| FileError::Corrupt("decrypts, but holds no record"))?;
-        Ok((u64::from_be_bytes(version), record))
+        let version = u64::from_be_bytes(version);
+        if named_version.is_some_and(|named| named != version) {
+            return Err(FileError::Corrupt(
+                "holds another version than its name says",
+            ));
+        }
+        Ok((version, record))
     }
 
     fn write(&self, job: &JobRef, record: &Record, version: u64) -> Result<(), StoreError> {

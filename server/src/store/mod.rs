@@ -2,6 +2,8 @@
 //!
 //! Every backend keeps a version per job; the version is the `ETag` and the basis of
 //! check-and-set, so that a stale writer gets 412 instead of overwriting someone else.
+//! Backends also keep the last versions of each job, with who wrote each, so that a bad save
+//! can be seen and undone ([`Store::history`], [`Store::restore`]).
 
 pub mod batch;
 pub mod embedded;
@@ -66,6 +68,9 @@ pub enum StoreError {
     /// A write whose outcome is unknown: the backend may or may not have stored it (a Vault
     /// call that timed out after the request was sent).
     Unknown(String),
+    /// The version asked for cannot be read (never written, pruned or deleted); the versions
+    /// that can, ascending.
+    VersionNotFound(Vec<u64>),
     /// The backend cannot hold this request, whatever its state (a name Vault refuses, a job
     /// path reserved by the Control Service). Nothing was changed.
     Refused(String),
@@ -91,11 +96,101 @@ pub trait Backend: Send + Sync + 'static {
         job: &'a JobRef,
         secrets: &'a Secrets,
         expected: Option<u64>,
+        meta: &'a WriteMeta,
     ) -> BoxFuture<'a, Result<u64, StoreError>>;
 
     /// Whether reads and writes would work now. Cheap enough to poll; [`Store`] caches it
     /// briefly.
     fn health(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// The job's current version and the versions that can still be read, oldest first.
+    fn versions<'a>(&'a self, job: &'a JobRef) -> BoxFuture<'a, Result<Versions, StoreError>>;
+
+    /// The set as it was at `version`; None when that version cannot be read.
+    fn read_version<'a>(
+        &'a self,
+        job: &'a JobRef,
+        version: u64,
+    ) -> BoxFuture<'a, Result<Option<Stored>, StoreError>>;
+}
+
+/// What a write records about itself besides the set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteMeta {
+    /// The name of the token that wrote (dev mode: `dev`); None when the token has none.
+    pub author: Option<String>,
+    /// The version whose set this write restores.
+    pub restored_from: Option<u64>,
+}
+
+/// One version a backend can still read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionMeta {
+    pub version: u64,
+    /// When it was written, RFC 3339 UTC; None when the backend does not know.
+    pub time: Option<String>,
+    pub meta: WriteMeta,
+}
+
+/// A job's current version and the versions that can be read, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Versions {
+    pub current: u64,
+    pub kept: Vec<VersionMeta>,
+}
+
+/// One entry of a job's history: a version and the names it changed relative to `previous`,
+/// the next older version still kept (every name counts as added when there is none).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub version: u64,
+    pub time: Option<String>,
+    pub author: Option<String>,
+    pub restored_from: Option<u64>,
+    pub previous: Option<u64>,
+    #[serde(flatten)]
+    pub names: NameDiff,
+}
+
+/// The secret names that differ between two sets. Names only, never a value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct NameDiff {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl NameDiff {
+    /// What changed from `before` to `after`, each list sorted.
+    pub fn between(before: &Secrets, after: &Secrets) -> Self {
+        let mut diff = NameDiff::default();
+        for (name, value) in after.iter() {
+            match before.get(name) {
+                None => diff.added.push(name.to_string()),
+                Some(old) if old.expose() != value.expose() => {
+                    diff.changed.push(name.to_string());
+                }
+                Some(_) => {}
+            }
+        }
+        diff.removed = before
+            .names()
+            .filter(|name| !after.contains(name))
+            .map(str::to_string)
+            .collect();
+        diff.added.sort();
+        diff.changed.sort();
+        diff.removed.sort();
+        diff
+    }
+}
+
+/// A job's history, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct History {
+    pub current: u64,
+    pub versions: Vec<HistoryEntry>,
 }
 
 /// Backend `none`: every request answers that no storage is configured.
@@ -115,12 +210,25 @@ impl Backend for NoBackend {
         _: &'a JobRef,
         _: &'a Secrets,
         _: Option<u64>,
+        _: &'a WriteMeta,
     ) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async { Err(StoreError::NotConfigured) })
     }
 
     fn health(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async { Ok(()) })
+    }
+
+    fn versions<'a>(&'a self, _: &'a JobRef) -> BoxFuture<'a, Result<Versions, StoreError>> {
+        Box::pin(async { Err(StoreError::NotConfigured) })
+    }
+
+    fn read_version<'a>(
+        &'a self,
+        _: &'a JobRef,
+        _: u64,
+    ) -> BoxFuture<'a, Result<Option<Stored>, StoreError>> {
+        Box::pin(async { Err(StoreError::NotConfigured) })
     }
 }
 
@@ -181,10 +289,89 @@ impl Store {
         job: &JobRef,
         secrets: &Secrets,
         expected: Option<u64>,
+        meta: &WriteMeta,
     ) -> Result<u64, StoreError> {
-        let outcome = self.backend.write(job, secrets, expected).await;
+        let outcome = self.backend.write(job, secrets, expected, meta).await;
         self.forget_health_after(&outcome);
         outcome
+    }
+
+    /// The job's history, newest first: each version that can still be read, with who wrote
+    /// it and the names it added, changed and removed. Reads every kept version once.
+    pub async fn history(&self, job: &JobRef) -> Result<History, StoreError> {
+        let versions = self.backend.versions(job).await?;
+        let mut entries = Vec::with_capacity(versions.kept.len());
+        let mut previous: Option<(u64, Secrets)> = None;
+        for kept in versions.kept {
+            // A version deleted between the listing and this read is left out.
+            let Some(stored) = self.backend.read_version(job, kept.version).await? else {
+                continue;
+            };
+            let secrets = stored.secrets()?;
+            let names = match &previous {
+                Some((_, before)) => NameDiff::between(before, &secrets),
+                None => NameDiff::between(&Secrets::new(), &secrets),
+            };
+            entries.push(HistoryEntry {
+                version: kept.version,
+                time: kept.time,
+                author: kept.meta.author,
+                restored_from: kept.meta.restored_from,
+                previous: previous.as_ref().map(|(version, _)| *version),
+                names,
+            });
+            previous = Some((kept.version, secrets));
+        }
+        entries.reverse();
+        Ok(History {
+            current: versions.current,
+            versions: entries,
+        })
+    }
+
+    /// The set as it was at `version`, or [`StoreError::VersionNotFound`] with the versions
+    /// that can be read.
+    pub async fn read_version(&self, job: &JobRef, version: u64) -> Result<Stored, StoreError> {
+        if version > 0 {
+            if let Some(stored) = self.backend.read_version(job, version).await? {
+                return Ok(stored);
+            }
+        }
+        let versions = self.backend.versions(job).await?;
+        Err(StoreError::VersionNotFound(
+            versions.kept.iter().map(|kept| kept.version).collect(),
+        ))
+    }
+
+    /// Writes the set of `version` as a new version that records the restore, if the current
+    /// version is still `expected`. Returns the new version and its set.
+    pub async fn restore(
+        &self,
+        job: &JobRef,
+        version: u64,
+        expected: u64,
+        author: Option<String>,
+    ) -> Result<(u64, Secrets), StoreError> {
+        let secrets = self.read_version(job, version).await?.secrets()?;
+        let meta = WriteMeta {
+            author,
+            restored_from: Some(version),
+        };
+        let new_version = self.write(job, &secrets, Some(expected), &meta).await?;
+        Ok((new_version, secrets))
+    }
+
+    /// The names a write changed: between the version before `version` and `after`. The
+    /// version before may be gone (pruned, deleted); then every name counts as added.
+    pub async fn changed_names(&self, job: &JobRef, version: u64, after: &Secrets) -> NameDiff {
+        let before = match version.checked_sub(1).filter(|v| *v > 0) {
+            Some(previous) => match self.backend.read_version(job, previous).await {
+                Ok(Some(stored)) => stored.secrets().unwrap_or_default(),
+                _ => Secrets::new(),
+            },
+            None => Secrets::new(),
+        };
+        NameDiff::between(&before, after)
     }
 
     /// Whether reads and writes would work now; answered from a check at most
@@ -226,13 +413,31 @@ pub struct Record {
     pub job_name: String,
     #[serde(rename = "secretsJson")]
     pub secrets_json: String,
+    /// Who wrote this version and when, and what it restored: kept in the embedded store's
+    /// records only. Vault records stay exactly upstream's two fields (the Vault backend
+    /// keeps these in the path's custom metadata instead).
+    #[serde(rename = "written", default, skip_serializing_if = "Option::is_none")]
+    pub written: Option<Written>,
+}
+
+/// What the embedded store records about a write.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Written {
+    pub time: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_from: Option<u64>,
 }
 
 impl Record {
+    /// Upstream's record: the job's name and its set as JSON text.
     pub fn new(job: &JobRef, secrets: &Secrets) -> Self {
         Record {
             job_name: job.to_string(),
             secrets_json: secrets.to_json(),
+            written: None,
         }
     }
 
@@ -251,5 +456,64 @@ impl Record {
             json: self.secrets_json,
             version,
         })
+    }
+}
+
+/// `time` as RFC 3339 UTC with whole seconds, e.g. `2026-12-01T03:04:05Z`.
+pub fn rfc3339(time: std::time::SystemTime) -> String {
+    let seconds = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    // Days since 1970-01-01 to a civil date (the proleptic Gregorian calendar).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(value: serde_json::Value) -> Secrets {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn name_diffs_list_names_only_sorted() {
+        let before = set(json!({"keep": 1, "change": "old-value", "drop": true}));
+        let after = set(json!({"keep": 1, "change": "new-value", "b_new": 2, "a_new": 3}));
+        let diff = NameDiff::between(&before, &after);
+        assert_eq!(diff.added, ["a_new", "b_new"]);
+        assert_eq!(diff.changed, ["change"]);
+        assert_eq!(diff.removed, ["drop"]);
+        let text = serde_json::to_string(&diff).unwrap();
+        assert!(!text.contains("old-value") && !text.contains("new-value"));
+    }
+
+    #[test]
+    fn times_are_rfc_3339_utc() {
+        let at = |s| std::time::UNIX_EPOCH + Duration::from_secs(s);
+        assert_eq!(rfc3339(at(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(at(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(at(1_796_094_245)), "2026-12-01T03:04:05Z");
     }
 }

@@ -18,7 +18,7 @@ use tokio::sync::Mutex;
 use vdk_secrets::http::encode_path_segment;
 use vdk_secrets::{JobRef, Secrets};
 
-use super::{Backend, BoxFuture, Record, StoreError, Stored};
+use super::{Backend, BoxFuture, Record, StoreError, Stored, VersionMeta, Versions, WriteMeta};
 
 /// How the server logs in to Vault.
 pub enum VaultAuth {
@@ -38,6 +38,8 @@ pub struct VaultConfig {
     pub ca_cert: Option<std::path::PathBuf>,
     /// How long one call may take, answer included.
     pub timeout: Duration,
+    /// Versions KV v2 keeps of each job path; None leaves the mount's setting (10 by default).
+    pub max_versions: Option<u64>,
 }
 
 /// A token obtained by AppRole login and when to replace it.
@@ -53,6 +55,7 @@ pub struct VaultStore {
     namespace: Option<String>,
     auth: VaultAuth,
     login: Mutex<Option<Login>>,
+    max_versions: Option<u64>,
 }
 
 impl VaultStore {
@@ -89,6 +92,7 @@ impl VaultStore {
             namespace: config.namespace.filter(|n| !n.is_empty()),
             auth: config.auth,
             login: Mutex::new(None),
+            max_versions: config.max_versions,
         })
     }
 
@@ -102,10 +106,37 @@ impl VaultStore {
         )
     }
 
+    fn metadata_url(&self, job: &JobRef) -> String {
+        format!(
+            "{}/v1/{}/metadata/{}/{}",
+            self.addr,
+            self.mount,
+            encode_path_segment(job.team()),
+            encode_path_segment(job.job())
+        )
+    }
+
     async fn read_job(&self, job: &JobRef) -> Result<Stored, StoreError> {
+        Ok(self
+            .read_at(job, None)
+            .await?
+            .unwrap_or_else(|(version, _)| Stored::empty(version)))
+    }
+
+    /// The set at `version` (the latest when None), or the version Vault names (0 when none)
+    /// and whether it exists but holds no data (deleted or destroyed).
+    async fn read_at(
+        &self,
+        job: &JobRef,
+        version: Option<u64>,
+    ) -> Result<Result<Stored, (u64, bool)>, StoreError> {
         refuse_reserved(job)?;
+        let url = match version {
+            Some(version) => format!("{}?version={version}", self.data_url(job)),
+            None => self.data_url(job),
+        };
         let (status, body) = self
-            .call(Method::GET, &self.data_url(job), None)
+            .call(Method::GET, &url, None)
             .await
             .map_err(|e| e.reading())?;
         // Typed, so that the hot path builds no intermediate JSON tree.
@@ -135,24 +166,146 @@ impl VaultStore {
                 Some(Entry {
                     data: Some(record),
                     metadata,
-                }) => record.into_stored(metadata.map_or(0, |m| m.version)),
-                // The latest version was deleted: an empty set at that version.
-                Some(entry) => Ok(Stored::empty(version_of(&entry))),
-                None => Ok(Stored::empty(0)),
+                }) => record
+                    .into_stored(metadata.map_or(0, |m| m.version))
+                    .map(Ok),
+                // The version was deleted: it exists, without data.
+                Some(entry) => Ok(Err((version_of(&entry), true))),
+                None => Ok(Err((0, false))),
             },
-            // Never written, or every version deleted (then metadata keeps the version).
+            // Never written, or deleted (then metadata keeps the version).
             StatusCode::NOT_FOUND => {
                 let version = envelope()
                     .ok()
                     .and_then(|e| e.data)
                     .map_or(0, |e| version_of(&e));
-                Ok(Stored::empty(version))
+                Ok(Err((version, version > 0)))
             }
             other => Err(unexpected(other, &parse(&body))),
         }
     }
 
+    /// The path's versions from KV v2 metadata, with who wrote each (from the annotations
+    /// this server adds to the path's custom metadata; a version without one was written by
+    /// another writer of the shared Vault).
+    async fn list_versions(&self, job: &JobRef) -> Result<Versions, StoreError> {
+        refuse_reserved(job)?;
+        let (status, body) = self
+            .call(Method::GET, &self.metadata_url(job), None)
+            .await
+            .map_err(|e| e.reading())?;
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            data: Metadata,
+        }
+        #[derive(serde::Deserialize)]
+        struct Metadata {
+            current_version: u64,
+            #[serde(default)]
+            versions: std::collections::HashMap<String, VersionState>,
+            #[serde(default)]
+            custom_metadata: Option<std::collections::HashMap<String, String>>,
+        }
+        #[derive(serde::Deserialize)]
+        struct VersionState {
+            #[serde(default)]
+            created_time: String,
+            #[serde(default)]
+            deletion_time: String,
+            #[serde(default)]
+            destroyed: bool,
+        }
+        match status {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Ok(Versions::default()),
+            other => return Err(unexpected(other, &parse(&body))),
+        }
+        let metadata = serde_json::from_slice::<Envelope>(&body)
+            .map_err(|_| {
+                StoreError::Corrupt(format!("the Vault metadata of `{job}` cannot be read"))
+            })?
+            .data;
+        let notes = metadata.custom_metadata.unwrap_or_default();
+        let mut kept: Vec<VersionMeta> = metadata
+            .versions
+            .iter()
+            .filter(|(_, state)| state.deletion_time.is_empty() && !state.destroyed)
+            .filter_map(|(version, state)| {
+                let version = version.parse::<u64>().ok()?;
+                let meta = notes
+                    .get(&annotation_key(version))
+                    .and_then(|note| serde_json::from_str::<Annotation>(note).ok())
+                    .map(|note| WriteMeta {
+                        author: note.author,
+                        restored_from: note.restored_from,
+                    })
+                    .unwrap_or_default();
+                Some(VersionMeta {
+                    version,
+                    time: whole_seconds(&state.created_time),
+                    meta,
+                })
+            })
+            .collect();
+        kept.sort_by_key(|meta| meta.version);
+        Ok(Versions {
+            current: metadata.current_version,
+            kept,
+        })
+    }
+
+    /// Records who wrote `version` (and what it restored) in the path's custom metadata, and
+    /// drops the note of a version too old to be kept; sets the path's `max_versions` when
+    /// configured. A failure loses only the note: the write itself has succeeded.
+    async fn annotate(&self, job: &JobRef, version: u64, meta: &WriteMeta) {
+        let note = serde_json::to_string(&Annotation {
+            author: meta.author.clone(),
+            restored_from: meta.restored_from,
+        })
+        .unwrap_or_default();
+        let mut notes = serde_json::Map::new();
+        notes.insert(annotation_key(version), Value::String(note));
+        if let Some(old) = version.checked_sub(ANNOTATIONS_KEPT).filter(|v| *v > 0) {
+            notes.insert(annotation_key(old), Value::Null);
+        }
+        let mut patch = json!({ "custom_metadata": notes });
+        if let Some(max) = self.max_versions {
+            patch["max_versions"] = json!(max);
+        }
+        let outcome = self
+            .call_with(
+                Method::PATCH,
+                &self.metadata_url(job),
+                Some(&patch),
+                "application/merge-patch+json",
+            )
+            .await;
+        match outcome {
+            Ok((status, _)) if status.is_success() => {}
+            Ok((status, body)) => tracing::warn!(
+                %job, version, %status, errors = errors_text(&parse(&body)),
+                "Vault refused the note of who wrote this version; history shows an unknown writer"
+            ),
+            Err(e) => tracing::warn!(
+                %job, version, error = %e,
+                "the note of who wrote this version was not saved; history shows an unknown writer"
+            ),
+        }
+    }
+
     async fn write_job(
+        &self,
+        job: &JobRef,
+        secrets: &Secrets,
+        expected: Option<u64>,
+        meta: &WriteMeta,
+    ) -> Result<u64, StoreError> {
+        let version = self.write_unannotated(job, secrets, expected).await?;
+        self.annotate(job, version, meta).await;
+        Ok(version)
+    }
+
+    async fn write_unannotated(
         &self,
         job: &JobRef,
         secrets: &Secrets,
@@ -256,6 +409,17 @@ impl VaultStore {
         url: &str,
         body: Option<&Value>,
     ) -> Result<(StatusCode, bytes::Bytes), CallError> {
+        self.call_with(method, url, body, "application/json").await
+    }
+
+    /// As [`VaultStore::call`], with the body sent as `content_type`.
+    async fn call_with(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        content_type: &str,
+    ) -> Result<(StatusCode, bytes::Bytes), CallError> {
         let mut relogged = false;
         loop {
             let token = self.token(relogged).await.map_err(CallError::Login)?;
@@ -267,9 +431,22 @@ impl VaultStore {
                 request = request.header("X-Vault-Namespace", ns);
             }
             if let Some(body) = body {
-                request = request.json(body);
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
+                    .body(serde_json::to_vec(body).unwrap_or_default());
             }
-            let response = request.send().await.map_err(|e| self.failed(&e))?;
+            let response = request.send().await.map_err(|e| {
+                let failure = self.failed(&e);
+                // A standby that cannot forward answers with a redirect to the active node;
+                // when following it fails, the standby may still have passed the request on.
+                let redirected = e.url().is_some_and(|at| at.as_str() != url);
+                match failure {
+                    CallError::NotSent(_) if redirected => CallError::NoAnswer(
+                        "Vault redirected the request to another node, which could not be reached",
+                    ),
+                    other => other,
+                }
+            })?;
             let status = response.status();
             let body = response.bytes().await.map_err(|e| CallError::Answer {
                 status,
@@ -375,13 +552,57 @@ impl Backend for VaultStore {
         job: &'a JobRef,
         secrets: &'a Secrets,
         expected: Option<u64>,
+        meta: &'a WriteMeta,
     ) -> BoxFuture<'a, Result<u64, StoreError>> {
-        Box::pin(self.write_job(job, secrets, expected))
+        Box::pin(self.write_job(job, secrets, expected, meta))
     }
 
     fn health(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(self.check_health())
     }
+
+    fn versions<'a>(&'a self, job: &'a JobRef) -> BoxFuture<'a, Result<Versions, StoreError>> {
+        Box::pin(self.list_versions(job))
+    }
+
+    fn read_version<'a>(
+        &'a self,
+        job: &'a JobRef,
+        version: u64,
+    ) -> BoxFuture<'a, Result<Option<Stored>, StoreError>> {
+        Box::pin(async move { Ok(self.read_at(job, Some(version)).await?.ok()) })
+    }
+}
+
+/// What this server notes about a version it wrote, in the path's custom metadata under
+/// [`annotation_key`]: names only, never a value.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Annotation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    restored_from: Option<u64>,
+}
+
+/// The custom-metadata key of version `version`'s note.
+fn annotation_key(version: u64) -> String {
+    format!("vdk-secrets-v{version}")
+}
+
+/// Notes kept per path: KV v2 allows 64 custom-metadata keys, and other tools may use some.
+const ANNOTATIONS_KEPT: u64 = 48;
+
+/// Vault's nanosecond RFC 3339 time cut to whole seconds; None when empty.
+fn whole_seconds(time: &str) -> Option<String> {
+    if time.is_empty() {
+        return None;
+    }
+    let cut = match time.split_once('.') {
+        Some((seconds, _)) => format!("{seconds}Z"),
+        None => time.to_string(),
+    };
+    Some(cut)
 }
 
 /// How often an unconditional write on a `cas_required` mount tries again after losing a race.

@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::WriteMeta;
 use serde_json::json;
 use vdk_secrets::SecretValue;
 
@@ -43,11 +44,25 @@ fn writes_are_versioned_and_survive_reopening() {
         let empty = store.read(&job("j")).await.unwrap();
         assert_eq!((empty.version, empty.secrets().unwrap().len()), (0, 0));
         assert_eq!(
-            store.write(&job("j"), &set(json!({"a": 1})), Some(0)).await,
+            store
+                .write(
+                    &job("j"),
+                    &set(json!({"a": 1})),
+                    Some(0),
+                    &WriteMeta::default()
+                )
+                .await,
             Ok(1)
         );
         assert_eq!(
-            store.write(&job("j"), &set(json!({"a": 2})), None).await,
+            store
+                .write(
+                    &job("j"),
+                    &set(json!({"a": 2})),
+                    None,
+                    &WriteMeta::default()
+                )
+                .await,
             Ok(2)
         );
     });
@@ -67,10 +82,17 @@ fn stale_expected_version_is_a_conflict_and_keeps_the_set() {
     let store = EmbeddedStore::open(dir.path()).unwrap();
     runtime().block_on(async {
         store
-            .write(&job("j"), &set(json!({"a": 1})), None)
+            .write(
+                &job("j"),
+                &set(json!({"a": 1})),
+                None,
+                &WriteMeta::default(),
+            )
             .await
             .unwrap();
-        let e = store.write(&job("j"), &set(json!({})), Some(0)).await;
+        let e = store
+            .write(&job("j"), &set(json!({})), Some(0), &WriteMeta::default())
+            .await;
         assert_eq!(e, Err(StoreError::Conflict));
         assert_eq!(
             store
@@ -90,7 +112,12 @@ fn files_hold_no_plaintext() {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
     runtime()
-        .block_on(store.write(&job("j"), &set(json!({"pw": "plain-hunter2"})), None))
+        .block_on(store.write(
+            &job("j"),
+            &set(json!({"pw": "plain-hunter2"})),
+            None,
+            &WriteMeta::default(),
+        ))
         .unwrap();
     for entry in fs::read_dir(dir.path().join("jobs")).unwrap() {
         let bytes = fs::read(entry.unwrap().path()).unwrap();
@@ -104,8 +131,13 @@ fn leftover_temporary_files_are_removed_and_do_not_matter() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     let store = EmbeddedStore::open(dir.path()).unwrap();
-    rt.block_on(store.write(&job("j"), &set(json!({"a": 1})), None))
-        .unwrap();
+    rt.block_on(store.write(
+        &job("j"),
+        &set(json!({"a": 1})),
+        None,
+        &WriteMeta::default(),
+    ))
+    .unwrap();
     drop(store);
     // What a writer killed halfway leaves: a partial temporary file.
     let id = Inner::file_id(&job("j"));
@@ -127,11 +159,21 @@ fn a_file_moved_to_another_job_or_altered_is_refused() {
     let store = EmbeddedStore::open(dir.path()).unwrap();
     rt.block_on(async {
         store
-            .write(&job("a"), &set(json!({"k": 1})), None)
+            .write(
+                &job("a"),
+                &set(json!({"k": 1})),
+                None,
+                &WriteMeta::default(),
+            )
             .await
             .unwrap();
         store
-            .write(&job("b"), &set(json!({"k": 2})), None)
+            .write(
+                &job("b"),
+                &set(json!({"k": 2})),
+                None,
+                &WriteMeta::default(),
+            )
             .await
             .unwrap();
     });
@@ -154,7 +196,7 @@ fn a_file_moved_to_another_job_or_altered_is_refused() {
     ));
     // A corrupt file is never overwritten blindly: the write is refused too.
     assert!(
-        rt.block_on(store.write(&job("a"), &Secrets::new(), None))
+        rt.block_on(store.write(&job("a"), &Secrets::new(), None, &WriteMeta::default()))
             .is_err()
     );
 }
@@ -164,7 +206,12 @@ fn a_missing_key_is_not_replaced_while_jobs_exist() {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
     runtime()
-        .block_on(store.write(&job("j"), &set(json!({"a": 1})), None))
+        .block_on(store.write(
+            &job("j"),
+            &set(json!({"a": 1})),
+            None,
+            &WriteMeta::default(),
+        ))
         .unwrap();
     drop(store);
     fs::remove_file(dir.path().join("key")).unwrap();
@@ -183,7 +230,12 @@ fn another_key_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
     runtime()
-        .block_on(store.write(&job("j"), &set(json!({"a": 1})), None))
+        .block_on(store.write(
+            &job("j"),
+            &set(json!({"a": 1})),
+            None,
+            &WriteMeta::default(),
+        ))
         .unwrap();
     drop(store);
     let key = dir.path().join("key");
@@ -201,7 +253,12 @@ fn a_store_without_key_check_is_checked_against_its_jobs() {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
     runtime()
-        .block_on(store.write(&job("j"), &set(json!({"a": 1})), None))
+        .block_on(store.write(
+            &job("j"),
+            &set(json!({"a": 1})),
+            None,
+            &WriteMeta::default(),
+        ))
         .unwrap();
     drop(store);
     // As a store made before the key-check file existed.
