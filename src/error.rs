@@ -28,6 +28,9 @@ pub enum Error {
     Unavailable(Report),
     /// The server answered something this client does not understand.
     Protocol(Report),
+    /// The server does not offer the operation: it keeps no version history (a 404, 405 or
+    /// 501 from a history endpoint, as from the upstream Control Service).
+    NotSupported(Report),
 }
 
 /// The machine-readable kind of an [`Error`], stable across every binding.
@@ -51,6 +54,8 @@ pub enum ErrorKind {
     Unavailable,
     /// See [`Error::Protocol`].
     Protocol,
+    /// See [`Error::NotSupported`].
+    NotSupported,
 }
 
 impl ErrorKind {
@@ -66,6 +71,7 @@ impl ErrorKind {
             ErrorKind::NotConfigured => "not-configured",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Protocol => "protocol",
+            ErrorKind::NotSupported => "not-supported",
         }
     }
 }
@@ -176,6 +182,7 @@ impl Error {
             Error::NotConfigured(_) => ErrorKind::NotConfigured,
             Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::Protocol(_) => ErrorKind::Protocol,
+            Error::NotSupported(_) => ErrorKind::NotSupported,
         }
     }
 
@@ -190,7 +197,8 @@ impl Error {
             | Error::TooLarge(r)
             | Error::NotConfigured(r)
             | Error::Unavailable(r)
-            | Error::Protocol(r) => r,
+            | Error::Protocol(r)
+            | Error::NotSupported(r) => r,
         }
     }
 
@@ -206,6 +214,7 @@ impl Error {
             ErrorKind::NotConfigured => Error::NotConfigured(report),
             ErrorKind::Unavailable => Error::Unavailable(report),
             ErrorKind::Protocol => Error::Protocol(report),
+            ErrorKind::NotSupported => Error::NotSupported(report),
         }
     }
 

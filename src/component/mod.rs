@@ -162,6 +162,7 @@ fn to_wit(error: &Error) -> wit::Error {
             ErrorKind::NotConfigured => wit::ErrorCode::NotConfigured,
             ErrorKind::Unavailable => wit::ErrorCode::Unavailable,
             ErrorKind::Protocol => wit::ErrorCode::Protocol,
+            ErrorKind::NotSupported => wit::ErrorCode::NotSupported,
         },
         status: r.status,
         what: r.what.clone(),

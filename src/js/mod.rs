@@ -57,7 +57,7 @@ export interface ClientConfig {
 /** One broken rule: the key it is about (a secret name, "team", ...) and what is wrong. */
 export interface Problem { key: string; message: string; }
 export type ErrorCode = "invalid-input" | "not-found" | "unauthorized" | "forbidden" | "conflict"
-  | "too-large" | "not-configured" | "unavailable" | "protocol";
+  | "too-large" | "not-configured" | "unavailable" | "protocol" | "not-supported";
 /** What every rejected promise and thrown error of this package is. */
 export interface SecretsError extends Error {
   name: "SecretsError";
