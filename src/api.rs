@@ -5,6 +5,18 @@
 //! PUT {base}/data-jobs/for-team/{team}/jobs/{job}/deployments/{id}/secrets <- {..all..}
 //! ```
 //!
+//! Servers that keep a version history (the reference server does; the upstream Control
+//! Service does not) also answer, below the same path:
+//!
+//! ```text
+//! GET  …/secrets/versions             -> 200 {"current": 7, "versions": [{..}, ..]} (newest first)
+//! GET  …/secrets/versions/{n}         -> 200 {..all, as at version n..}
+//! POST …/secrets/versions/{n}/restore    If-Match: "<current>" -> 204, ETag: "<new version>"
+//! ```
+//!
+//! A version that does not exist is a 404 whose body lists the versions that do (`versions`);
+//! a 404, 405 or 501 without that list means the server keeps no history.
+//!
 //! A transport sends the [`HttpRequest`] and hands back the [`HttpResponse`]; everything the
 //! API means lives here, so every runtime behaves the same and this file is tested without
 //! sockets.
@@ -73,6 +85,119 @@ pub struct Versioned {
     pub secrets: Secrets,
     /// The version, from the `ETag` header; `None` for servers that send none (upstream).
     pub etag: Option<ETag>,
+}
+
+/// One version of a job's set in the server's history. Holds secret names, never a value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VersionInfo {
+    /// The version number, counted from 1; its entity tag is `"<version>"`.
+    pub version: u64,
+    /// When it was written, in RFC 3339 (UTC), exactly as the server gives it.
+    pub time: String,
+    /// Who wrote it (the name of the token that wrote it), or `None` when the server does
+    /// not know, e.g. a write made directly to the backend.
+    pub author: Option<String>,
+    /// The version this one copied back, when it was made by a restore.
+    pub restored_from: Option<u64>,
+    /// The next older version still kept, which `added`, `changed` and `removed` compare
+    /// against; `None` when there is none, and then every name of this version is in `added`.
+    pub previous: Option<u64>,
+    /// Names of the secrets this version has and `previous` did not, in name order.
+    pub added: Vec<String>,
+    /// Names of the secrets whose value differs from `previous`, in name order.
+    pub changed: Vec<String>,
+    /// Names of the secrets `previous` had and this version does not, in name order.
+    pub removed: Vec<String>,
+}
+
+/// A job's version history: the current version and every version that can still be read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct History {
+    /// The version the job's set is at now; 0 for a job never written.
+    pub current: u64,
+    /// The versions that can be read, newest first; pruned or deleted ones are absent.
+    pub versions: Vec<VersionInfo>,
+}
+
+impl History {
+    /// Parses a server's version list. Errors name the field at fault, never quote the body.
+    fn from_server_body(body: &[u8]) -> Result<History, String> {
+        let value = serde_json::from_slice::<serde_json::Value>(body).map_err(|e| {
+            format!(
+                "the version list is not valid JSON ({})",
+                crate::secrets::json_error_position(&e)
+            )
+        })?;
+        let serde_json::Value::Object(fields) = value else {
+            return Err(format!(
+                "the version list is a JSON {}, not an object",
+                crate::secrets::type_name(&value)
+            ));
+        };
+        let current = fields
+            .get("current")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or("the version list has no `current` version number")?;
+        let Some(serde_json::Value::Array(items)) = fields.get("versions") else {
+            return Err("the version list has no `versions` list".into());
+        };
+        let versions = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                VersionInfo::from_server_entry(item)
+                    .map_err(|why| format!("in entry {} of the version list, {why}", i + 1))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(History { current, versions })
+    }
+}
+
+impl VersionInfo {
+    fn from_server_entry(item: &serde_json::Value) -> Result<VersionInfo, String> {
+        use serde_json::Value;
+        let Value::Object(fields) = item else {
+            let found = crate::secrets::type_name(item);
+            return Err(format!("a JSON {found} stands where an object should"));
+        };
+        // An optional number: absent or null is None, anything but a whole number is wrong.
+        let number = |key: &str| match fields.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| format!("`{key}` is not a version number")),
+        };
+        let names = |key: &str| match fields.get(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|n| n.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| format!("`{key}` holds something other than names")),
+            Some(_) => Err(format!("`{key}` is not a list of names")),
+        };
+        let version = number("version")?.ok_or("`version` is missing")?;
+        let time = match fields.get("time") {
+            Some(Value::String(time)) => time.clone(),
+            _ => return Err("`time` is missing or not text".into()),
+        };
+        let author = match fields.get("author") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(author)) => Some(author.clone()),
+            Some(_) => return Err("`author` is neither text nor null".into()),
+        };
+        Ok(VersionInfo {
+            version,
+            time,
+            author,
+            restored_from: number("restoredFrom")?,
+            previous: number("previous")?,
+            added: names("added")?,
+            changed: names("changed")?,
+            removed: names("removed")?,
+        })
+    }
 }
 
 /// Where a job's secrets live: the API's base URL, the job, and the credentials.
@@ -169,6 +294,108 @@ impl Endpoint {
         })
     }
 
+    /// The URL of the job's version history (`…/secrets/versions`).
+    pub fn versions_url(&self) -> String {
+        format!("{}/versions", self.url())
+    }
+
+    /// `GET` the list of versions.
+    pub fn versions_request(&self) -> HttpRequest {
+        HttpRequest {
+            method: Method::Get,
+            url: self.versions_url(),
+            headers: self.headers(),
+            body: None,
+        }
+    }
+
+    /// `GET` the whole set as it was at `version`; refuses version 0 before sending.
+    pub fn version_request(&self, version: u64) -> Result<HttpRequest, Error> {
+        check_version(version)?;
+        Ok(HttpRequest {
+            method: Method::Get,
+            url: format!("{}/{version}", self.versions_url()),
+            headers: self.headers(),
+            body: None,
+        })
+    }
+
+    /// `POST` a restore of `version`, only if the set is still at `etag` (`If-Match`). The
+    /// restore writes a new version whose set equals `version`'s.
+    pub fn restore_request(&self, version: u64, etag: &ETag) -> Result<HttpRequest, Error> {
+        check_version(version)?;
+        let tag = etag.as_str().trim();
+        if tag.is_empty() || tag.bytes().any(|b| !(0x20..=0x7e).contains(&b)) {
+            return Err(Error::invalid(
+                "The version to restore",
+                vec![Problem::new(
+                    "etag",
+                    "must be the entity tag the secrets were read at, such as \"7\"",
+                )],
+            ));
+        }
+        let mut headers = self.headers();
+        headers.push(("if-match", tag.to_string()));
+        Ok(HttpRequest {
+            method: Method::Post,
+            url: format!("{}/{version}/restore", self.versions_url()),
+            headers,
+            body: None,
+        })
+    }
+
+    /// Interprets the answer to [`Endpoint::versions_request`]. A server without history
+    /// gives [`Error::NotSupported`].
+    pub fn versions_response(&self, response: &HttpResponse) -> Result<History, Error> {
+        let op = Operation::ListVersions;
+        if response.status != 200 {
+            return Err(self.history_error(op, response));
+        }
+        History::from_server_body(&response.body)
+            .map_err(|why| self.malformed_body(op, response.status, &why))
+    }
+
+    /// Interprets the answer to [`Endpoint::version_request`]: the set at `version`. A version
+    /// that does not exist is [`Error::NotFound`], naming the versions that do.
+    pub fn version_response(
+        &self,
+        version: u64,
+        response: &HttpResponse,
+    ) -> Result<Secrets, Error> {
+        let op = Operation::ReadVersion(version);
+        if response.status != 200 {
+            return Err(self.history_error(op, response));
+        }
+        Secrets::from_server_body(&response.body)
+            .map_err(|why| self.malformed_body(op, response.status, &why))
+    }
+
+    /// Interprets the answer to [`Endpoint::restore_request`]: the new version's entity tag.
+    /// A stale `If-Match` is [`Error::Conflict`] (nothing was written).
+    pub fn restore_response(&self, version: u64, response: &HttpResponse) -> Result<ETag, Error> {
+        let op = Operation::RestoreVersion(version);
+        if !(200..300).contains(&response.status) {
+            return Err(self.history_error(op, response));
+        }
+        etag_of(response).ok_or_else(|| {
+            Error::Protocol(
+                Report::new(
+                    format!(
+                        "Version {version} of the secrets of job `{}` was restored, but the \
+                         server did not say which version that made",
+                        self.job
+                    ),
+                    format!(
+                        "the server answered HTTP {} without an ETag header",
+                        response.status
+                    ),
+                    "Read the secrets to learn their current version before changing them.",
+                )
+                .with_status(response.status),
+            )
+        })
+    }
+
     /// Interprets the answer to [`Endpoint::read_request`].
     pub fn read_response(&self, response: &HttpResponse) -> Result<Versioned, Error> {
         if response.status != 200 {
@@ -179,14 +406,82 @@ impl Endpoint {
                 secrets,
                 etag: etag_of(response),
             }),
-            Err(why) => Err(Error::Protocol(
+            Err(why) => Err(self.malformed_body(Operation::Read, 200, &why)),
+        }
+    }
+
+    /// A protocol error for a success status whose body is not what the API sends.
+    fn malformed_body(&self, op: Operation, status: u16, why: &str) -> Error {
+        Error::Protocol(
+            Report::new(
+                self.failed(op),
+                format!("the server answered {status} but {why}"),
+                "Check that the URL points at a VDK Control Service or a vdk-secrets server.",
+            )
+            .with_status(status),
+        )
+    }
+
+    /// "<what> could not be <done>", for the reports of `op`.
+    fn failed(&self, op: Operation) -> String {
+        let job = &self.job;
+        match op {
+            Operation::Read => format!("The secrets of job `{job}` could not be read"),
+            Operation::Replace => format!("The secrets of job `{job}` could not be saved"),
+            Operation::ListVersions => {
+                format!("The version history of the secrets of job `{job}` could not be read")
+            }
+            Operation::ReadVersion(n) => {
+                format!("Version {n} of the secrets of job `{job}` could not be read")
+            }
+            Operation::RestoreVersion(n) => {
+                format!("Version {n} of the secrets of job `{job}` could not be restored")
+            }
+        }
+    }
+
+    /// A failed history request: a server without history gives [`Error::NotSupported`], a
+    /// version that does not exist [`Error::NotFound`] naming those that do; anything else is
+    /// read as for the other operations.
+    fn history_error(&self, op: Operation, response: &HttpResponse) -> Error {
+        let status = response.status;
+        let version = match op {
+            Operation::ReadVersion(n) | Operation::RestoreVersion(n) => Some(n),
+            _ => None,
+        };
+        match (status, listed_versions(&response.body), version) {
+            (404 | 405 | 501, None, _) => Error::NotSupported(
                 Report::new(
-                    format!("The secrets of job `{}` could not be read", self.job),
-                    format!("the server answered 200 but {why}"),
-                    "Check that the URL points at a VDK Control Service or a vdk-secrets server.",
+                    self.failed(op),
+                    format!(
+                        "this server keeps no version history of secrets: it answered HTTP \
+                         {status} where the history should be"
+                    ),
+                    "Use a server that keeps a version history, such as the vdk-secrets \
+                     reference server; reading and saving the current secrets still works.",
                 )
-                .with_status(200),
-            )),
+                .with_status(status),
+            ),
+            (404, Some(versions), Some(n)) => {
+                let why = if versions.is_empty() {
+                    format!("version {n} does not exist, and no version can be read")
+                } else {
+                    format!(
+                        "version {n} does not exist or is no longer kept; the versions that \
+                         can be read are {}",
+                        describe_versions(versions)
+                    )
+                };
+                Error::NotFound(
+                    Report::new(
+                        self.failed(op),
+                        why,
+                        "Pick one of the versions that can be read; nothing was changed.",
+                    )
+                    .with_status(status),
+                )
+            }
+            _ => self.error_response(op, response),
         }
     }
 
@@ -203,16 +498,7 @@ impl Endpoint {
     pub fn error_response(&self, op: Operation, response: &HttpResponse) -> Error {
         let status = response.status;
         let (kind, why, countermeasures) = default_explanation(status);
-        let doing = match op {
-            Operation::Read => "read",
-            Operation::Replace => "saved",
-        };
-        let mut report = Report::new(
-            format!("The secrets of job `{}` could not be {doing}", self.job),
-            why,
-            countermeasures,
-        )
-        .with_status(status);
+        let mut report = Report::new(self.failed(op), why, countermeasures).with_status(status);
         let mut problems = Vec::new();
         if let Some(body) = ServerError::parse(&response.body) {
             problems = body.problems();
@@ -242,13 +528,73 @@ impl Endpoint {
     }
 }
 
-/// The two operations of the API.
+/// The operations of the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operation {
     /// `GET` the set.
     Read,
     /// `PUT` the set.
     Replace,
+    /// `GET` the list of versions.
+    ListVersions,
+    /// `GET` the set as it was at this version.
+    ReadVersion(u64),
+    /// `POST` a restore of this version.
+    RestoreVersion(u64),
+}
+
+/// Versions are numbered from 1; 0 names none and is refused before anything is sent.
+fn check_version(version: u64) -> Result<(), Error> {
+    if version == 0 {
+        return Err(Error::invalid(
+            "The version",
+            vec![Problem::new(
+                "version",
+                "must be 1 or more: versions are numbered from 1",
+            )],
+        ));
+    }
+    Ok(())
+}
+
+/// The `versions` list of an error body, present only on servers that keep a history:
+/// its whole numbers, sorted, without repeats. `None` when the body has no such list.
+fn listed_versions(body: &[u8]) -> Option<Vec<u64>> {
+    let serde_json::Value::Object(fields) = serde_json::from_slice(body).ok()? else {
+        return None;
+    };
+    let serde_json::Value::Array(items) = fields.get("versions")? else {
+        return None;
+    };
+    let mut versions: Vec<u64> = items.iter().filter_map(serde_json::Value::as_u64).collect();
+    versions.sort_unstable();
+    versions.dedup();
+    Some(versions)
+}
+
+/// Sorted versions in short form, runs joined: `1, 3-7, 9`. At most 10 runs are shown.
+fn describe_versions(versions: Vec<u64>) -> String {
+    const MAX_RUNS: usize = 10;
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for v in versions.iter().copied() {
+        match runs.last_mut() {
+            Some((_, last)) if last.checked_add(1) == Some(v) => *last = v,
+            _ => runs.push((v, v)),
+        }
+    }
+    let mut shown: Vec<String> = runs
+        .iter()
+        .take(MAX_RUNS)
+        .map(|&(first, last)| match last - first {
+            0 => first.to_string(),
+            1 => format!("{first}, {last}"),
+            _ => format!("{first}-{last}"),
+        })
+        .collect();
+    if runs.len() > MAX_RUNS {
+        shown.push(format!("… ({} versions in all)", versions.len()));
+    }
+    shown.join(", ")
 }
 
 /// Whether a failed read is worth repeating: the server or network may recover.

@@ -5,6 +5,10 @@
 //! a write whose answer was lost may have been applied. Per-key changes (`set`, `delete`) read
 //! the set with its version, change it, and write it back with `If-Match`; when someone else
 //! wrote first the server answers 412 and the change is redone on the fresh set.
+//!
+//! On servers that keep a version history, `versions` and `read_version` are reads (retried
+//! alike), and `restore_version` is a write (never retried, and only from the version the
+//! caller read).
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -12,7 +16,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::api::{ETag, Endpoint, Versioned, is_retryable};
+use crate::api::{ETag, Endpoint, History, Operation, Versioned, is_retryable};
 use crate::error::{Error, Problem, Report};
 use crate::http::{HttpRequest, HttpResponse, TransportError};
 use crate::secrets::{SecretValue, Secrets};
@@ -242,6 +246,44 @@ impl<T: Transport> SecretsClient<T> {
         self.replace_all(&secrets).await
     }
 
+    /// The job's version history: the current version and every version that can still be
+    /// read, newest first, each with the names it added, changed and removed. A server that
+    /// keeps no history gives [`Error::NotSupported`].
+    pub async fn versions(&self) -> Result<History, Error> {
+        let request = self.endpoint.versions_request();
+        self.read_with_retry(Operation::ListVersions, request, |response| {
+            self.endpoint.versions_response(response)
+        })
+        .await
+    }
+
+    /// The whole set as it was at `version`. A version that does not exist (or is no longer
+    /// kept) gives [`Error::NotFound`] naming those that do; a server that keeps no history
+    /// gives [`Error::NotSupported`].
+    pub async fn read_version(&self, version: u64) -> Result<Secrets, Error> {
+        let request = self.endpoint.version_request(version)?;
+        self.read_with_retry(Operation::ReadVersion(version), request, |response| {
+            self.endpoint.version_response(version, response)
+        })
+        .await
+    }
+
+    /// Makes the set what it was at `version`, as a new version, only if the set is still at
+    /// `etag` (as read with [`SecretsClient::read_versioned`]); otherwise [`Error::Conflict`]
+    /// and nothing is written. Returns the new version's entity tag.
+    ///
+    /// Like every write it is never repeated: when the answer is lost, the error says that
+    /// the outcome is unknown (the history then shows whether a restore arrived).
+    pub async fn restore_version(&self, version: u64, etag: &ETag) -> Result<ETag, Error> {
+        let op = Operation::RestoreVersion(version);
+        let request = self.endpoint.restore_request(version, etag)?;
+        self.clear_cache();
+        match self.transport.send(request).await {
+            Ok(response) => self.endpoint.restore_response(version, &response),
+            Err(e) => Err(self.transport_error(e, op)),
+        }
+    }
+
     /// Reads afresh (with retries), then applies `change` and writes with `If-Match`, redoing
     /// the whole cycle when another writer got in first.
     async fn modify(
@@ -272,16 +314,30 @@ impl<T: Transport> SecretsClient<T> {
         }
     }
 
-    /// One read from the server, retried per the policy.
+    /// One read of the set from the server, retried per the policy.
     async fn fetch(&self) -> Result<Versioned, Error> {
+        let request = self.endpoint.read_request();
+        self.read_with_retry(Operation::Read, request, |response| {
+            self.endpoint.read_response(response)
+        })
+        .await
+    }
+
+    /// Sends `request`, a read, and interprets the answer, repeating both per the policy
+    /// while the server or the network fails.
+    async fn read_with_retry<R>(
+        &self,
+        op: Operation,
+        request: HttpRequest,
+        interpret: impl Fn(&HttpResponse) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         let mut retry = 0;
         loop {
-            let request = self.endpoint.read_request();
-            let result = match self.transport.send(request).await {
-                Ok(response) => self.endpoint.read_response(&response),
+            let result = match self.transport.send(request.clone()).await {
+                Ok(response) => interpret(&response),
                 // A refusal by policy would only be refused again.
-                Err(e) if e.permanent => return Err(self.transport_error(e, false)),
-                Err(e) => Err(self.transport_error(e, false)),
+                Err(e) if e.permanent => return Err(self.transport_error(e, op)),
+                Err(e) => Err(self.transport_error(e, op)),
             };
             match result {
                 Err(e) if is_retryable(&e) && retry + 1 < self.retry.attempts => {
@@ -299,26 +355,43 @@ impl<T: Transport> SecretsClient<T> {
         self.clear_cache();
         match self.transport.send(request).await {
             Ok(response) => self.endpoint.replace_response(&response),
-            Err(e) => Err(self.transport_error(e, true)),
+            Err(e) => Err(self.transport_error(e, Operation::Replace)),
         }
     }
 
-    fn transport_error(&self, e: TransportError, writing: bool) -> Error {
-        let (what, countermeasures) = if writing && e.maybe_sent {
-            (
-                "The secrets may or may not have been saved",
+    /// An exchange of `op` that failed in the transport: unknown outcome for a write whose
+    /// request may have arrived, otherwise nothing happened.
+    fn transport_error(&self, e: TransportError, op: Operation) -> Error {
+        const NOTHING_CHANGED: &str =
+            "Check the Control Service URL and the network, then try again; nothing was changed.";
+        const TRY_AGAIN: &str = "Check the Control Service URL and the network, then try again.";
+        let (what, countermeasures) = match op {
+            Operation::Replace if e.maybe_sent => (
+                "The secrets may or may not have been saved".to_string(),
                 "Read the secrets to see whether the change arrived before trying again.",
-            )
-        } else if writing {
-            (
-                "The secrets could not be saved",
-                "Check the Control Service URL and the network, then try again; nothing was changed.",
-            )
-        } else {
-            (
-                "The secrets could not be read",
-                "Check the Control Service URL and the network, then try again.",
-            )
+            ),
+            Operation::Replace => (
+                "The secrets could not be saved".to_string(),
+                NOTHING_CHANGED,
+            ),
+            Operation::RestoreVersion(n) if e.maybe_sent => (
+                format!("Version {n} of the secrets may or may not have been restored"),
+                "List the versions to see whether a restore arrived (its entry names the \
+                 version it restored) before trying again.",
+            ),
+            Operation::RestoreVersion(n) => (
+                format!("Version {n} of the secrets could not be restored"),
+                NOTHING_CHANGED,
+            ),
+            Operation::Read => ("The secrets could not be read".to_string(), TRY_AGAIN),
+            Operation::ListVersions => (
+                "The version history of the secrets could not be read".to_string(),
+                TRY_AGAIN,
+            ),
+            Operation::ReadVersion(n) => (
+                format!("Version {n} of the secrets could not be read"),
+                TRY_AGAIN,
+            ),
         };
         Error::Unavailable(Report::new(
             format!("{what} (job `{}`)", self.endpoint.job()),

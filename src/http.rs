@@ -12,6 +12,8 @@ pub enum Method {
     Get,
     /// Replace the set.
     Put,
+    /// Restore an earlier version of the set.
+    Post,
 }
 
 impl Method {
@@ -20,6 +22,7 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Put => "PUT",
+            Method::Post => "POST",
         }
     }
 }
@@ -27,13 +30,13 @@ impl Method {
 /// A request for a transport to send, exactly as built by [`crate::api::Endpoint`].
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
-    /// GET or PUT.
+    /// GET, PUT or POST.
     pub method: Method,
     /// The absolute URL; every path segment is percent-encoded.
     pub url: String,
     /// Header names (lower case) and values.
     pub headers: Vec<(&'static str, String)>,
-    /// The JSON body of a PUT. Holds secret values.
+    /// The JSON body of a PUT (holds secret values); `None` for GET and POST.
     pub body: Option<Vec<u8>>,
 }
 

@@ -13,6 +13,9 @@ fuzz_target!(|input: (u16, Vec<(String, String)>, Vec<u8>)| {
     for result in [
         endpoint.read_response(&response).map(|_| ()),
         endpoint.replace_response(&response).map(|_| ()),
+        endpoint.versions_response(&response).map(|_| ()),
+        endpoint.version_response(3, &response).map(|_| ()),
+        endpoint.restore_response(3, &response).map(|_| ()),
     ] {
         if let Err(e) = result {
             assert_eq!(e.status(), Some(status));

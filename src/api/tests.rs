@@ -363,3 +363,299 @@ fn debug_and_display_never_show_a_secret_value() {
         );
     }
 }
+
+// Version history
+
+fn history_body() -> serde_json::Value {
+    json!({
+        "current": 7,
+        "versions": [
+            {"version": 7, "time": "2026-12-01T03:04:05Z", "author": "alice", "restoredFrom": 5,
+             "previous": 6, "added": ["new_key"], "changed": ["db_password"], "removed": ["old_key"]},
+            {"version": 6, "time": "2026-11-30T00:00:00Z", "author": null, "restoredFrom": null,
+             "previous": null, "added": ["a", "b"], "changed": [], "removed": []}
+        ]
+    })
+}
+
+#[test]
+fn history_requests_hang_off_the_secrets_path() {
+    let ep = endpoint(Some("tok"));
+    let list = ep.versions_request();
+    assert_eq!(list.method, Method::Get);
+    assert_eq!(
+        list.url,
+        "https://cs.example.com/api/data-jobs/for-team/data%20team/jobs/job-1/deployments/TODO/secrets/versions"
+    );
+    assert_eq!(list.header("authorization"), Some("Bearer tok"));
+    let one = ep.version_request(3).unwrap();
+    assert_eq!(one.method, Method::Get);
+    assert!(one.url.ends_with("/secrets/versions/3"), "{}", one.url);
+    assert!(one.body.is_none());
+}
+
+#[test]
+fn restore_request_posts_with_if_match_and_no_body() {
+    let req = endpoint(None)
+        .restore_request(5, &ETag::new("\"7\""))
+        .unwrap();
+    assert_eq!(req.method, Method::Post);
+    assert!(
+        req.url.ends_with("/secrets/versions/5/restore"),
+        "{}",
+        req.url
+    );
+    assert_eq!(req.header("if-match"), Some("\"7\""));
+    assert!(req.body.is_none());
+}
+
+#[test]
+fn version_zero_and_a_broken_etag_are_refused_before_sending() {
+    let ep = endpoint(None);
+    for e in [
+        ep.version_request(0).unwrap_err(),
+        ep.restore_request(0, &ETag::new("\"7\"")).unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert_eq!(e.problems()[0].key, "version");
+    }
+    for tag in ["", "  ", "\"7\"\r\nx: y"] {
+        let e = ep.restore_request(1, &ETag::new(tag)).unwrap_err();
+        assert_eq!(e.problems()[0].key, "etag", "{tag:?}");
+    }
+}
+
+#[test]
+fn version_list_is_parsed_newest_first_with_unknown_authors() {
+    let resp = HttpResponse::new(200, history_body().to_string());
+    let history = endpoint(None).versions_response(&resp).unwrap();
+    assert_eq!(history.current, 7);
+    assert_eq!(
+        history.versions,
+        [
+            VersionInfo {
+                version: 7,
+                time: "2026-12-01T03:04:05Z".into(),
+                author: Some("alice".into()),
+                restored_from: Some(5),
+                previous: Some(6),
+                added: vec!["new_key".into()],
+                changed: vec!["db_password".into()],
+                removed: vec!["old_key".into()],
+            },
+            VersionInfo {
+                version: 6,
+                time: "2026-11-30T00:00:00Z".into(),
+                author: None,
+                restored_from: None,
+                previous: None,
+                added: vec!["a".into(), "b".into()],
+                changed: vec![],
+                removed: vec![],
+            },
+        ]
+    );
+}
+
+#[test]
+fn version_list_of_a_job_never_written_is_empty_and_optional_fields_may_be_absent() {
+    let resp = HttpResponse::new(200, r#"{"current": 0, "versions": []}"#);
+    let history = endpoint(None).versions_response(&resp).unwrap();
+    assert_eq!(history, History::default());
+
+    let body = r#"{"current": 2, "versions": [{"version": 2, "time": "t"}], "extra": 1}"#;
+    let history = endpoint(None)
+        .versions_response(&HttpResponse::new(200, body))
+        .unwrap();
+    let v = &history.versions[0];
+    assert_eq!(
+        (v.version, v.author.as_deref(), v.previous),
+        (2, None, None)
+    );
+    assert!(v.added.is_empty() && v.changed.is_empty() && v.removed.is_empty());
+}
+
+#[test]
+fn malformed_version_list_is_a_protocol_error_naming_what_is_wrong() {
+    let entry = |patch: serde_json::Value| {
+        let mut e = history_body()["versions"][0].clone();
+        for (k, v) in patch.as_object().unwrap() {
+            e[k] = v.clone();
+        }
+        json!({"current": 7, "versions": [history_body()["versions"][1], e]}).to_string()
+    };
+    let cases = [
+        ("<html>login</html>".to_string(), "not valid JSON"),
+        (String::new(), "not valid JSON"),
+        ("[]".into(), "JSON list, not an object"),
+        ("{}".into(), "no `current`"),
+        (r#"{"current": -1, "versions": []}"#.into(), "no `current`"),
+        (r#"{"current": 1.5, "versions": []}"#.into(), "no `current`"),
+        (r#"{"current": 1}"#.into(), "no `versions` list"),
+        (
+            r#"{"current": 1, "versions": {}}"#.into(),
+            "no `versions` list",
+        ),
+        (r#"{"current": 1, "versions": [7]}"#.into(), "entry 1"),
+        (
+            entry(json!({"version": null})),
+            "entry 2 of the version list, `version` is missing",
+        ),
+        (
+            entry(json!({"version": "7"})),
+            "`version` is not a version number",
+        ),
+        (entry(json!({"time": 5})), "`time` is missing or not text"),
+        (
+            entry(json!({"author": ["x"]})),
+            "`author` is neither text nor null",
+        ),
+        (entry(json!({"restoredFrom": -5})), "`restoredFrom` is not"),
+        (entry(json!({"previous": "6"})), "`previous` is not"),
+        (
+            entry(json!({"added": "x"})),
+            "`added` is not a list of names",
+        ),
+        (
+            entry(json!({"changed": [1]})),
+            "`changed` holds something other than names",
+        ),
+        (
+            entry(json!({"removed": {}})),
+            "`removed` is not a list of names",
+        ),
+        ("[".repeat(100_000), "not valid JSON"),
+    ];
+    for (body, needle) in cases {
+        let e = endpoint(None)
+            .versions_response(&HttpResponse::new(200, body.clone()))
+            .unwrap_err();
+        let short = &body[..body.len().min(60)];
+        assert_eq!(e.kind(), ErrorKind::Protocol, "{short}");
+        assert_eq!(e.status(), Some(200));
+        assert!(e.to_string().contains(needle), "{short}: {e}");
+        assert!(e.to_string().contains("version history"), "{e}");
+    }
+}
+
+#[test]
+fn a_server_without_history_is_not_supported() {
+    let ep = endpoint(None);
+    // Upstream answers its usual error body, or none, where the history would be.
+    let upstream = json!({"what": "Not found", "why": "no such path"}).to_string();
+    for status in [404, 405, 501] {
+        for body in [
+            upstream.as_str(),
+            "",
+            "<html></html>",
+            r#"{"versions": "x"}"#,
+        ] {
+            let resp = HttpResponse::new(status, body);
+            let errors = [
+                ep.versions_response(&resp).unwrap_err(),
+                ep.version_response(3, &resp).unwrap_err(),
+                ep.restore_response(3, &resp).unwrap_err(),
+            ];
+            for e in errors {
+                assert_eq!(e.kind(), ErrorKind::NotSupported, "{status} {body}");
+                assert_eq!(e.kind().code(), "not-supported");
+                assert_eq!(e.status(), Some(status));
+                assert!(e.to_string().contains("keeps no version history"), "{e}");
+            }
+        }
+    }
+    // Other failures keep their usual kinds.
+    for (status, kind) in [
+        (401, ErrorKind::Unauthorized),
+        (503, ErrorKind::Unavailable),
+    ] {
+        let e = ep
+            .versions_response(&HttpResponse::new(status, ""))
+            .unwrap_err();
+        assert_eq!(e.kind(), kind);
+        assert!(e.to_string().contains("version history"), "{e}");
+    }
+}
+
+#[test]
+fn a_missing_version_is_not_found_naming_the_versions_that_exist() {
+    let ep = endpoint(None);
+    let body = json!({"what": "No such version", "why": "version 9 is not kept",
+                      "versions": [3, 4, 5, 6, 7]})
+    .to_string();
+    let resp = HttpResponse::new(404, body);
+    for e in [
+        ep.version_response(9, &resp).unwrap_err(),
+        ep.restore_response(9, &resp).unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        assert_eq!(e.status(), Some(404));
+        assert!(e.to_string().contains("Version 9"), "{e}");
+        assert!(e.report().why.contains("can be read are 3-7"), "{e}");
+    }
+    let e = ep
+        .version_response(2, &HttpResponse::new(404, r#"{"versions": []}"#))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert!(e.report().why.contains("no version can be read"), "{e}");
+}
+
+#[test]
+fn listed_versions_are_shown_short() {
+    assert_eq!(describe_versions(vec![1, 3, 4, 5, 9, 10]), "1, 3-5, 9, 10");
+    assert_eq!(
+        describe_versions(vec![u64::MAX - 1, u64::MAX]),
+        format!("{}, {}", u64::MAX - 1, u64::MAX)
+    );
+    let many: Vec<u64> = (1..=100).map(|n| n * 2).collect();
+    let shown = describe_versions(many);
+    assert!(shown.ends_with("… (100 versions in all)"), "{shown}");
+    assert_eq!(
+        listed_versions(br#"{"versions": [5, 3, 3, "x", -1, 4]}"#),
+        Some(vec![3, 4, 5])
+    );
+    assert_eq!(listed_versions(br#"{"why": "x"}"#), None);
+}
+
+#[test]
+fn version_response_returns_the_old_set() {
+    let resp = HttpResponse::new(200, r#"{"a": 1, "b": [true]}"#);
+    let set = endpoint(None).version_response(4, &resp).unwrap();
+    assert_eq!(set.len(), 2);
+    assert_eq!(set.get("b").unwrap().expose(), &json!([true]));
+    let e = endpoint(None)
+        .version_response(4, &HttpResponse::new(200, r#"["hunter2"]"#))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol);
+    assert!(!e.to_string().contains("hunter2"));
+    assert!(e.to_string().contains("Version 4"), "{e}");
+}
+
+#[test]
+fn restore_returns_the_new_etag_and_a_stale_one_is_a_conflict() {
+    let ep = endpoint(None);
+    let ok = HttpResponse::new(204, "").with_header("ETag", "\"8\"");
+    assert_eq!(ep.restore_response(5, &ok), Ok(ETag::new("\"8\"")));
+
+    let stale = HttpResponse::new(
+        412,
+        json!({"what": "Stale", "why": "the set is at 9"}).to_string(),
+    );
+    let e = ep.restore_response(5, &stale).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    assert_eq!(e.status(), Some(412));
+    assert!(e.to_string().contains("could not be restored"), "{e}");
+
+    let bad = HttpResponse::new(400, json!({"what": "Invalid version"}).to_string());
+    assert_eq!(
+        ep.restore_response(5, &bad).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+
+    // A success without the new version's tag: restored, but the caller must read to go on.
+    let e = ep
+        .restore_response(5, &HttpResponse::new(204, ""))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol);
+    assert!(e.to_string().contains("was restored"), "{e}");
+}

@@ -26,12 +26,22 @@ struct FakeState {
     interleaved_writes: u32,
     requests: Vec<HttpRequest>,
     sleeps: Vec<Duration>,
+    /// Keep every version written and answer the history endpoints; otherwise answer them
+    /// 404 as upstream does.
+    history: bool,
+    versions: Vec<(u64, serde_json::Map<String, Value>)>,
 }
 
 impl Fake {
     fn with_etags() -> Self {
         let fake = Fake::default();
         fake.state.lock().unwrap().etags = true;
+        fake
+    }
+
+    fn with_history() -> Self {
+        let fake = Fake::with_etags();
+        fake.state.lock().unwrap().history = true;
         fake
     }
 
@@ -62,6 +72,9 @@ impl Transport for &Fake {
             return scripted;
         }
         let etag = format!("\"{}\"", s.version);
+        if let Some((_, path)) = request.url.split_once("/secrets/versions") {
+            return Ok(s.history(request.method, path, request.header("if-match"), &etag));
+        }
         match request.method {
             Method::Get => {
                 let body = Value::Object(s.set.clone()).to_string();
@@ -88,13 +101,74 @@ impl Transport for &Fake {
                 let body: Value = serde_json::from_slice(request.body.as_ref().unwrap()).unwrap();
                 s.set = body.as_object().unwrap().clone();
                 s.version += 1;
+                let written = (s.version, s.set.clone());
+                s.versions.push(written);
                 Ok(HttpResponse::new(202, ""))
             }
+            Method::Post => Ok(HttpResponse::new(405, "")),
         }
     }
 
     async fn sleep(&self, duration: Duration) {
         self.state.lock().unwrap().sleeps.push(duration);
+    }
+}
+
+impl FakeState {
+    /// The history endpoints: `path` is what follows `/secrets/versions`.
+    fn history(
+        &mut self,
+        method: Method,
+        path: &str,
+        if_match: Option<&str>,
+        etag: &str,
+    ) -> HttpResponse {
+        if !self.history {
+            let body = json!({"what": "Not found", "why": "no such path"});
+            return HttpResponse::new(404, body.to_string());
+        }
+        let kept: Vec<u64> = self.versions.iter().map(|(n, _)| *n).collect();
+        let missing = |n: &str| {
+            let body = json!({"what": "No such version", "why": format!("{n} is not kept"),
+                              "versions": kept});
+            HttpResponse::new(404, body.to_string())
+        };
+        let find = |n: &str| self.versions.iter().find(|(v, _)| v.to_string() == n);
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match (method, segments.as_slice()) {
+            (Method::Get, [""]) => {
+                let versions: Vec<Value> = self
+                    .versions
+                    .iter()
+                    .rev()
+                    .map(|(n, set)| {
+                        json!({"version": n, "time": "2026-01-01T00:00:00Z",
+                               "author": null, "added": set.keys().collect::<Vec<_>>()})
+                    })
+                    .collect();
+                let body = json!({"current": self.version, "versions": versions});
+                HttpResponse::new(200, body.to_string())
+            }
+            (Method::Get, &[n]) => match find(n) {
+                Some((_, set)) => HttpResponse::new(200, Value::Object(set.clone()).to_string()),
+                None => missing(n),
+            },
+            (Method::Post, &[n, "restore"]) => {
+                let Some((old, set)) = find(n).cloned() else {
+                    return missing(n);
+                };
+                if if_match != Some(etag) {
+                    return HttpResponse::new(412, "");
+                }
+                self.version += 1;
+                self.set = set;
+                let written = (self.version, self.set.clone());
+                self.versions.push(written);
+                assert_ne!(old, self.version);
+                HttpResponse::new(204, "").with_header("ETag", format!("\"{}\"", self.version))
+            }
+            _ => HttpResponse::new(405, ""),
+        }
     }
 }
 
@@ -379,4 +453,179 @@ fn backoff_doubles_and_is_capped() {
     assert_eq!(p.backoff(3), Duration::from_millis(1600));
     assert_eq!(p.backoff(4), Duration::from_secs(2));
     assert_eq!(p.backoff(40), Duration::from_secs(2));
+}
+
+// Version history
+
+#[test]
+fn versions_lists_the_history_and_read_version_an_old_set() {
+    let fake = Fake::with_history();
+    let c = client(&fake);
+    block_on(async {
+        c.replace_all(&Secrets::from_json_document(r#"{"a": 1}"#).unwrap())
+            .await
+            .unwrap();
+        c.set("b", "x".into()).await.unwrap();
+        let history = c.versions().await.unwrap();
+        assert_eq!(history.current, 2);
+        let listed: Vec<u64> = history.versions.iter().map(|v| v.version).collect();
+        assert_eq!(listed, [2, 1]);
+        assert_eq!(history.versions[0].author, None);
+        assert_eq!(history.versions[0].added, ["a", "b"]);
+        let old = c.read_version(1).await.unwrap();
+        assert_eq!(old.len(), 1);
+        assert_eq!(old.get("a").unwrap().expose(), &json!(1));
+    });
+}
+
+#[test]
+fn restore_posts_with_if_match_and_returns_the_new_etag() {
+    let fake = Fake::with_history();
+    let c = client(&fake).with_cache(true);
+    block_on(async {
+        c.replace_all(&Secrets::from_json_document(r#"{"a": 1}"#).unwrap())
+            .await
+            .unwrap();
+        c.set("a", "2".into()).await.unwrap();
+        let read = c.read_versioned().await.unwrap();
+        let etag = c
+            .restore_version(1, read.etag.as_ref().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(etag, ETag::new("\"3\""));
+        // The restore dropped the cache: this read is fresh.
+        assert_eq!(
+            c.read_all().await.unwrap().get("a").unwrap().expose(),
+            &json!(1)
+        );
+    });
+    assert_eq!(fake.stored(), json!({"a": 1}));
+    let s = fake.state.lock().unwrap();
+    let post = s
+        .requests
+        .iter()
+        .find(|r| r.method == Method::Post)
+        .unwrap();
+    assert!(
+        post.url.ends_with("/secrets/versions/1/restore"),
+        "{}",
+        post.url
+    );
+    assert_eq!(post.header("if-match"), Some("\"2\""));
+    assert!(post.body.is_none());
+}
+
+#[test]
+fn restore_from_a_stale_etag_is_a_conflict_and_writes_nothing() {
+    let fake = Fake::with_history();
+    let c = client(&fake);
+    block_on(async {
+        c.set("a", "1".into()).await.unwrap();
+        c.set("a", "2".into()).await.unwrap();
+        let e = c.restore_version(1, &ETag::new("\"1\"")).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        assert_eq!(e.status(), Some(412));
+    });
+    assert_eq!(fake.stored(), json!({"a": "2"}));
+    assert_eq!(fake.state.lock().unwrap().version, 2);
+}
+
+#[test]
+fn a_missing_version_is_not_found_and_names_the_kept_ones() {
+    let fake = Fake::with_history();
+    let c = client(&fake);
+    block_on(async {
+        c.set("a", "1".into()).await.unwrap();
+        c.set("a", "2".into()).await.unwrap();
+        for e in [
+            c.read_version(9).await.unwrap_err(),
+            c.restore_version(9, &ETag::new("\"2\"")).await.unwrap_err(),
+        ] {
+            assert_eq!(e.kind(), ErrorKind::NotFound);
+            assert!(e.report().why.contains("can be read are 1, 2"), "{e}");
+        }
+    });
+    assert_eq!(fake.state.lock().unwrap().version, 2);
+}
+
+#[test]
+fn history_on_a_server_without_it_is_not_supported_and_not_retried() {
+    let fake = Fake::with_etags();
+    let c = client(&fake);
+    block_on(async {
+        for e in [
+            c.versions().await.unwrap_err(),
+            c.read_version(1).await.unwrap_err(),
+            c.restore_version(1, &ETag::new("\"0\"")).await.unwrap_err(),
+        ] {
+            assert_eq!(e.kind(), ErrorKind::NotSupported);
+            assert_eq!(e.status(), Some(404));
+        }
+    });
+    assert_eq!(fake.methods(), [Method::Get, Method::Get, Method::Post]);
+}
+
+#[test]
+fn history_reads_retry_and_a_malformed_list_is_a_protocol_error() {
+    let fake = Fake::with_history();
+    fake.script(Ok(HttpResponse::new(503, "")));
+    fake.script(Err(TransportError::not_sent("connection refused")));
+    let c = client(&fake);
+    assert_eq!(block_on(c.versions()).unwrap().current, 0);
+    assert_eq!(fake.methods().len(), 3);
+
+    fake.script(Ok(HttpResponse::new(
+        200,
+        r#"{"current": "7", "versions": [}"#,
+    )));
+    let e = block_on(c.versions()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol);
+    assert_eq!(fake.methods().len(), 4, "a malformed answer is not retried");
+
+    fake.script(Ok(HttpResponse::new(502, "")));
+    assert_eq!(
+        block_on(c.read_version(1)).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        fake.methods().len(),
+        6,
+        "one retry, then the 404 of a kept-nothing history"
+    );
+}
+
+#[test]
+fn restore_is_never_retried_and_a_lost_answer_is_an_unknown_outcome() {
+    let fake = Fake::with_history();
+    let c = client(&fake);
+    fake.script(Ok(HttpResponse::new(503, "")));
+    let e = block_on(c.restore_version(1, &ETag::new("\"0\""))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    assert_eq!(fake.methods(), [Method::Post]);
+
+    fake.script(Err(TransportError::maybe_sent("connection reset")));
+    let e = block_on(c.restore_version(1, &ETag::new("\"0\""))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    assert!(
+        e.to_string().contains("may or may not have been restored"),
+        "{e}"
+    );
+
+    fake.script(Err(TransportError::not_sent("connection refused")));
+    let e = block_on(c.restore_version(1, &ETag::new("\"0\""))).unwrap_err();
+    assert!(e.to_string().contains("could not be restored"), "{e}");
+    assert!(e.to_string().contains("nothing was changed"), "{e}");
+    assert_eq!(fake.methods(), [Method::Post, Method::Post, Method::Post]);
+    assert!(fake.state.lock().unwrap().sleeps.is_empty());
+}
+
+#[test]
+fn version_zero_is_refused_without_a_request() {
+    let fake = Fake::with_history();
+    let c = client(&fake);
+    let e = block_on(c.read_version(0)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    let e = block_on(c.restore_version(0, &ETag::new("\"0\""))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(fake.methods().is_empty());
 }

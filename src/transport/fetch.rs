@@ -16,6 +16,7 @@ impl crate::Transport for FetchTransport {
         let method = match request.method {
             Method::Get => FetchMethod::GET,
             Method::Put => FetchMethod::PUT,
+            Method::Post => FetchMethod::POST,
         };
         let mut builder = RequestBuilder::new(&request.url).method(method);
         for (name, value) in &request.headers {

@@ -43,6 +43,7 @@ impl crate::Transport for NativeTransport {
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Put => reqwest::Method::PUT,
+            Method::Post => reqwest::Method::POST,
         };
         let mut builder = self.client.request(method, &request.url);
         for (name, value) in &request.headers {

@@ -15,6 +15,7 @@ impl crate::Transport for WasiTransport {
         let method = match request.method {
             Method::Get => WasiMethod::GET,
             Method::Put => WasiMethod::PUT,
+            Method::Post => WasiMethod::POST,
         };
         let mut builder = Request::builder().method(method).uri(&request.url);
         for (name, value) in &request.headers {
