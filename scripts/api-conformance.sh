@@ -18,4 +18,4 @@ url="$(server_url server)"
 echo "schemathesis against $url/openapi.json for ${seconds}s"
 schemathesis --config-file server/schemathesis.toml run "$url/openapi.json" \
     --checks all --header "Authorization: Bearer $token" \
-    --max-time "$seconds" --workers 2 --no-color
+    --max-time "$seconds" --workers 1 --no-color
