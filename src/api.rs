@@ -455,7 +455,8 @@ impl Endpoint {
                     self.failed(op),
                     format!(
                         "this server keeps no version history of secrets: it answered HTTP \
-                         {status} where the history should be"
+                         {status} where the history should be{}",
+                        server_words(&response.body)
                     ),
                     "Use a server that keeps a version history, such as the vdk-secrets \
                      reference server; reading and saving the current secrets still works.",
@@ -541,6 +542,19 @@ pub enum Operation {
     ReadVersion(u64),
     /// `POST` a restore of this version.
     RestoreVersion(u64),
+}
+
+/// The server's own `what` and `why`, cleaned, as ` (what: why)`; empty when it gave none.
+fn server_words(body: &[u8]) -> String {
+    let Some(body) = ServerError::parse(body) else {
+        return String::new();
+    };
+    let words: Vec<String> = [body.what, body.why].into_iter().flatten().collect();
+    if words.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", words.join(": "))
+    }
 }
 
 /// Versions are numbered from 1; 0 names none and is refused before anything is sent.

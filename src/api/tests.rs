@@ -564,6 +564,16 @@ fn a_server_without_history_is_not_supported() {
             }
         }
     }
+    // The server's own words, when it sent some, say more about why.
+    let resp = HttpResponse::new(
+        501,
+        json!({"what": "No storage", "why": "backend none"}).to_string(),
+    );
+    let e = ep.versions_response(&resp).unwrap_err();
+    assert!(
+        e.report().why.ends_with("(No storage: backend none)"),
+        "{e}"
+    );
     // Other failures keep their usual kinds.
     for (status, kind) in [
         (401, ErrorKind::Unauthorized),
