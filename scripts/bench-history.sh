@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The cost of listing a job's history next to one read of its set, in one run: a job with 10
+# versions of a 1 MiB set (4,500 secrets), on the Vault backend (OpenBao) and on the embedded
+# store. Requests alternate, and the median of each is reported with the ratio, because this
+# machine is noisy.
+#
+#   scripts/bench-history.sh [requests]    (default 20 of each)
+#
+# Needs OpenBao (installed into the project's venv if missing) and curl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+requests="${1:-20}"
+source scripts/lib.sh
+
+cargo build --release --quiet -p vdk-secrets-server
+server_bin="$CARGO_TARGET_DIR/release/vdk-secrets-server"
+start_openbao bao bench-root
+
+VAULT_TOKEN=bench-root VDK_SECRETS_LOG=warn spawn vault "$server_bin" serve --dev \
+    --listen 127.0.0.1:0 --backend vault --vault-addr "$bao_url"
+VDK_SECRETS_LOG=warn spawn embedded "$server_bin" serve --dev \
+    --listen 127.0.0.1:0 --data-dir "$work/data"
+
+# Ten versions of a set of 4,500 secrets of about 200 bytes each, each version changing a few.
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+for v in range(10):
+    secrets = {f"secret_{i:04}": f"v{v if i % 500 == 0 else 0}-" + "x" * 200 for i in range(4500)}
+    with open(f"{work}/set{v}.json", "w") as f:
+        json.dump(secrets, f, separators=(",", ":"))
+PY
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+seconds() { curl -sf -o /dev/null -w '%{time_total}\n' "$1"; }
+
+for backend in vault embedded; do
+    url="$(server_url "$backend")/data-jobs/for-team/bench/jobs/job/deployments/TODO/secrets"
+    for v in $(seq 0 9); do
+        curl -sf -X PUT --data-binary "@$work/set$v.json" "$url"
+    done
+    size="$(stat -c %s "$work/set9.json")"
+    count="$(curl -sf "$url/versions" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["versions"]))')"
+    seconds "$url" > /dev/null; seconds "$url/versions" > /dev/null
+    : > "$work/read"; : > "$work/list"
+    for _ in $(seq "$requests"); do
+        seconds "$url" >> "$work/read"
+        seconds "$url/versions" >> "$work/list"
+    done
+    read_ms="$(median < "$work/read" | awk '{printf "%.1f", $1 * 1000}')"
+    list_ms="$(median < "$work/list" | awk '{printf "%.1f", $1 * 1000}')"
+    ratio="$(awk -v l="$list_ms" -v r="$read_ms" 'BEGIN {printf "%.1f", l / r}')"
+    echo "$backend: $count versions of a $size-byte set; one read ${read_ms} ms, the history ${list_ms} ms (ratio $ratio; median of $requests each)"
+done
