@@ -732,6 +732,14 @@ fn unexpected(status: StatusCode, body: &Value) -> StoreError {
             "Vault refused the server's token (permission denied or expired): {errors}"
         )),
         429 => StoreError::Unavailable(format!("Vault is rate-limiting the server: {errors}")),
+        // A KV mount that is missing, or still upgrading after it was made, answers 4xx about
+        // itself, not about the request: for the operator to fix, or to wait for.
+        s @ 400..=499 if errors.contains("Waiting for the primary to upgrade") => {
+            StoreError::Unavailable(format!("Vault's KV mount is not ready yet ({s}): {errors}"))
+        }
+        s @ 400..=499 if errors.contains("no handler for route") => StoreError::Unavailable(
+            format!("Vault has no KV mount at the configured path ({s}): {errors}"),
+        ),
         s @ 400..=499 => StoreError::Refused(format!("Vault refused the request ({s}): {errors}")),
         s => StoreError::Unavailable(format!("Vault answered {s}: {errors}")),
     }
@@ -754,6 +762,14 @@ mod tests {
         for status in [401, 403, 429, 500, 502, 503] {
             let e = unexpected(StatusCode::from_u16(status).unwrap(), &body);
             assert!(matches!(e, StoreError::Unavailable(_)), "{status}: {e:?}");
+        }
+        // Vault's own state, in a 4xx: not the client's to fix.
+        for why in [
+            "Waiting for the primary to upgrade from non-versioned to versioned data.",
+            "no handler for route \"secret/data/t/j\". route entry not found.",
+        ] {
+            let e = unexpected(StatusCode::BAD_REQUEST, &json!({ "errors": [why] }));
+            assert!(matches!(e, StoreError::Unavailable(_)), "{why}: {e:?}");
         }
     }
 
