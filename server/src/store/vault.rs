@@ -734,7 +734,11 @@ fn unexpected(status: StatusCode, body: &Value) -> StoreError {
         429 => StoreError::Unavailable(format!("Vault is rate-limiting the server: {errors}")),
         // A KV mount that is missing, or still upgrading after it was made, answers 4xx about
         // itself, not about the request: for the operator to fix, or to wait for.
-        s @ 400..=499 if errors.contains("Waiting for the primary to upgrade") => {
+        s @ 400..=499
+            if errors.contains("upgrade from non-versioned")
+                || errors.contains("Upgrading from non-versioned")
+                || errors.contains("will be unavailable for a brief period") =>
+        {
             StoreError::Unavailable(format!("Vault's KV mount is not ready yet ({s}): {errors}"))
         }
         s @ 400..=499 if errors.contains("no handler for route") => StoreError::Unavailable(
@@ -766,6 +770,8 @@ mod tests {
         // Vault's own state, in a 4xx: not the client's to fix.
         for why in [
             "Waiting for the primary to upgrade from non-versioned to versioned data.",
+            "Upgrading from non-versioned to versioned data. This backend will be unavailable \
+             for a brief period and will resume service shortly.",
             "no handler for route \"secret/data/t/j\". route entry not found.",
         ] {
             let e = unexpected(StatusCode::BAD_REQUEST, &json!({ "errors": [why] }));
