@@ -17,5 +17,7 @@ export type {
   ErrorCode,
   SecretsError,
   Versioned,
+  VersionInfo,
+  History,
   Limits,
 } from "./vdk_secrets.js";

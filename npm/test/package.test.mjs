@@ -38,6 +38,12 @@ test("the tarball ships the module, its wasm and its types, nothing else", () =>
   assert.match(types, /getSecret\(name: string\): Promise<JsonValue \| undefined>/);
   assert.match(types, /getAllSecrets\(\): Promise<Secrets>/);
   assert.match(types, /constructor\(config: ClientConfig\)/);
+  assert.match(types, /versions\(\): Promise<History>/);
+  assert.match(types, /readVersion\(version: number\): Promise<Secrets>/);
+  assert.match(types, /restoreVersion\(version: number, ifMatch: string\): Promise<string>/);
+  assert.match(types, /restoredFrom: number \| null/);
+  const index = readFileSync(join(app, "node_modules", "vdk-secrets", "index.d.ts"), "utf8");
+  assert.match(index, /VersionInfo,\s+History,/, "the history types are exported by name");
   // The public API comes before wasm-bindgen's raw ABI declarations (`InitOutput`).
   const api = types.slice(0, types.indexOf("export type InitInput"));
   assert.ok(api.length > 1000);
@@ -83,4 +89,79 @@ test("errors are SecretsErrors with code, status, what, why and countermeasures"
   assert.ok(result.what && result.why && result.countermeasures);
   assert.deepEqual(result.problems.map((p) => p.key), ["a b"]);
   assert.ok(!JSON.stringify(result.problems).includes("hunter2"), "no value in a problem");
+});
+
+/** Prints `value` as JSON from a user's module, `bigint`s as "<digits>n". */
+const print = `const print = (value) => console.log(JSON.stringify(value,
+  (_, v) => (typeof v === "bigint" ? \`\${v}n\` : v)));`;
+
+test("the version history: list, read an old set exactly, restore it with its etag", () => {
+  const job = `node-history-${Date.now()}`;
+  const result = run(`
+    import { SecretsClient } from "vdk-secrets";
+    ${print}
+    const c = new SecretsClient({ baseUrl: process.env.VDK_SECRETS_TEST_URL, team: "js", job: "${job}",
+                                  token: process.env.VDK_SECRETS_TEST_TOKEN });
+    const empty = await c.versions();
+    await c.setAllSecrets({ a: 1, big: 18446744073709551615n, gone: "x" });
+    await c.setAllSecrets({ a: 2, big: 18446744073709551615n, added: true });
+    const list = await c.versions();
+    const old = await c.readVersion(1);
+    const { etag } = await c.getAllSecretsVersioned();
+    const fail = async (call) => { try { await call(); } catch (e) {
+      return { name: e.name, code: e.code, status: e.status, why: e.why, problems: e.problems }; } };
+    const stale = await fail(() => c.restoreVersion(1, '"1"'));
+    const newEtag = await c.restoreVersion(1, etag);
+    const now = await c.getAllSecrets();
+    const after = await c.versions();
+    const missing = await fail(() => c.readVersion(99));
+    const zero = await fail(() => c.readVersion(0));
+    const text = await fail(() => c.readVersion("1"));
+    const noTag = await fail(() => c.restoreVersion(1, null));
+    print({ empty, list, old, bigIsBigint: typeof old.big === "bigint", etag, stale, newEtag, now,
+            newest: after.versions[0], current: after.current, missing, zero, text, noTag });
+  `);
+  assert.deepEqual(result.empty, { current: 0, versions: [] });
+  assert.equal(result.list.current, 2);
+  assert.deepEqual(result.list.versions.map((v) => v.version), [2, 1], "newest first");
+  const [second, first] = result.list.versions;
+  assert.deepEqual(
+    { ...second, time: undefined },
+    { version: 2, time: undefined, author: null, restoredFrom: null, previous: 1,
+      added: ["added"], changed: ["a"], removed: ["gone"] },
+    "a token without a name writes as an unknown author",
+  );
+  assert.match(second.time, /^\d{4}-\d\d-\d\dT.*Z$/);
+  assert.deepEqual(first.added, ["a", "big", "gone"]);
+  assert.equal(first.previous, null);
+  assert.deepEqual(result.old, { a: 1, big: "18446744073709551615n", gone: "x" });
+  assert.equal(result.bigIsBigint, true, "64-bit integers stay exact");
+  assert.equal(result.etag, '"2"');
+  assert.deepEqual([result.stale.name, result.stale.code, result.stale.status], ["SecretsError", "conflict", 412]);
+  assert.equal(result.newEtag, '"3"');
+  assert.deepEqual(result.now, result.old);
+  assert.equal(result.current, 3);
+  assert.equal(result.newest.restoredFrom, 1);
+  assert.deepEqual([result.missing.code, result.missing.status], ["not-found", 404]);
+  assert.match(result.missing.why, /can be read are 1-3/);
+  for (const refused of [result.zero, result.text]) {
+    assert.equal(refused.code, "invalid-input");
+    assert.deepEqual(refused.problems.map((p) => p.key), ["version"]);
+  }
+  assert.deepEqual(result.noTag.problems.map((p) => p.key), ["ifMatch"]);
+});
+
+test("a server without history rejects with code not-supported", () => {
+  assert.ok(process.env.VDK_SECRETS_TEST_NONE_URL, "run through scripts/test-js.sh");
+  const result = run(`
+    import { SecretsClient } from "vdk-secrets";
+    ${print}
+    const c = new SecretsClient({ baseUrl: process.env.VDK_SECRETS_TEST_NONE_URL, team: "js", job: "j" });
+    const codes = [];
+    for (const call of [() => c.versions(), () => c.readVersion(1), () => c.restoreVersion(1, '"1"')]) {
+      try { await call(); codes.push("resolved"); } catch (e) { codes.push(e.code); }
+    }
+    print(codes);
+  `);
+  assert.deepEqual(result, ["not-supported", "not-supported", "not-supported"]);
 });

@@ -5,6 +5,7 @@
 //! const client = new SecretsClient({ baseUrl: "https://cs.example.com", team: "t", job: "j", token });
 //! await client.setSecret("db_password", "s3cret");
 //! const all = await client.getAllSecrets();          // { db_password: "s3cret", ... }
+//! const { current, versions } = await client.versions(); // names changed, never values
 //! ```
 //!
 //! Errors are JS `Error`s named `SecretsError` with `code`, `status`, `what`, `why`,
@@ -21,7 +22,7 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::api::{ETag, Endpoint, Token};
+use crate::api::{ETag, Endpoint, History, Token};
 use crate::client::SecretsClient;
 use crate::error::{Error, Problem};
 use crate::fetch::FetchTransport;
@@ -71,6 +72,29 @@ export interface SecretsError extends Error {
 }
 /** A job's secrets and the version they were read at (null if the server sends none). */
 export interface Versioned { secrets: Secrets; etag: string | null; }
+/**
+ * One version in a job's history: when and by whom it was written, and the NAMES of the
+ * secrets it added, changed and removed (never a value), each list sorted.
+ */
+export interface VersionInfo {
+  /** Counted from 1; its etag is `"<version>"`. */
+  version: number;
+  /** When it was written: RFC 3339, UTC. */
+  time: string;
+  /** The name of the token that wrote it, or null when the server does not know. */
+  author: string | null;
+  /** The version this one restored, or null. */
+  restoredFrom: number | null;
+  /** The next older version still kept, which the three lists compare against; null when
+   * there is none (then every name is in `added`). */
+  previous: number | null;
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
+/** A job's current version (0 if never written) and the versions that can still be read,
+ * newest first. */
+export interface History { current: number; versions: VersionInfo[]; }
 /** The limits the rules use. */
 export interface Limits { maxSetBytes: number; maxSecretNameChars: number; maxValueDepth: number; }
 "#;
@@ -169,6 +193,58 @@ impl JsSecretsClient {
     #[wasm_bindgen(js_name = deleteAllSecrets)]
     pub async fn delete_all_secrets(&self) -> Result<(), JsValue> {
         self.inner.delete_all().await.map_err(|e| error_to_js(&e))
+    }
+
+    /// The job's version history, newest first. Rejects with code `not-supported` when the
+    /// server keeps none (the upstream Control Service).
+    #[wasm_bindgen(unchecked_return_type = "History")]
+    pub async fn versions(&self) -> Result<JsValue, JsValue> {
+        let history = self.inner.versions().await.map_err(|e| error_to_js(&e))?;
+        Ok(history_to_js(&history))
+    }
+
+    /// The whole set as it was at `version`; `not-found` (naming the versions that can be
+    /// read) when it does not exist or is no longer kept.
+    #[wasm_bindgen(js_name = readVersion, unchecked_return_type = "Secrets")]
+    pub async fn read_version(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] version: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let version = version_arg(&version)?;
+        let secrets = self
+            .inner
+            .read_version(version)
+            .await
+            .map_err(|e| error_to_js(&e))?;
+        Ok(convert::secrets_to_js(&secrets))
+    }
+
+    /// Makes the set what it was at `version`, as a new version, only if it is still at
+    /// `ifMatch` (the etag of `getAllSecretsVersioned`), else a `conflict` error. Resolves to
+    /// the new etag. Never repeated: a lost answer rejects with `unavailable`, saying the
+    /// outcome is unknown.
+    #[wasm_bindgen(js_name = restoreVersion, unchecked_return_type = "string")]
+    pub async fn restore_version(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] version: JsValue,
+        #[wasm_bindgen(js_name = ifMatch, unchecked_param_type = "string")] if_match: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let version = version_arg(&version)?;
+        let Some(tag) = if_match.as_string() else {
+            return Err(error_to_js(&Error::invalid(
+                "The version to restore",
+                vec![Problem::new(
+                    "ifMatch",
+                    "must be the etag the secrets were read at (from getAllSecretsVersioned)",
+                )],
+            )));
+        };
+        let etag = self
+            .inner
+            .restore_version(version, &ETag::new(tag))
+            .await
+            .map_err(|e| error_to_js(&e))?;
+        Ok(etag.as_str().into())
     }
 
     /// Replaces the whole set with a JSON document (an exported secrets file).
@@ -344,6 +420,66 @@ fn limits_arg(max_set_bytes: Option<f64>) -> Limits {
 fn secrets_arg(secrets: &JsValue) -> Result<Secrets, JsValue> {
     convert::secrets_from_js(secrets)
         .map_err(|problems| error_to_js(&Error::invalid("The set of secrets", problems)))
+}
+
+/// A version number from JS: a whole `number` from 1 to `Number.MAX_SAFE_INTEGER`.
+fn version_arg(version: &JsValue) -> Result<u64, JsValue> {
+    const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+    match version.as_f64() {
+        Some(n) if n.fract() == 0.0 && (1.0..=MAX_SAFE_INTEGER).contains(&n) => Ok(n as u64),
+        _ => Err(error_to_js(&Error::invalid(
+            "The version",
+            vec![Problem::new(
+                "version",
+                "must be a whole number from 1 up, as listed by versions()",
+            )],
+        ))),
+    }
+}
+
+/// Version numbers cross as JS numbers: exact up to 2^53, far beyond any real history.
+fn version_to_js(version: u64) -> JsValue {
+    (version as f64).into()
+}
+
+fn names_to_js(names: &[String]) -> JsValue {
+    names
+        .iter()
+        .map(|name| JsValue::from(name.as_str()))
+        .collect::<Array>()
+        .into()
+}
+
+fn history_to_js(history: &History) -> JsValue {
+    let versions = Array::new();
+    for info in &history.versions {
+        let item = Object::new();
+        set(&item, "version", &version_to_js(info.version));
+        set(&item, "time", &info.time.as_str().into());
+        set(
+            &item,
+            "author",
+            &info.author.as_deref().map_or(JsValue::NULL, JsValue::from),
+        );
+        set(
+            &item,
+            "restoredFrom",
+            &info.restored_from.map_or(JsValue::NULL, version_to_js),
+        );
+        set(
+            &item,
+            "previous",
+            &info.previous.map_or(JsValue::NULL, version_to_js),
+        );
+        set(&item, "added", &names_to_js(&info.added));
+        set(&item, "changed", &names_to_js(&info.changed));
+        set(&item, "removed", &names_to_js(&info.removed));
+        versions.push(&item);
+    }
+    let out = Object::new();
+    set(&out, "current", &version_to_js(history.current));
+    set(&out, "versions", &versions);
+    out.into()
 }
 
 fn etag_to_js(etag: Option<&ETag>) -> JsValue {
