@@ -34,6 +34,7 @@ import {
   touchedNames,
   valueToText,
 } from "./model.js";
+import { createHistoryPanel } from "./history.js";
 
 const $ = (id) => document.getElementById(id);
 const own = (object, name) => Object.prototype.hasOwnProperty.call(object, name);
@@ -73,6 +74,8 @@ const state = {
   fileSet: null, // a parsed file waiting for "Replace"
   maxSetBytes: DEFAULT_MAX_SET_BYTES, // the connected server's limit, when it tells
 };
+
+let historyPanel = null; // the History panel (history.js), made by start()
 
 function pendingDiff() {
   return state.working ? diffSets(state.base, state.working) : { added: [], changed: [], removed: [] };
@@ -162,6 +165,7 @@ function setAvailable(button, available) {
 // Rendering
 
 function render() {
+  if (historyPanel) historyPanel.update();
   const section = $("secrets-section");
   if (!state.working) {
     section.hidden = true;
@@ -656,6 +660,7 @@ async function onRowClick(event) {
     case "reveal":
       // One value at a time: showing another hides the previous one.
       state.revealed = state.revealed === name ? null : name;
+      if (state.revealed) historyPanel.conceal();
       render();
       break;
     case "copy":
@@ -951,6 +956,28 @@ export async function start() {
   $("discard").addEventListener("click", onDiscard);
   $("conflict-reload").addEventListener("click", onConflictReload);
   $("conflict-reapply").addEventListener("click", onConflictReapply);
+  historyPanel = createHistoryPanel({
+    client: () => state.client,
+    etag: () => state.etag,
+    current: () => state.base,
+    isDirty,
+    isBusy: () => state.busy,
+    setBusy,
+    adopt(secrets, etag) {
+      adoptServerSet(secrets, etag);
+      render();
+      warnAboutRounding(secrets);
+    },
+    confirm: confirmDialog,
+    announce,
+    showError,
+    clearAlert,
+    concealList() {
+      if (!state.revealed) return;
+      state.revealed = null;
+      render();
+    },
+  });
 
   const form = $("edit-form");
   form.addEventListener("input", onEditorInput);
