@@ -302,3 +302,61 @@ export async function checkState(page, name) {
   await assertNoStrayText(page, name);
   await assertAccessible(page, name);
 }
+
+// ---------------------------------------------------------------------------------------
+// Version history: the panel, and the history API seen from Node.
+
+/** The job's versions as the server lists them: {current, versions}, newest first. */
+export async function listVersions(job, { team = TEAM, base = UI_URL, token } = {}) {
+  const response = await fetch(`${secretsUrl(base, team, job)}/versions`, { headers: headers(token) });
+  assert.equal(response.status, 200, `GET ${team}/${job} versions`);
+  return response.json();
+}
+
+/** The History panel's entry of version `n`. */
+export function versionItem(page, n) {
+  return page.locator(`#history-list li[data-version="${n}"]`);
+}
+
+/** Version numbers the History panel lists, in order. */
+export function listedVersions(page) {
+  return page.$$eval("#history-list li[data-version]", (items) => items.map((i) => Number(i.dataset.version)));
+}
+
+/** Opens the History panel and waits for its list (or its note when there is none). */
+export async function openHistory(page) {
+  await page.click("#history-toggle");
+  await page.locator("#history-body").waitFor();
+  await page.waitForFunction(() => !document.querySelector("#history-note").textContent.startsWith("Loading"));
+}
+
+/** Compares version `n` with the loaded secrets and waits for the difference. */
+export async function compareVersion(page, n) {
+  await versionItem(page, n).locator("button[data-compare]").click();
+  await waitForText(page, "#history-diff-heading", `Version ${n} compared`);
+}
+
+/** The Show/Hide button of one value in the comparison: side "loaded" or "version". */
+export function diffRevealButton(page, side, name) {
+  return page.locator(`#history-diff button[data-reveal="${side}:${name}"]`);
+}
+
+/** Everything the browser keeps about the page outside its memory, and its address, as one string. */
+export async function browserStores(page) {
+  const inPage = await page.evaluate(async () => {
+    const dump = (storage) => Object.keys(storage).map((k) => `${k}=${storage.getItem(k)}`);
+    const databases = indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : [];
+    const caches = self.caches ? await self.caches.keys() : [];
+    return JSON.stringify({
+      local: dump(localStorage),
+      session: dump(sessionStorage),
+      cookie: document.cookie,
+      databases,
+      caches,
+      url: location.href,
+      history: history.state,
+    });
+  });
+  const cookies = JSON.stringify(await page.context().cookies());
+  return `${inPage} ${cookies} ${page.url()}`;
+}
