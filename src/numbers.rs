@@ -117,19 +117,30 @@ pub(crate) fn holds_float(value: &Value) -> bool {
 /// A number in JSON text that would be stored changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Found {
-    /// The byte offset of the number.
-    pub at: usize,
     /// Which member of the top-level object holds it, counted from 0 in document order (0
     /// for text that is not an object).
     pub member: usize,
+    /// Where it starts: line and column, both from 1, the column in characters.
+    pub line: usize,
+    pub column: usize,
     /// What storing it would change.
     pub change: Change,
 }
 
-/// Every number in valid JSON text `json` that would be stored changed, in document order.
+impl Found {
+    /// The problem, after the key it is about.
+    pub(crate) fn message(&self) -> String {
+        self.change.message(self.line, self.column)
+    }
+}
+
+/// For every member of the top-level object of valid JSON text `json` (or for the whole text
+/// when it is not an object), the first number that would be stored changed, in document
+/// order. One pass over the text, whatever it holds.
 pub(crate) fn changes_in(json: &str) -> Vec<Found> {
     let bytes = json.as_bytes();
-    let mut found = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
+    let mut position = Position::default();
     let mut depth = 0usize;
     // Colons seen at depth 1: one per member of the top-level object.
     let mut members = 0usize;
@@ -168,12 +179,18 @@ pub(crate) fn changes_in(json: &str) -> Vec<Found> {
                 {
                     i += 1;
                 }
+                let member = members.saturating_sub(1);
+                if found.last().is_some_and(|last| last.member == member) {
+                    continue; // this member is reported already
+                }
                 // Number tokens are ASCII, so both ends are character boundaries.
                 let token = json.get(start..i).unwrap_or_default();
                 if let Some(change) = token_change(token) {
+                    let (line, column) = position.advance(bytes, start);
                     found.push(Found {
-                        at: start,
-                        member: members.saturating_sub(1),
+                        member,
+                        line,
+                        column,
                         change,
                     });
                 }
@@ -184,18 +201,39 @@ pub(crate) fn changes_in(json: &str) -> Vec<Found> {
     found
 }
 
-/// The line and column (both from 1, the column in characters) of byte `at` of `text`.
-pub(crate) fn line_and_column(text: &str, at: usize) -> (usize, usize) {
-    let before = text.get(..at).unwrap_or_default();
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .count()
-        + 1;
-    (line, column)
+/// Line and column of increasing byte offsets in one text, counted as the offsets grow, so
+/// that many numbers in a long line cost one pass.
+struct Position {
+    at: usize,
+    line: usize,
+    column: usize,
+}
+
+impl Default for Position {
+    fn default() -> Self {
+        Position {
+            at: 0,
+            line: 1,
+            column: 1,
+        }
+    }
+}
+
+impl Position {
+    /// The line and column of byte `to` of `bytes` (UTF-8 text), at or after the last one.
+    fn advance(&mut self, bytes: &[u8], to: usize) -> (usize, usize) {
+        for &b in bytes.get(self.at..to).unwrap_or_default() {
+            if b == b'\n' {
+                self.line += 1;
+                self.column = 1;
+            } else if b & 0xC0 != 0x80 {
+                // Not a continuation byte: a character starts here.
+                self.column += 1;
+            }
+        }
+        self.at = self.at.max(to);
+        (self.line, self.column)
+    }
 }
 
 /// What storing the number written as `token` (JSON number text) would change, if anything.
@@ -554,24 +592,40 @@ mod tests {
     #[test]
     fn the_scan_skips_strings_and_names_the_member() {
         let text = "{\"a\\\"1e30 \\\\\": \"\\\"99999999999999999999\", \"b\": [1.5, {\"c\": 1e-400}],\n \
-                    \"d\": 1.00000000000000000001}";
-        let found = changes_in(text);
+                    \"é\": [1.00000000000000000001, 1e-400], \"f\": 0.25}";
         assert_eq!(
-            found,
+            changes_in(text),
             [
                 Found {
-                    at: text.find("1e-400").unwrap(),
                     member: 1,
+                    line: 1,
+                    column: 59,
                     change: Change::Underflows
                 },
                 Found {
-                    at: text.find("1.0000").unwrap(),
                     member: 2,
+                    line: 2,
+                    column: 8,
                     change: Change::Rounded
                 },
             ]
         );
-        assert_eq!(line_and_column(text, found[1].at), (2, 7));
         assert!(changes_in(r#"{"k": "1e-400", "n": [0.25, 7]}"#).is_empty());
+        assert_eq!(changes_in("[1, 2, 1e-400]")[0].column, 8);
+    }
+
+    #[test]
+    fn many_numbers_on_one_line_cost_one_pass() {
+        let members: Vec<String> = (0..20_000)
+            .map(|i| format!("\"k{i}\": [1e-400, 2e-400]"))
+            .collect();
+        let text = format!("{{{}}}", members.join(", "));
+        let found = changes_in(&text);
+        assert_eq!(found.len(), 20_000);
+        assert_eq!((found[19_999].member, found[19_999].line), (19_999, 1));
+        assert_eq!(
+            found[1].column,
+            text.match_indices("1e-400").nth(1).unwrap().0 + 1
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! [`SecretValue`] holds one JSON value and redacts it in `Debug`; [`Secrets`] maps names to
 //! values and shows only names. Both wipe their strings from memory when dropped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -44,7 +44,7 @@ impl SecretValue {
                 None => Ok(SecretValue(value)),
                 Some(found) => Err(Error::invalid(
                     "The secret value",
-                    vec![number_problem(json, name, found)],
+                    vec![Problem::new(name, found.message())],
                 )),
             },
             Err(e) => Err(Error::invalid(
@@ -176,24 +176,26 @@ impl Secrets {
             }
         };
         let mut problems: Vec<Problem> = Vec::new();
+        // One problem for each secret, even one named twice: its first number that would change.
+        let mut named = BTreeSet::new();
         for found in number_changes(document, entries.iter().map(|(_, v)| v)) {
             let name = entries
                 .get(found.member)
                 .map_or("", |(name, _)| name.as_str());
-            // One problem for each secret: the first number that would change.
-            if !problems.iter().any(|p| p.key == name) {
-                problems.push(number_problem(document, name, &found));
+            if named.insert(name) {
+                problems.push(Problem::new(name, found.message()));
             }
         }
         if !problems.is_empty() {
             return Err(Error::invalid("The secrets document", problems));
         }
         let mut secrets = BTreeMap::new();
+        let mut repeated = BTreeSet::new();
         for (name, value) in entries {
             if secrets.contains_key(&name) {
-                if !problems.iter().any(|p: &Problem| p.key == name) {
+                if repeated.insert(name.clone()) {
                     problems.push(Problem::new(
-                        name.clone(),
+                        name,
                         "appears more than once in the document; keep one",
                     ));
                 }
@@ -323,12 +325,6 @@ fn number_changes<'a>(json: &str, mut values: impl Iterator<Item = &'a Value>) -
     } else {
         Vec::new()
     }
-}
-
-/// The problem with a number found in `json`, for the secret called `name`.
-fn number_problem(json: &str, name: &str, found: &Found) -> Problem {
-    let (line, column) = numbers::line_and_column(json, found.at);
-    Problem::new(name, found.change.message(line, column))
 }
 
 /// Collects a top-level JSON object's entries in document order, duplicates included.
@@ -481,6 +477,19 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.problems().len(), 1, "{e}");
         assert_eq!(e.problems()[0].key, "a");
+    }
+
+    #[test]
+    fn many_problems_are_found_without_comparing_each_with_every_other() {
+        let twice: Vec<String> = (0..20_000)
+            .map(|i| format!("\"k{i}\": 1, \"k{i}\": 2"))
+            .collect();
+        let e = Secrets::from_json_document(&format!("{{{}}}", twice.join(", "))).unwrap_err();
+        assert_eq!(e.problems().len(), 20_000);
+        let numbers: Vec<String> = (0..20_000).map(|i| format!("\"k{i}\": [1e-400]")).collect();
+        let e = Secrets::from_json_document(&format!("{{{}}}", numbers.join(", "))).unwrap_err();
+        assert_eq!(e.problems().len(), 20_000);
+        assert_eq!(e.problems()[19_999].key, "k19999");
     }
 
     #[test]
