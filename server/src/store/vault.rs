@@ -258,6 +258,10 @@ impl VaultStore {
     /// drops the note of a version too old to be kept; sets the path's `max_versions` when
     /// configured. A failure loses only the note: the write itself has succeeded.
     async fn annotate(&self, job: &JobRef, version: u64, meta: &WriteMeta) {
+        // Nothing to say: a version without a note already reads as an unknown writer's.
+        if meta.author.is_none() && meta.restored_from.is_none() && self.max_versions.is_none() {
+            return;
+        }
         let note = serde_json::to_string(&Annotation {
             author: meta.author.clone(),
             restored_from: meta.restored_from,
