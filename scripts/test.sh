@@ -49,6 +49,7 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features js --lib --tests -- -D warnings
 cargo clippy --target wasm32-wasip2 --features component --lib -- -D warnings
 cargo clippy --target wasm32-wasip2 -p example-job -- -D warnings
+npx --no-install eslint .
 
 step "WASI components: the vdk:secrets component and the example job (wasm32-wasip2)"
 scripts/build-component.sh
