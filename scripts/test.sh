@@ -43,6 +43,7 @@ npm ci --no-audit --no-fund
 
 step "format"
 cargo fmt --all -- --check
+npx --no-install prettier --check .
 
 step "lint"
 cargo clippy --workspace --all-targets --all-features -- -D warnings

@@ -160,7 +160,6 @@ function setAvailable(button, available) {
   else button.setAttribute("aria-disabled", "true");
 }
 
-
 // ---------------------------------------------------------------------------------------
 // Rendering
 
@@ -392,8 +391,18 @@ async function onConnect(event) {
   const token = $("token").value.trim();
 
   const problems = validateJob(team, job);
-  setFieldMessage($("team"), "team-msg", problems.filter((p) => p.key === "team"), "team");
-  setFieldMessage($("job"), "job-msg", problems.filter((p) => p.key === "job"), "job");
+  setFieldMessage(
+    $("team"),
+    "team-msg",
+    problems.filter((p) => p.key === "team"),
+    "team",
+  );
+  setFieldMessage(
+    $("job"),
+    "job-msg",
+    problems.filter((p) => p.key === "job"),
+    "job",
+  );
   setFieldMessage($("base-url"), "base-url-msg", [], "url");
   setFieldMessage($("token"), "token-msg", [], "token");
   if (problems.length) {

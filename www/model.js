@@ -121,8 +121,7 @@ const INEXACT_NUMBER = {
 };
 const INEXACT_NUMBER_IN_JSON = {
   zero: `holds a number too close to zero for a 64-bit float, which would be stored as 0; ${KEEP_EXACT}`,
-  rounded:
-    `holds a number with more precision than a 64-bit float holds, which would be stored rounded; ${KEEP_EXACT}`,
+  rounded: `holds a number with more precision than a 64-bit float holds, which would be stored rounded; ${KEEP_EXACT}`,
 };
 
 /** The first number in valid JSON text that would not be stored as written, as inexactNumber says. */
@@ -250,7 +249,9 @@ export function rebase(base, mine, theirs) {
 /** Names touched by both diffs. */
 export function overlap(a, b) {
   const theirs = new Set(touchedNames(b));
-  return touchedNames(a).filter((name) => theirs.has(name)).sort();
+  return touchedNames(a)
+    .filter((name) => theirs.has(name))
+    .sort();
 }
 
 /** A byte count for people: "812 bytes", "1.4 KiB", "1.0 MiB". */

@@ -31,8 +31,14 @@ function run(source) {
 test("the tarball ships the module, its wasm and its types, nothing else", () => {
   const installed = readdirSync(join(app, "node_modules", "vdk-secrets")).sort();
   assert.deepEqual(installed, [
-    "README.md", "index.d.ts", "index.js", "package.json", "vdk_secrets.d.ts",
-    "vdk_secrets.js", "vdk_secrets_bg.wasm", "vdk_secrets_bg.wasm.d.ts",
+    "README.md",
+    "index.d.ts",
+    "index.js",
+    "package.json",
+    "vdk_secrets.d.ts",
+    "vdk_secrets.js",
+    "vdk_secrets_bg.wasm",
+    "vdk_secrets_bg.wasm.d.ts",
   ]);
   const types = readFileSync(join(app, "node_modules", "vdk-secrets", "vdk_secrets.d.ts"), "utf8");
   assert.match(types, /getSecret\(name: string\): Promise<JsonValue \| undefined>/);
@@ -87,7 +93,10 @@ test("errors are SecretsErrors with code, status, what, why and countermeasures"
   assert.equal(result.code, "unauthorized");
   assert.equal(result.status, 401);
   assert.ok(result.what && result.why && result.countermeasures);
-  assert.deepEqual(result.problems.map((p) => p.key), ["a b"]);
+  assert.deepEqual(
+    result.problems.map((p) => p.key),
+    ["a b"],
+  );
   assert.ok(!JSON.stringify(result.problems).includes("hunter2"), "no value in a problem");
 });
 
@@ -123,12 +132,24 @@ test("the version history: list, read an old set exactly, restore it with its et
   `);
   assert.deepEqual(result.empty, { current: 0, versions: [] });
   assert.equal(result.list.current, 2);
-  assert.deepEqual(result.list.versions.map((v) => v.version), [2, 1], "newest first");
+  assert.deepEqual(
+    result.list.versions.map((v) => v.version),
+    [2, 1],
+    "newest first",
+  );
   const [second, first] = result.list.versions;
   assert.deepEqual(
     { ...second, time: undefined },
-    { version: 2, time: undefined, author: null, restoredFrom: null, previous: 1,
-      added: ["added"], changed: ["a"], removed: ["gone"] },
+    {
+      version: 2,
+      time: undefined,
+      author: null,
+      restoredFrom: null,
+      previous: 1,
+      added: ["added"],
+      changed: ["a"],
+      removed: ["gone"],
+    },
     "a token without a name writes as an unknown author",
   );
   assert.match(second.time, /^\d{4}-\d\d-\d\dT.*Z$/);
@@ -146,9 +167,15 @@ test("the version history: list, read an old set exactly, restore it with its et
   assert.match(result.missing.why, /can be read are 1-3/);
   for (const refused of [result.zero, result.text]) {
     assert.equal(refused.code, "invalid-input");
-    assert.deepEqual(refused.problems.map((p) => p.key), ["version"]);
+    assert.deepEqual(
+      refused.problems.map((p) => p.key),
+      ["version"],
+    );
   }
-  assert.deepEqual(result.noTag.problems.map((p) => p.key), ["ifMatch"]);
+  assert.deepEqual(
+    result.noTag.problems.map((p) => p.key),
+    ["ifMatch"],
+  );
 });
 
 test("a server without history rejects with code not-supported", () => {

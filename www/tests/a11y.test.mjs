@@ -26,7 +26,9 @@ async function tabTo(page, selector, limit = 80) {
 }
 
 const focused = (page) =>
-  page.evaluate(() => document.activeElement.id || document.activeElement.dataset.focusKey || document.activeElement.tagName);
+  page.evaluate(
+    () => document.activeElement.id || document.activeElement.dataset.focusKey || document.activeElement.tagName,
+  );
 
 describe("accessibility", () => {
   const browser = sharedBrowser();
@@ -120,7 +122,10 @@ describe("accessibility", () => {
         port: 1,
       });
       const { context, page } = await openPage(browser, { width, colorScheme, height: 740 });
-      assert.equal(await page.evaluate(() => matchMedia("(prefers-color-scheme: dark)").matches), colorScheme === "dark");
+      assert.equal(
+        await page.evaluate(() => matchMedia("(prefers-color-scheme: dark)").matches),
+        colorScheme === "dark",
+      );
       await page.goto(`${UI_URL}/?team=ui-tests&job=${job}`);
       await page.locator("#connect:not([disabled])").waitFor();
       await checkState(page, `${label}-connect`);

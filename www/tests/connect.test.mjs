@@ -1,16 +1,7 @@
 // Connecting: what is prefilled, how team, job and URL are checked, the sample job.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  UI_URL,
-  checkState,
-  connect,
-  openPage,
-  rowNames,
-  textOf,
-  waitForText,
-  sharedBrowser,
-} from "./helpers.mjs";
+import { UI_URL, checkState, connect, openPage, rowNames, textOf, waitForText, sharedBrowser } from "./helpers.mjs";
 
 describe("connecting to a job", () => {
   const browser = sharedBrowser();

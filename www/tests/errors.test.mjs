@@ -90,7 +90,12 @@ describe("server errors", () => {
     let server;
     const token = `ui-token-${Date.now()}`;
     before(async () => {
-      server = await startServer(["--tokens-file", tokensFile([{ token, teams: ["ui-auth"] }]), "--max-set-bytes", "300"]);
+      server = await startServer([
+        "--tokens-file",
+        tokensFile([{ token, teams: ["ui-auth"] }]),
+        "--max-set-bytes",
+        "300",
+      ]);
     });
     after(() => server.stop());
 

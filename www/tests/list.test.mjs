@@ -40,7 +40,8 @@ describe("listing a job's secrets", () => {
     await connect(page, { job });
     assert.deepEqual(await rowNames(page), ["alpha", "beta", "gamma", "multi"]);
     const html = await page.content();
-    for (const marker of ["zq1", "zq2", "zq3", "42.5"]) assert.ok(!html.includes(marker), `${marker} is not in the DOM`);
+    for (const marker of ["zq1", "zq2", "zq3", "42.5"])
+      assert.ok(!html.includes(marker), `${marker} is not in the DOM`);
     assert.equal(await row(page, "alpha").locator(".masked").textContent(), "••••••••");
 
     await rowButton(page, "multi", "reveal").click();

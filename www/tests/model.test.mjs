@@ -58,10 +58,14 @@ describe("model", () => {
   });
 
   it("names kinds and editor types, and turns values back into editor text", () => {
-    assert.deepEqual(
-      [null, [], {}, "s", 1, false].map(kindOf),
-      ["null", "list", "object", "string", "number", "boolean"],
-    );
+    assert.deepEqual([null, [], {}, "s", 1, false].map(kindOf), [
+      "null",
+      "list",
+      "object",
+      "string",
+      "number",
+      "boolean",
+    ]);
     assert.deepEqual([null, [], "s", 1, true].map(editorTypeOf), ["json", "json", "string", "number", "json"]);
     assert.equal(valueToText("a\nb", "string"), "a\nb");
     assert.equal(valueToText(2.5, "number"), "2.5");
@@ -92,10 +96,7 @@ describe("model", () => {
     const plain = { id: 1, list: [1, "x", null, { deep: true }], empty: {}, none: [] };
     assert.equal(jsonText(plain, 2), JSON.stringify(plain, null, 2), "laid out as JSON.stringify lays it out");
     assert.equal(jsonText(plain), JSON.stringify(plain));
-    assert.equal(
-      displayText(value),
-      JSON.stringify(plain, null, 2).replace('"id": 1', '"id": 12345678901234567891'),
-    );
+    assert.equal(displayText(value), JSON.stringify(plain, null, 2).replace('"id": 1', '"id": 12345678901234567891'));
     assert.ok(sameValue({ a: 12345678901234567891n }, { a: 12345678901234567891n }));
     assert.ok(!sameValue({ a: 12345678901234567891n }, { a: 12345678901234567892n }));
   });
