@@ -20,11 +20,13 @@
 //! - **Job names are not held to upstream's creation rule** (`^[a-z][a-z0-9-]{5,49}$`): jobs
 //!   created before that rule exist, and their secrets must stay reachable. The client only
 //!   refuses what cannot work at all: a name that would change the URL path or the Vault path
-//!   `{team}/{job}` (a `/`, `.` or `..`), or that is blank. [`upstream_job_name`] checks the
+//!   `{team}/{job}` (a `/`, `.` or `..`), that is blank, or that Vault refuses in a path
+//!   (below). [`upstream_job_name`] checks the
 //!   creation rule for tools that create jobs.
 //! - **Team, job and deployment names are printable**: OpenBao and Vault refuse an API path
-//!   holding a character that Go's `unicode.IsPrint` rejects, so such a name could never be
-//!   stored, and the server would report its backend failing rather than the name. Those
+//!   holding a character that Go's `unicode.IsPrint` rejects (with a bare 400 that does not
+//!   say why), so such a name could never be stored, and only a check before the backend can
+//!   say which name is wrong. The deployment id is held to the same rule as the others. Those
 //!   characters are also the ones that hide: U+200B (zero width space) or U+FEFF make a name
 //!   that looks like another, and U+202E (right-to-left override) shows a name backwards.
 //!   The message names the character by code point and kind, since it cannot be seen. The
