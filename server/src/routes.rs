@@ -160,28 +160,9 @@ async fn replace_secrets(
 ) -> Result<Response, ApiError> {
     let if_match = parse_if_match(headers.get_all(header::IF_MATCH))?;
     let secrets = read_set(body, &app.limits).await?;
-    let conflict = || app.store_error(StoreError::Conflict);
     let expected = match if_match {
         None | Some(IfMatch::Any) => None,
-        Some(IfMatch::Versions(versions)) => match versions.as_slice() {
-            // Only tags this server never issued: none can be the current version.
-            [] => return Err(conflict()),
-            [version] => Some(*version),
-            several => {
-                // The store checks one version; pass the current one if listed, and let the
-                // store's check-and-set catch a write that lands in between.
-                let current = app
-                    .store
-                    .read(&job)
-                    .await
-                    .map_err(|e| app.store_error(e))?
-                    .version;
-                if !several.contains(&current) {
-                    return Err(conflict());
-                }
-                Some(current)
-            }
-        },
+        Some(IfMatch::Versions(versions)) => Some(listed_version(&app, &job, &versions).await?),
     };
     let meta = WriteMeta {
         author: who.0.clone(),
@@ -196,6 +177,35 @@ async fn replace_secrets(
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_version_headers(&mut response, version);
     Ok(response)
+}
+
+/// The version a write may go ahead from, given the versions its If-Match lists: the one
+/// listed, or, when several are, the current one if listed (the store's check-and-set then
+/// catches a write that lands in between); 412 when none can match.
+async fn listed_version(app: &AppState, job: &JobRef, listed: &[u64]) -> Result<u64, ApiError> {
+    let conflict = || app.store_error(StoreError::Conflict);
+    match listed {
+        // Only tags this server never issued: none can be the current version.
+        [] => Err(conflict()),
+        [version] => Ok(*version),
+        several => {
+            let current = current_version(app, job).await?;
+            if several.contains(&current) {
+                Ok(current)
+            } else {
+                Err(conflict())
+            }
+        }
+    }
+}
+
+async fn current_version(app: &AppState, job: &JobRef) -> Result<u64, ApiError> {
+    Ok(app
+        .store
+        .read(job)
+        .await
+        .map_err(|e| app.store_error(e))?
+        .version)
 }
 
 /// Records a successful write in the audit log: who, which job, the new version, the names it
@@ -256,32 +266,10 @@ async fn restore_version(
     VersionNumber(version): VersionNumber,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let conflict = || app.store_error(StoreError::Conflict);
     let expected = match parse_if_match(headers.get_all(header::IF_MATCH))? {
         None => return Err(ApiError::if_match_required()),
-        Some(IfMatch::Any) => {
-            app.store
-                .read(&job)
-                .await
-                .map_err(|e| app.store_error(e))?
-                .version
-        }
-        Some(IfMatch::Versions(versions)) => match versions.as_slice() {
-            [] => return Err(conflict()),
-            [version] => *version,
-            several => {
-                let current = app
-                    .store
-                    .read(&job)
-                    .await
-                    .map_err(|e| app.store_error(e))?
-                    .version;
-                if !several.contains(&current) {
-                    return Err(conflict());
-                }
-                current
-            }
-        },
+        Some(IfMatch::Any) => current_version(&app, &job).await?,
+        Some(IfMatch::Versions(versions)) => listed_version(&app, &job, &versions).await?,
     };
     let (new_version, secrets) = app
         .store

@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::{Bao, Server, http_json};
@@ -70,20 +70,16 @@ async fn a_write_vault_never_answers_is_reported_as_of_unknown_outcome() {
         "the Vault address leaked: {text}"
     );
 
-    // Once Vault resumes it applies the write it had received: the answer was right not to
-    // say that nothing changed. The native client reads the same notion from the body.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (status, set) = raw("GET", &url, &[], None).await;
-        if status == 200 && set == json!({"after": "2"}) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the paused write never landed: {status} {set}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    // Once Vault resumes, it may apply the write it had received (it did in the attack run
+    // this answers), or drop it when it notices the closed connection: either set is a true
+    // outcome of "may or may not", a mix of the two never is.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (status, set) = raw("GET", &url, &[], None).await;
+    assert_eq!(status, 200);
+    assert!(
+        set == json!({"after": "2"}) || set == json!({"before": "1"}),
+        "{set}"
+    );
     signal(bao.pid(), libc::SIGSTOP);
     let e = server
         .client("t", "j", None)
