@@ -149,11 +149,11 @@ pub(crate) fn changes_in(json: &str) -> Vec<Found> {
         match bytes[i] {
             b'"' => {
                 i += 1;
-                while i < bytes.len() {
-                    match bytes[i] {
-                        b'\\' => i += 2,
-                        b'"' => break,
-                        _ => i += 1,
+                loop {
+                    i = quote_or_backslash(bytes, i);
+                    match bytes.get(i) {
+                        Some(b'\\') => i += 2,
+                        _ => break,
                     }
                 }
                 i += 1;
@@ -199,6 +199,29 @@ pub(crate) fn changes_in(json: &str) -> Vec<Found> {
         }
     }
     found
+}
+
+/// The offset of the first `"` or `\\` in `bytes` at or after `i` (or the length). Strings
+/// are most of a secrets document, so this looks at eight bytes at a time.
+fn quote_or_backslash(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let quotes = word ^ (ONES * u64::from(b'"'));
+        let backslashes = word ^ (ONES * u64::from(b'\\'));
+        // A byte that was zero sets its high bit here; the lowest one set is always exact.
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+        let found = zero(quotes) | zero(backslashes);
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\\' {
+        i += 1;
+    }
+    i
 }
 
 /// Line and column of increasing byte offsets in one text, counted as the offsets grow, so
@@ -247,38 +270,44 @@ pub(crate) fn token_change(token: &str) -> Option<Change> {
         // Read as an `i64` or a `u64`, exactly.
         return None;
     }
+    if written.read_exactly() {
+        return None;
+    }
     let Some(stored) = read_float(token) else {
         return None; // not a number after all; the parser has refused the text already
     };
     if stored == 0.0 {
         return (!written.is_zero()).then_some(Change::Underflows);
     }
-    let printed_as_written = |n: f64| {
-        let mut printed = Printed::default();
+    let printed_as_written = |n: f64, printed: &mut Printed| {
         printed.print(n) && Decimal::parse(printed.as_str()).same_value(&written)
     };
-    if !printed_as_written(stored) {
-        // The reader's error is at most a few units in the last place: when a float that
-        // close is printed as written, the text was exact and the reader changed it.
-        let bits = stored.to_bits();
-        let near = [
-            bits.wrapping_sub(2),
-            bits - 1,
-            bits + 1,
-            bits.wrapping_add(2),
-        ];
-        let misread = near.into_iter().map(f64::from_bits).any(|n| {
-            n.is_finite() && n != 0.0 && n.signum() == stored.signum() && printed_as_written(n)
-        });
-        return Some(if misread {
-            Change::Misread
-        } else {
-            Change::Rounded
-        });
+    let mut printed = Printed::default();
+    if printed_as_written(stored, &mut printed) {
+        // The text printed back must also read back as the same float, or the set would
+        // change on its way back.
+        return (read_float(printed.as_str()) != Some(stored)).then_some(Change::Misread);
     }
-    // The text printed back must also read back as the same float, or the set would change
-    // on its way back.
-    (!reads_back(stored)).then_some(Change::Misread)
+    // The reader's error is at most a few units in the last place: when a float that close is
+    // printed as written, the text was exact and the reader changed it.
+    let bits = stored.to_bits();
+    let near = [
+        bits.wrapping_sub(2),
+        bits - 1,
+        bits + 1,
+        bits.wrapping_add(2),
+    ];
+    let misread = near.into_iter().map(f64::from_bits).any(|n| {
+        n.is_finite()
+            && n != 0.0
+            && n.signum() == stored.signum()
+            && printed_as_written(n, &mut printed)
+    });
+    Some(if misread {
+        Change::Misread
+    } else {
+        Change::Rounded
+    })
 }
 
 /// Whether float `n`, written as JSON text, reads back as `n` (true for a float that is not
@@ -335,6 +364,8 @@ struct Decimal<'a> {
     first: usize,
     end: usize,
     point: i64,
+    /// The exponent as written (0 without one).
+    exponent: i64,
 }
 
 /// Exponents are capped at this magnitude: far beyond any float, and no risk of overflow.
@@ -362,6 +393,7 @@ impl<'a> Decimal<'a> {
             first: 0,
             end: 0,
             point: 0,
+            exponent: exponent_value(exponent),
         };
         let len = whole.len() + fraction.len();
         decimal.first = (0..len).find(|&i| decimal.digit(i) != 0).unwrap_or(len);
@@ -370,7 +402,7 @@ impl<'a> Decimal<'a> {
             .find(|&i| decimal.digit(i) != 0)
             .map_or(decimal.first, |i| i + 1);
         let integer_digits = whole.len() as i64 - decimal.first as i64;
-        decimal.point = exponent_value(exponent).saturating_add(integer_digits);
+        decimal.point = decimal.exponent.saturating_add(integer_digits);
         decimal
     }
 
@@ -416,6 +448,19 @@ impl<'a> Decimal<'a> {
         } else {
             value <= u128::from(u64::MAX)
         }
+    }
+
+    /// Whether the reader certainly reads this number as the float nearest to it, and that
+    /// float prints back as the same value and reads back as itself, without trying: at most
+    /// 15 digits from the first significant one (so the digits, as the reader collects them,
+    /// make an integer below 2^53, exact as a float) and a power of ten within ±22 (exact as a
+    /// float too), so the reader rounds once, correctly; and any decimal of at most 15
+    /// significant digits survives the trip to a float and back. Most numbers people write
+    /// pass this, and skip the reading and printing.
+    fn read_exactly(&self) -> bool {
+        let digits = self.whole.len() + self.fraction.len() - self.first;
+        let power = self.exponent - self.fraction.len() as i64;
+        digits <= 15 && (-22..=22).contains(&power)
     }
 
     /// Whether two numbers have the same decimal value (every zero is the same).
@@ -518,6 +563,45 @@ mod tests {
     }
 
     #[test]
+    fn numbers_read_exactly_without_trying_are_kept_when_tried() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        let mut shortcut = 0;
+        for _ in 0..50_000 {
+            let length = 1 + next(15) as u32;
+            let digits = format!("{}", next(10u64.pow(length)));
+            let dot = next(digits.len() as u64 + 1) as usize;
+            let (whole, fraction) = digits.split_at(dot);
+            let whole = if whole.is_empty() { "0" } else { whole };
+            let exponent = next(50) as i64 - 25;
+            let token = match (fraction.is_empty(), next(2)) {
+                (true, _) => format!("{whole}e{exponent}"),
+                (false, 0) => format!("{whole}.{fraction}"),
+                (false, _) => format!("{whole}.{fraction}e{exponent}"),
+            };
+            if Decimal::parse(&token).read_exactly() {
+                shortcut += 1;
+                let stored = read_float(&token).unwrap();
+                let mut printed = Printed::default();
+                assert!(printed.print(stored), "{token}");
+                let written = Decimal::parse(&token);
+                assert!(
+                    written.is_zero() || Decimal::parse(printed.as_str()).same_value(&written),
+                    "{token} printed {}",
+                    printed.as_str()
+                );
+                assert_eq!(read_float(printed.as_str()), Some(stored), "{token}");
+            }
+        }
+        assert!(shortcut > 10_000, "{shortcut}");
+    }
+
+    #[test]
     fn the_reference_is_the_float_serde_json_reads() {
         // serde_json's default reader is not correctly rounded here: it would store this as
         // 1.4999999999999998e-300, so it is refused rather than stored changed.
@@ -612,6 +696,32 @@ mod tests {
         );
         assert!(changes_in(r#"{"k": "1e-400", "n": [0.25, 7]}"#).is_empty());
         assert_eq!(changes_in("[1, 2, 1e-400]")[0].column, 8);
+    }
+
+    #[test]
+    fn strings_end_at_their_first_unescaped_quote_at_any_offset() {
+        assert_eq!(quote_or_backslash("été\"".as_bytes(), 0), 5);
+        for at in 0..20 {
+            let text = format!("{}\"\\\\\\\"{}", "x".repeat(at), "y".repeat(at));
+            let bytes = text.as_bytes();
+            assert_eq!(quote_or_backslash(bytes, 0), at, "{text}");
+            assert_eq!(quote_or_backslash(bytes, at + 1), at + 1);
+            assert_eq!(quote_or_backslash(bytes, at + 5), bytes.len());
+            // Numbers inside strings, next to escapes, are not numbers.
+            let value = format!(
+                "[\"{}1e-400\\\\\", \"{}1e-400\\\"1e-400\", 1e-400]",
+                "é".repeat(at),
+                "a".repeat(at)
+            );
+            let found = changes_in(&value);
+            let real = value.rfind("1e-400").unwrap();
+            assert_eq!(found.len(), 1, "{value}");
+            assert_eq!(
+                found[0].column,
+                value[..real].chars().count() + 1,
+                "{value}"
+            );
+        }
     }
 
     #[test]
