@@ -12,19 +12,39 @@ runner_port="$(free_port)"
 origin="http://127.0.0.1:$runner_port"
 token="js-token-$(date +%s%N)"
 printf %s "$token" | "$server_bin" hash-token js > "$work/tokens"
-# A UI directory whose /decoy/... path serves an HTML page where the API should be.
-decoy="$work/ui/decoy/data-jobs/for-team/js/jobs/j/deployments/TODO"
-mkdir -p "$decoy"
-echo "<html>login</html>" > "$work/ui/index.html"
-cp "$work/ui/index.html" "$decoy/secrets"
+# A decoy: an HTTP server that answers every GET with an HTML login page where the API
+# should be, as a misconfigured proxy would (with CORS, so that browsers read the answer).
+decoy_port="$(free_port)"
+spawn decoy python3 -c '
+import http.server, sys
+class Decoy(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"<html>login</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_OPTIONS(self):
+        self.send_response(204)
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Methods", "GET, PUT, POST")
+        self.send_header("Access-Control-Allow-Headers", "authorization, content-type, if-match")
+        self.end_headers()
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Decoy).serve_forever()
+' "$decoy_port"
+decoy_url="http://127.0.0.1:$decoy_port"
 
 spawn main "$server_bin" serve --listen 127.0.0.1:0 --tokens-file "$work/tokens" \
-    --data-dir "$work/data" --max-set-bytes 2048 --cors-origin "$origin" --ui-dir "$work/ui"
+    --data-dir "$work/data" --max-set-bytes 2048 --cors-origin "$origin"
 main_url="$(server_url main)"
 spawn none "$server_bin" serve --listen 127.0.0.1:0 --dev --backend none --cors-origin "$origin"
 none_url="$(server_url none)"
 
+for _ in $(seq 50); do curl -fs "$decoy_url/" > /dev/null && break; sleep 0.1; done
 export VDK_SECRETS_TEST_URL="$main_url" VDK_SECRETS_TEST_NONE_URL="$none_url" VDK_SECRETS_TEST_TOKEN="$token"
+export VDK_SECRETS_TEST_DECOY_URL="$decoy_url"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
 echo "==> wasm-bindgen-test in Node $(node --version)"

@@ -3,8 +3,8 @@
 //!
 //! scripts/test-js.sh starts the servers and sets, at build time:
 //! `VDK_SECRETS_TEST_URL` (tokens file, token `VDK_SECRETS_TEST_TOKEN` for team `js`, limit
-//! 2048 bytes, a UI directory with a decoy HTML file under `/decoy`) and
-//! `VDK_SECRETS_TEST_NONE_URL` (backend `none`).
+//! 2048 bytes), `VDK_SECRETS_TEST_NONE_URL` (backend `none`) and `VDK_SECRETS_TEST_DECOY_URL`
+//! (a server that answers every GET with an HTML page, as a misconfigured proxy would).
 
 use js_sys::{Array, JSON, Object, Reflect};
 use vdk_secrets::js::{
@@ -264,8 +264,11 @@ async fn every_server_error_kind_reaches_js() {
     );
 
     // A URL that serves an HTML page where the API should be.
-    let decoy = format!("{}/decoy", url());
-    let confused = JsSecretsClient::new(config(&decoy, "js", "j", Some(token()))).unwrap();
+    let decoy = env(
+        "VDK_SECRETS_TEST_DECOY_URL",
+        option_env!("VDK_SECRETS_TEST_DECOY_URL"),
+    );
+    let confused = JsSecretsClient::new(config(decoy, "js", "j", Some(token()))).unwrap();
     assert_eq!(
         code(confused.get_all_secrets().await.unwrap_err()),
         "protocol"
