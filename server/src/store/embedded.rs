@@ -340,19 +340,17 @@ impl Inner {
         job: &JobRef,
         version: u64,
     ) -> Result<Option<(Stored, VersionMeta)>, StoreError> {
-        let current = self.open_path(job, &self.current_path(job))?;
-        if let Some((stored, meta)) = current {
-            if stored.version == version {
-                return Ok(Some((stored, meta)));
-            }
-            if version > stored.version {
-                return Ok(None);
-            }
-        }
         if version == 0 {
             return Ok(None);
         }
-        self.open_path(job, &self.history_path(job, version))
+        // A kept version has a file of its own; only the current version needs the current
+        // file (read after, so that a listing does not decrypt it once per kept version).
+        if let Some(kept) = self.open_path(job, &self.history_path(job, version))? {
+            return Ok(Some(kept));
+        }
+        Ok(self
+            .open_path(job, &self.current_path(job))?
+            .filter(|(stored, _)| stored.version == version))
     }
 
     /// The current version and the kept ones, oldest first.

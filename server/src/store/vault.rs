@@ -117,19 +117,16 @@ impl VaultStore {
     }
 
     async fn read_job(&self, job: &JobRef) -> Result<Stored, StoreError> {
-        Ok(self
-            .read_at(job, None)
-            .await?
-            .unwrap_or_else(|(version, _)| Stored::empty(version)))
+        Ok(self.read_at(job, None).await?.unwrap_or_else(Stored::empty))
     }
 
-    /// The set at `version` (the latest when None), or the version Vault names (0 when none)
-    /// and whether it exists but holds no data (deleted or destroyed).
+    /// The set at `version` (the latest when None), or, when there is none to read (never
+    /// written, deleted or destroyed), the version Vault names (0 when none).
     async fn read_at(
         &self,
         job: &JobRef,
         version: Option<u64>,
-    ) -> Result<Result<Stored, (u64, bool)>, StoreError> {
+    ) -> Result<Result<Stored, u64>, StoreError> {
         refuse_reserved(job)?;
         let url = match version {
             Some(version) => format!("{}?version={version}", self.data_url(job)),
@@ -170,8 +167,8 @@ impl VaultStore {
                     .into_stored(metadata.map_or(0, |m| m.version))
                     .map(Ok),
                 // The version was deleted: it exists, without data.
-                Some(entry) => Ok(Err((version_of(&entry), true))),
-                None => Ok(Err((0, false))),
+                Some(entry) => Ok(Err(version_of(&entry))),
+                None => Ok(Err(0)),
             },
             // Never written, or deleted (then metadata keeps the version).
             StatusCode::NOT_FOUND => {
@@ -179,7 +176,7 @@ impl VaultStore {
                     .ok()
                     .and_then(|e| e.data)
                     .map_or(0, |e| version_of(&e));
-                Ok(Err((version, version > 0)))
+                Ok(Err(version))
             }
             other => Err(unexpected(other, &parse(&body))),
         }
