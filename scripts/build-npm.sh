@@ -24,7 +24,14 @@ node_modules/.bin/wasm-opt -Oz \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     pkg/vdk_secrets_bg.wasm -o pkg/vdk_secrets_bg.wasm
-cp npm/package.json npm/index.js npm/index.d.ts npm/README.md pkg/
+# The package's own files: package.json and whatever it lists that is not generated above.
+cp npm/package.json pkg/
+node -e 'for (const f of require("./npm/package.json").files) console.log(f)' |
+    while read -r file; do
+        if [[ -e "npm/$file" ]]; then
+            mkdir -p "pkg/$(dirname "$file")" && cp -r "npm/$file" "pkg/$file"
+        fi
+    done
 
 raw=$(stat -c %s pkg/vdk_secrets_bg.wasm)
 gz=$(gzip -9 -c pkg/vdk_secrets_bg.wasm | wc -c)

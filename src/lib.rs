@@ -29,6 +29,7 @@ pub mod client;
 pub mod error;
 pub mod http;
 pub mod job;
+pub mod mask;
 mod numbers;
 pub mod secrets;
 pub mod validate;
