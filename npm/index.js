@@ -1,7 +1,11 @@
-// Loads the WebAssembly module once, then exposes the API. Top-level await makes
-// `import { SecretsClient } from "vdk-secrets"` ready to use in Node 20+ and in browsers,
-// with or without a bundler.
-import init, { initSync } from "./vdk_secrets.js";
+// The entry for loading the package without a bundler (a browser importing this file by its
+// path, or an import map) and for runtimes that match neither the "node" nor the "browser"
+// condition of package.json. Top-level await loads the WebAssembly module here, so everything
+// is ready to use on import: from the file in Node, by `fetch` elsewhere.
+//
+// The API is whatever the wasm-bindgen module exports (`export *` leaves out its default
+// export, the loader), plus `init()`, which every entry has; here it has nothing left to do.
+import load, { initSync } from "./vdk_secrets.js";
 
 const wasmUrl = new URL("./vdk_secrets_bg.wasm", import.meta.url);
 
@@ -9,17 +13,12 @@ if (typeof process !== "undefined" && process.versions != null && process.versio
   const { readFile } = await import("node:fs/promises");
   initSync({ module: await readFile(wasmUrl) });
 } else {
-  await init({ module_or_path: wasmUrl });
+  await load({ module_or_path: wasmUrl });
 }
 
-export {
-  SecretsClient,
-  validateSecretName,
-  validateSecretValue,
-  validateSecrets,
-  validateSecretsDocument,
-  validateJob,
-  secretsSize,
-  parseSecretsDocument,
-  limits,
-} from "./vdk_secrets.js";
+export * from "./vdk_secrets.js";
+
+/** Resolves at once: this entry loaded the module before it was imported. */
+export function init() {
+  return Promise.resolve();
+}

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
-const pkgDir = resolve(import.meta.dirname, "../../pkg");
+const pkgDir = process.env.VDK_SECRETS_PKG_DIR ?? resolve(import.meta.dirname, "../../pkg");
 const url = process.env.VDK_SECRETS_TEST_URL;
 const token = process.env.VDK_SECRETS_TEST_TOKEN;
 let app;
@@ -32,8 +32,10 @@ test("the tarball ships the module, its wasm and its types, nothing else", () =>
   const installed = readdirSync(join(app, "node_modules", "vdk-secrets")).sort();
   assert.deepEqual(installed, [
     "README.md",
+    "browser.js",
     "index.d.ts",
     "index.js",
+    "node.js",
     "package.json",
     "vdk_secrets.d.ts",
     "vdk_secrets.js",
@@ -48,12 +50,84 @@ test("the tarball ships the module, its wasm and its types, nothing else", () =>
   assert.match(types, /readVersion\(version: number\): Promise<Secrets>/);
   assert.match(types, /restoreVersion\(version: number, ifMatch: string\): Promise<string>/);
   assert.match(types, /restoredFrom: number \| null/);
-  const index = readFileSync(join(app, "node_modules", "vdk-secrets", "index.d.ts"), "utf8");
-  assert.match(index, /VersionInfo,\s+History,/, "the history types are exported by name");
   // The public API comes before wasm-bindgen's raw ABI declarations (`InitOutput`).
   const api = types.slice(0, types.indexOf("export type InitInput"));
   assert.ok(api.length > 1000);
   assert.doesNotMatch(api, /[:<(|,]\s*any\b/, "no `any` where the type is known");
+});
+
+/** The names a declaration file exports, following `export * from "./x.js"` to its siblings. */
+function declaredNames(dir, file) {
+  const text = readFileSync(join(dir, file), "utf8");
+  const names = new Set();
+  for (const [, name] of text.matchAll(
+    /^export\s+(?:declare\s+)?(?:default\s+)?(?:function|class|const|let|type|interface|enum)\s+(\w+)/gm,
+  )) {
+    names.add(name);
+  }
+  for (const [, list] of text.matchAll(/^export\s+(?:type\s+)?\{([^}]*)\}/gm)) {
+    for (const item of list.split(",").filter((i) => i.trim()))
+      names.add(
+        item
+          .trim()
+          .split(/\s+as\s+/)
+          .pop(),
+      );
+  }
+  for (const [, from] of text.matchAll(/^export\s+\*\s+from\s+"\.\/([\w.]+)\.js"/gm)) {
+    for (const name of declaredNames(dir, `${from}.d.ts`)) names.add(name);
+  }
+  return names;
+}
+
+test("every entry exports what the wasm-bindgen module exports, plus init, and declares each", () => {
+  const installed = join(app, "node_modules", "vdk-secrets");
+  // The generated module by itself: importing it loads nothing.
+  const generated = run(`
+    const m = await import(${JSON.stringify(join(installed, "vdk_secrets.js"))});
+    console.log(JSON.stringify(Object.keys(m)));
+  `);
+  assert.ok(generated.includes("validateSecrets") && generated.includes("SecretsClient"), generated.join());
+  const expected = [...generated.filter((name) => name !== "default"), "init"].sort();
+
+  // Node resolves the package name to node.js; the other entries are loaded by path, as a
+  // browser or a runtime without the "node" condition would. browser.js is given the bytes.
+  const entries = run(`
+    import { readFileSync } from "node:fs";
+    import * as byName from "vdk-secrets";
+    import * as universal from "./node_modules/vdk-secrets/index.js";
+    const browser = await import("./node_modules/vdk-secrets/browser.js");
+    await browser.init(readFileSync("./node_modules/vdk-secrets/vdk_secrets_bg.wasm"));
+    const problems = (m) => m.validateSecrets({ "a b": 1 }).map((p) => p.key);
+    console.log(JSON.stringify({
+      byName: Object.keys(byName), universal: Object.keys(universal), browser: Object.keys(browser),
+      works: [problems(byName), problems(universal), problems(browser)],
+      ready: [await byName.init(), await universal.init(), await browser.init()].map(String),
+    }));
+  `);
+  for (const entry of ["byName", "universal", "browser"]) {
+    assert.deepEqual([...entries[entry]].sort(), expected, `the exports of ${entry}`);
+  }
+  assert.deepEqual(entries.works, [["a b"], ["a b"], ["a b"]]);
+  assert.deepEqual(entries.ready, ["undefined", "undefined", "undefined"]);
+
+  const declared = declaredNames(installed, "index.d.ts");
+  for (const name of expected) assert.ok(declared.has(name), `index.d.ts declares ${name}`);
+  for (const type of ["JsonValue", "Secrets", "ClientConfig", "Problem", "ErrorCode", "SecretsError", "History"]) {
+    assert.ok(declared.has(type), `index.d.ts declares the type ${type}`);
+  }
+});
+
+test("package.json points each condition at an entry it ships", () => {
+  const manifest = JSON.parse(readFileSync(join(app, "node_modules", "vdk-secrets", "package.json"), "utf8"));
+  const root = manifest.exports["."];
+  assert.deepEqual(Object.keys(root), ["types", "node", "browser", "default"], "types first, default last");
+  for (const file of Object.values(root)) assert.ok(manifest.files.includes(file.slice(2)), file);
+  const browser = readFileSync(join(app, "node_modules", "vdk-secrets", "browser.js"), "utf8");
+  const code = browser.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+  assert.doesNotMatch(code, /node:/, "the browser entry imports no Node module");
+  assert.doesNotMatch(code, /\bawait\b/, "the browser entry has no top-level await");
+  assert.match(code, /new URL\("\.\/vdk_secrets_bg\.wasm", import\.meta\.url\)/, "bundlers see the asset");
 });
 
 test("imported by name, the client reads and writes secrets on the server", () => {
