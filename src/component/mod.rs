@@ -1,6 +1,8 @@
 //! The WASI component binding (feature `component`): exports `vdk:secrets/store` and
 //! `vdk:secrets/validate` over the core, glue only. Built for `wasm32-wasip2`.
 
+mod mask;
+
 use std::cell::OnceCell;
 
 use crate::api::{Endpoint, Token};
