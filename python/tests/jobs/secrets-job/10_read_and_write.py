@@ -2,6 +2,7 @@
 
 Between its read and its write the job waits, when $SECRETS_JOB_SYNC_DIR is set, for the file
 `go` there (after creating `read`), so that another writer can change the secrets meanwhile.
+With $SECRETS_JOB_BAD_NAME set, the written set also holds a name too long.
 """
 
 import json
@@ -37,5 +38,7 @@ def run(job_input):
 
     secrets["last_run"] = "ok"
     del secrets["obsolete"]
+    if os.environ.get("SECRETS_JOB_BAD_NAME"):
+        secrets["x" * 300] = 1
     job_input.set_all_secrets(secrets)
     print("secrets written")
