@@ -1,0 +1,221 @@
+// The secrets page's benchmark: seeds sets of 100, 1,000 and 4,500 secrets (about 1 MiB at
+// 4,500) into the server at the given URL, drives headless Chromium through each interaction,
+// and prints the median and spread of each, per size.
+//
+// Each time is taken inside the page: from just before the event is dispatched to the frame
+// after the next paint (requestAnimationFrame, then a message posted from it, which runs once
+// that frame is painted). Playwright's own waits are not part of any figure.
+//
+//   node www/bench/bench.mjs URL [runs] [sizes...]     (scripts/bench-ui.sh starts the server)
+/* global console, process, fetch, performance, Buffer, URL, Event, document, window, requestAnimationFrame, MessageChannel */
+import { chromium } from "playwright-core";
+
+const [url, runsArg = "5", ...sizeArgs] = process.argv.slice(2);
+if (!url) {
+  console.error("usage: node www/bench/bench.mjs URL [runs] [sizes...]");
+  process.exit(2);
+}
+const RUNS = Number(runsArg);
+const SIZES = sizeArgs.length ? sizeArgs.map(Number) : [100, 1000, 4500];
+const TEAM = "bench";
+
+/**
+ * A set of `n` secrets of about 220 bytes each in compact JSON: mostly strings, some numbers,
+ * objects and lists, and a 64-bit integer no JavaScript number holds exactly. Returned as JSON
+ * text, since JSON.stringify cannot write that integer.
+ */
+function setText(n) {
+  const entries = [];
+  for (let i = 0; i < n; i += 1) {
+    const name = JSON.stringify(`secret_${String(i).padStart(4, "0")}`);
+    let value;
+    if (i === 7) value = "18446744073709551615";
+    else if (i % 10 === 3) value = String(1000 + i * 7);
+    else if (i % 50 === 9) value = JSON.stringify({ user: `user-${i}`, hosts: ["a.example", "b.example"], port: i });
+    else if (i % 50 === 19) value = JSON.stringify([`item-${i}`, i, true, null, "x".repeat(150)]);
+    else value = JSON.stringify(`v${i}-${"abcdefghij".repeat(20)}`);
+    entries.push(`${name}:${value}`);
+  }
+  return `{${entries.join(",")}}`;
+}
+
+function secretsUrl(job) {
+  return `${url}/data-jobs/for-team/${TEAM}/jobs/${job}/deployments/TODO/secrets`;
+}
+
+async function seed(job, text) {
+  const response = await fetch(secretsUrl(job), { method: "PUT", body: text });
+  if (response.status !== 204) throw new Error(`seeding ${job}: HTTP ${response.status} ${await response.text()}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Inside the page
+
+/** Installs window.bench: element lookup (through the element's shadow root too) and timing. */
+function installHelpers() {
+  const roots = () => [document, ...[...document.querySelectorAll("vdk-job-secrets")].map((e) => e.shadowRoot)];
+  const q = (selector) => {
+    for (const root of roots()) {
+      const found = root && root.querySelector(selector);
+      if (found) return found;
+    }
+    return null;
+  };
+  const qa = (selector) => roots().flatMap((root) => (root ? [...root.querySelectorAll(selector)] : []));
+  const paint = () =>
+    new Promise((resolve) =>
+      requestAnimationFrame(() => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => resolve();
+        channel.port2.postMessage(null);
+      }),
+    );
+  const until = async (condition, what) => {
+    const limit = performance.now() + 60_000;
+    while (!condition()) {
+      if (performance.now() > limit) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+    }
+  };
+  const text = (selector) => (q(selector) ? q(selector).textContent : "");
+  /** Runs `act`, waits for `done` (when given), then for the next painted frame: milliseconds. */
+  const time = async (act, done, what) => {
+    const start = performance.now();
+    act();
+    if (done) await until(done, what);
+    await paint();
+    return performance.now() - start;
+  };
+  const rowButton = (index, action) =>
+    qa("#rows tr[data-name]")[index].querySelector(`button[data-action="${action}"]`);
+  const rowBox = (index) => qa("#rows tr[data-name]")[index].querySelector('input[type="checkbox"]');
+  const type = (selector, value) => {
+    const input = q(selector);
+    input.value = value;
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  };
+  window.bench = { q, qa, paint, until, text, time, rowButton, rowBox, type };
+}
+
+/** One pass through every interaction on a loaded page; returns {name: ms}. */
+async function interactions(page) {
+  return page.evaluate(async () => {
+    const { q, text, time, rowButton, rowBox, type, paint } = window.bench;
+    const out = {};
+    const dialogOpen = (id) => () => q(`#${id}`).open;
+    const dialogClosed = (id) => () => !q(`#${id}`).open;
+
+    out["select one"] = await time(() => rowBox(2).click());
+    out["select all"] = await time(() => q("#select-all").click());
+    await time(() => q("#select-all").click());
+    out["filter keystroke"] = await time(() => type("#filter", "7"));
+    out["filter 2nd keystroke"] = await time(() => type("#filter", "77"));
+    out["clear filter"] = await time(() => type("#filter", ""));
+    out["Show"] = await time(() => rowButton(1, "reveal").click());
+    await time(() => rowButton(1, "reveal").click());
+    out["Copy"] = await time(
+      () => rowButton(4, "copy").click(),
+      () => text("#status").startsWith("Copied"),
+      "the copy",
+    );
+    out["Edit (open)"] = await time(() => rowButton(5, "edit").click(), dialogOpen("edit-dialog"), "the editor");
+    q("#edit-type").value = "string";
+    type("#edit-value", "an edited value");
+    await paint();
+    out["Edit (apply)"] = await time(() => q("#edit-ok").click(), dialogClosed("edit-dialog"), "the editor to close");
+    out["Delete (ask)"] = await time(() => rowButton(6, "delete").click(), dialogOpen("confirm-dialog"), "the dialog");
+    out["Delete (confirm)"] = await time(
+      () => q("#confirm-ok").click(),
+      dialogClosed("confirm-dialog"),
+      "the dialog to close",
+    );
+    out["Discard (ask)"] = await time(() => q("#discard").click(), dialogOpen("confirm-dialog"), "the dialog");
+    out["Discard (confirm)"] = await time(
+      () => q("#confirm-ok").click(),
+      dialogClosed("confirm-dialog"),
+      "the dialog to close",
+    );
+    // One edit, then Save: until the page says it saved (the request and the server included).
+    rowButton(8, "edit").click();
+    await paint();
+    q("#edit-type").value = "string";
+    type("#edit-value", `saved at ${Date.now()}`);
+    q("#edit-ok").click();
+    await paint();
+    out["Save"] = await time(
+      () => q("#save").click(),
+      () => text("#status").startsWith("Saved"),
+      "the save",
+    );
+    return out;
+  });
+}
+
+async function loadOnce(browser, job) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(url).origin });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  await page.addInitScript(installHelpers);
+  await page.goto(`${url}/?team=${TEAM}&job=${job}`);
+  await page.waitForFunction(() => {
+    const button = window.bench.q("#connect");
+    return button && !button.disabled;
+  });
+  const load = await page.evaluate(async () => {
+    const { q, text, time, qa } = window.bench;
+    return time(
+      () => q("#connect").click(),
+      () => text("#status").startsWith("Loaded") && qa("#rows tr[data-name]").length > 0,
+      "the list",
+    );
+  });
+  return { context, page, load, errors };
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+});
+const results = {}; // size -> name -> [ms]
+try {
+  for (const size of SIZES) {
+    const text = setText(size);
+    const bytes = Buffer.byteLength(text);
+    results[size] = { bytes, times: {} };
+    const record = (name, ms) => (results[size].times[name] ||= []).push(ms);
+    for (let run = 0; run < RUNS; run += 1) {
+      const job = `size-${size}-${process.pid}-${run}`;
+      await seed(job, text);
+      const { context, page, load, errors } = await loadOnce(browser, job);
+      record("Load (until the list is painted)", load);
+      for (const [name, ms] of Object.entries(await interactions(page))) record(name, ms);
+      if (errors.length) throw new Error(`the page threw: ${errors.join("; ")}`);
+      await context.close();
+    }
+    process.stderr.write(`measured ${size} secrets (${bytes} bytes), ${RUNS} runs\n`);
+  }
+} finally {
+  await browser.close();
+}
+
+const names = Object.keys(results[SIZES[0]].times);
+const cell = (values) => {
+  const m = median(values);
+  return `${m.toFixed(m < 10 ? 1 : 0)} (${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)})`;
+};
+console.log(`Median ms over ${RUNS} runs (min–max), from the event to the next painted frame:\n`);
+console.log(`| interaction | ${SIZES.map((s) => `${s} secrets (${results[s].bytes} B)`).join(" | ")} |`);
+console.log(`|---|${SIZES.map(() => "---").join("|")}|`);
+for (const name of names) console.log(`| ${name} | ${SIZES.map((s) => cell(results[s].times[name])).join(" | ")} |`);
+if (process.env.VDK_SECRETS_BENCH_JSON) {
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(process.env.VDK_SECRETS_BENCH_JSON, JSON.stringify(results, null, 1));
+}
