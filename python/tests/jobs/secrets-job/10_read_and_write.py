@@ -5,6 +5,7 @@ Between its read and its write the job waits, when $SECRETS_JOB_SYNC_DIR is set,
 With $SECRETS_JOB_BAD_NAME set, the written set also holds a name too long.
 """
 
+import base64
 import json
 import logging
 import os
@@ -24,6 +25,8 @@ def run(job_input):
     log.info("logged: %s", password)
     config = job_input.get_secret("db_config")
     print(f"config: {json.dumps(config)}")
+    basic = base64.b64encode(f"{config['user']}:{password}".encode()).decode()
+    print(f"Authorization: Basic {basic}")
 
     secrets = job_input.get_all_secrets()
     print(f"secrets read: {sorted(secrets)}")
