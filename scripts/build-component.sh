@@ -30,6 +30,7 @@ wasm-tools validate components/vdk-secrets.wasm
 # The component exports exactly the documented interfaces.
 wit="$(wasm-tools component wit components/vdk-secrets.wasm)"
 for expected in "export vdk:secrets/store@0.1.0" "export vdk:secrets/validate@0.1.0" \
+                "export vdk:secrets/mask@0.1.0" \
                 "import vdk:secrets/configuration@0.1.0" "import wasi:http/outgoing-handler"; do
     grep -q "$expected" <<<"$wit" || { echo "missing from the component: $expected"; exit 1; }
 done

@@ -54,7 +54,9 @@ fn client_from_host() -> Result<SecretsClient<WasiTransport>, Error> {
     }
     let token = config.token.map(Token::new).transpose()?;
     let endpoint = Endpoint::new(&config.base_url, job, token)?;
-    Ok(SecretsClient::new(WasiTransport, endpoint))
+    // Reads are answered from the last set read until the job writes, as VDK's own secrets
+    // wrapper does; per-key changes always read afresh.
+    Ok(SecretsClient::new(WasiTransport, endpoint).with_cache(true))
 }
 
 fn value(name: &str, json: &str) -> Result<SecretValue, Error> {
