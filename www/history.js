@@ -9,28 +9,11 @@
 //   when the comparison is closed, the panel is hidden or another job is loaded.
 // - Text from the server goes in through textContent, never as markup.
 // - A restore is checked against the version the page holds (If-Match), like a save.
+import { changeLines, diffGroups, diffSummary, groupBlocks, h as el, maskedValue, plural } from "./dom.js";
 import { diffSets, displayText, isEmptyDiff, kindOf, touchedNames } from "./model.js";
 
-const PLACEHOLDER = "••••••••";
 /** How many versions the list shows at first, and how many more each "Show older" adds. */
 const PAGE_SIZE = 20;
-
-const $ = (id) => document.getElementById(id);
-
-/** Builds an element: el("p", {class: "x"}, "text", child, ...). Text is never parsed as HTML. */
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (value === false || value == null) continue;
-    if (key === "class") node.className = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-  node.append(...children.flat().filter((c) => c != null && c !== false));
-  return node;
-}
-
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** The version number an ETag names ("7" for `"7"` or `W/"7"`), or null. */
 function versionOf(etag) {
@@ -46,17 +29,6 @@ function readableTime(iso) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
 }
 
-/** "Added: a, b" lines, one per non-empty group. */
-function changeLines(groups) {
-  return groups
-    .filter(([, names]) => names.length)
-    .map(([label, names]) => el("li", {}, el("span", { class: "label" }, `${label}: `), names.join(", ")));
-}
-
-function nameList(names) {
-  return el("ul", { class: "name-list" }, ...names.map((name) => el("li", {}, name)));
-}
-
 /**
  * Makes the panel and wires its controls. `page` gives what it needs from the page:
  *
@@ -68,11 +40,14 @@ function nameList(names) {
  * - `confirm({title, body, ok, danger})`: the page's confirmation dialog, resolving to a boolean.
  * - `announce(text)`, `showError(error)`, `clearAlert()`: the page's live regions.
  * - `concealList()`: hides the value shown in the secrets list, if any.
+ * - `$(id)`: finds an element of the page (of its shadow root, when it is in one).
  *
  * Returns `update()`, for the page to call whenever its state changed, and `conceal()`, which
  * hides the value shown in the panel.
  */
 export function createHistoryPanel(page) {
+  const $ = page.$;
+  const activeElement = () => $("history").getRootNode().activeElement;
   const panel = {
     client: null, // the client the panel's contents belong to
     open: false,
@@ -143,7 +118,7 @@ export function createHistoryPanel(page) {
       more.hidden = true;
       return;
     }
-    const active = document.activeElement;
+    const active = activeElement();
     const focusKey = active && list.contains(active) ? active.dataset.focusKey : null;
 
     const { current, versions } = panel.list;
@@ -166,11 +141,7 @@ export function createHistoryPanel(page) {
           : null,
       ];
       const oldest = entry.previous == null && version > 1;
-      const lines = changeLines([
-        [oldest ? "Holds" : "Added", entry.added],
-        ["Changed", entry.changed],
-        ["Removed", entry.removed],
-      ]);
+      const lines = changeLines(diffGroups(entry, { added: oldest ? "Holds" : "Added" }));
       const changes = lines.length
         ? el("ul", { class: "version-changes" }, ...lines)
         : el("p", { class: "hint" }, entry.previous == null ? "No secrets." : "No secret changed.");
@@ -216,12 +187,7 @@ export function createHistoryPanel(page) {
       { class: "diff-value" },
       el("span", { class: "label" }, `${label}: `),
       el("span", { class: "diff-kind" }, `(${kindOf(value)}) `),
-      shown
-        ? el("pre", { class: "value" }, displayText(value))
-        : [
-            el("span", { class: "masked", "aria-hidden": "true" }, PLACEHOLDER),
-            el("span", { class: "visually-hidden" }, "hidden"),
-          ],
+      shown ? el("pre", { class: "value" }, displayText(value)) : maskedValue(),
       el(
         "button",
         { type: "button", class: "small", dataset: { reveal: key, focusKey: `reveal:${key}` } },
@@ -239,7 +205,7 @@ export function createHistoryPanel(page) {
       $("history-diff-groups").replaceChildren();
       return;
     }
-    const active = document.activeElement;
+    const active = activeElement();
     const focusKey = active && section.contains(active) ? active.dataset.focusKey : null;
 
     const { version, secrets } = compared;
@@ -442,15 +408,7 @@ export function createHistoryPanel(page) {
       page.announce(blocked);
       return;
     }
-    const groups = [
-      ["Added", diff.added],
-      ["Changed", diff.changed],
-      ["Removed", diff.removed],
-    ]
-      .filter(([, names]) => names.length)
-      .map(([label, names]) =>
-        el("div", { class: "group" }, el("h3", {}, `${label} (${names.length})`), nameList(names)),
-      );
+    const groups = groupBlocks(diffGroups(diff));
     const confirmed = await page.confirm({
       title: `Restore version ${version}?`,
       body: [
@@ -485,7 +443,7 @@ export function createHistoryPanel(page) {
       page.announce(
         `Restored version ${version}` +
           (now != null ? ` as version ${now}` : "") +
-          `: ${summary(diff)}. The page shows the restored secrets.`,
+          `: ${diffSummary(diff)}. The page shows the restored secrets.`,
       );
     } catch (error) {
       if (error && error.code === "conflict") {
@@ -618,16 +576,6 @@ export function createHistoryPanel(page) {
 function count(diff) {
   const n = touchedNames(diff).length;
   return n === 1 ? "1 secret would" : `${n} secrets would`;
-}
-
-/** "1 added, 2 changed" */
-function summary(diff) {
-  const parts = [
-    diff.added.length && `${diff.added.length} added`,
-    diff.changed.length && `${diff.changed.length} changed`,
-    diff.removed.length && `${diff.removed.length} removed`,
-  ].filter(Boolean);
-  return parts.length ? parts.join(", ") : "no secret changed";
 }
 
 /** "added d; changed b; removed c" */
