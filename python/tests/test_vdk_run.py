@@ -96,7 +96,8 @@ def test_a_job_reads_masked_and_its_write_keeps_another_writers_change(job, tmp_
         time.sleep(0.05)
     # Another writer adds a key and changes one after the job has read.
     current = api("GET", job.name)
-    api("PUT", job.name, {**current, "added_by_other": "theirs", "db_password": PASSWORD})
+    moved = {"host": HOST, "port": 6543, "user": USER}
+    api("PUT", job.name, {**current, "added_by_other": "theirs", "db_config": moved})
     (sync / "go").touch()
     status, stdout, stderr = finish(process)
     assert status == 0, stdout + stderr
@@ -104,8 +105,8 @@ def test_a_job_reads_masked_and_its_write_keeps_another_writers_change(job, tmp_
     stored = api("GET", job.name)
     assert stored == {
         "db_password": PASSWORD,
-        "db_config": {"host": HOST, "port": 5432, "user": USER},
-        "added_by_other": "theirs",  # kept: the job did not touch it
+        "db_config": moved,  # kept: the job did not change it, though it wrote it back
+        "added_by_other": "theirs",  # kept: the job did not have it
         "last_run": "ok",  # the job's addition
     }, "the job's deletion of `obsolete` arrived too"
     assert "password length: 19" in stdout, stdout

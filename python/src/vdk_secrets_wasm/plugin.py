@@ -63,7 +63,7 @@ class ComponentSecretsClient(ISecretsServiceClient):
         self._cache_dir = cache_dir
         self._masker = masker
         self._component: SecretsComponent | None = None
-        # The set as the job last saw it (name -> JSON text): the base of its next write.
+        # The set as the job last saw it (name -> canonical JSON): the base of its next write.
         self._read: dict[str, str] | None = None
 
     def _get_component(self) -> SecretsComponent:
@@ -100,8 +100,9 @@ class ComponentSecretsClient(ISecretsServiceClient):
         mask_logging(self._masker)
         for _, value in pairs:
             self._masker.add(value)
-        self._read = dict(pairs)
-        return {name: json.loads(value) for name, value in pairs}
+        values = {name: json.loads(value) for name, value in pairs}
+        self._read = {name: _canonical(value) for name, value in pairs}
+        return values
 
     def read_secrets(self, job_name: str, team_name: str) -> dict[str, Any]:
         return self._remember(self._get_component().get_all_secrets())
@@ -123,9 +124,9 @@ class ComponentSecretsClient(ISecretsServiceClient):
             )
         base = self._read
         if base is None:
-            base = dict(component.get_all_secrets())
+            base = {name: _canonical(value) for name, value in component.get_all_secrets()}
         for name, value in new.items():
-            if base.get(name) != value:
+            if base.get(name) != _canonical(value):
                 component.set_secret(name, value)
         for name in base.keys() - new.keys():
             try:
@@ -133,8 +134,13 @@ class ComponentSecretsClient(ISecretsServiceClient):
             except SecretsError as e:
                 if e.code != "not-found":  # someone else deleted it already
                     raise
-        self._read = new
+        self._read = {name: _canonical(value) for name, value in new.items()}
         return secrets
+
+
+def _canonical(value_json: str) -> str:
+    """One text per JSON value, whatever its spacing or key order: what the diff compares."""
+    return json.dumps(json.loads(value_json), sort_keys=True, separators=(",", ":"))
 
 
 def _setting(config: Any, key: str) -> str | None:
