@@ -119,6 +119,23 @@ pub struct History {
     pub versions: Vec<VersionInfo>,
 }
 
+/// What a server reports of its limits (`GET {base}/health`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// The largest set it accepts, in bytes of compact UTF-8 JSON; `None` when it does not
+    /// say (the upstream Control Service, which then applies its default of
+    /// [`validate::DEFAULT_MAX_SET_BYTES`]).
+    pub max_set_bytes: Option<usize>,
+}
+
+impl ServerLimits {
+    /// The limits to check sets against: the server's, or the defaults where it says none.
+    pub fn limits(&self) -> Limits {
+        self.max_set_bytes
+            .map_or_else(Limits::default, |max_set_bytes| Limits { max_set_bytes })
+    }
+}
+
 impl History {
     /// Parses a server's version list. Errors name the field at fault, never quote the body.
     fn from_server_body(body: &[u8]) -> Result<History, String> {
@@ -294,6 +311,38 @@ impl Endpoint {
         })
     }
 
+    /// The server's health URL (`{base}/health`), which reports its limits.
+    pub fn health_url(&self) -> String {
+        format!("{}/health", self.base_url)
+    }
+
+    /// `GET` the server's health and limits. Sent without credentials: it is no job's data.
+    pub fn health_request(&self) -> HttpRequest {
+        HttpRequest {
+            method: Method::Get,
+            url: self.health_url(),
+            headers: vec![("accept", "application/json".to_string())],
+            body: None,
+        }
+    }
+
+    /// Interprets the answer to [`Endpoint::health_request`]. A body that reports
+    /// `maxSetBytes` (a whole number from 1 up) gives it, whatever the status (the reference
+    /// server reports its limit while its backend is down too). Without one, a success or a
+    /// missing endpoint (404, 405, 501: the upstream Control Service has none) means the
+    /// server says no limit; any other status is an error, as for every other request.
+    pub fn health_response(&self, response: &HttpResponse) -> Result<ServerLimits, Error> {
+        if let Some(max_set_bytes) = reported_max_set_bytes(&response.body) {
+            return Ok(ServerLimits {
+                max_set_bytes: Some(max_set_bytes),
+            });
+        }
+        match response.status {
+            200..=299 | 404 | 405 | 501 => Ok(ServerLimits::default()),
+            _ => Err(self.error_response(Operation::ReadLimits, response)),
+        }
+    }
+
     /// The URL of the job's version history (`…/secrets/versions`).
     pub fn versions_url(&self) -> String {
         format!("{}/versions", self.url())
@@ -437,6 +486,10 @@ impl Endpoint {
             Operation::RestoreVersion(n) => {
                 format!("Version {n} of the secrets of job `{job}` could not be restored")
             }
+            Operation::ReadLimits => format!(
+                "The limits of the server at {} could not be read",
+                self.base_url
+            ),
         }
     }
 
@@ -542,6 +595,8 @@ pub enum Operation {
     ReadVersion(u64),
     /// `POST` a restore of this version.
     RestoreVersion(u64),
+    /// `GET` the server's health and limits.
+    ReadLimits,
 }
 
 /// The server's own `what` and `why`, cleaned, as ` (what: why)`; empty when it gave none.
@@ -555,6 +610,15 @@ fn server_words(body: &[u8]) -> String {
     } else {
         format!(" ({})", words.join(": "))
     }
+}
+
+/// The `maxSetBytes` of a health body: a whole number from 1 up that fits a `usize`.
+fn reported_max_set_bytes(body: &[u8]) -> Option<usize> {
+    let serde_json::Value::Object(fields) = serde_json::from_slice(body).ok()? else {
+        return None;
+    };
+    let max = fields.get("maxSetBytes")?.as_u64()?;
+    usize::try_from(max).ok().filter(|&max| max > 0)
 }
 
 /// Versions are numbered from 1; 0 names none and is refused before anything is sent.

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::api::{ETag, Endpoint, History, Operation, Versioned, is_retryable};
+use crate::api::{ETag, Endpoint, History, Operation, ServerLimits, Versioned, is_retryable};
 use crate::error::{Error, Problem, Report};
 use crate::http::{HttpRequest, HttpResponse, TransportError};
 use crate::secrets::{SecretValue, Secrets};
@@ -284,6 +284,18 @@ impl<T: Transport> SecretsClient<T> {
         }
     }
 
+    /// What the server reports of its limits (`GET {base}/health`, without credentials),
+    /// retried like every read. `max_set_bytes` is `None` when the server reports none, as
+    /// the upstream Control Service; use [`ServerLimits::limits`] with
+    /// [`SecretsClient::with_limits`] to check sets against the server's own limit.
+    pub async fn server_limits(&self) -> Result<ServerLimits, Error> {
+        let request = self.endpoint.health_request();
+        self.read_with_retry(Operation::ReadLimits, request, |response| {
+            self.endpoint.health_response(response)
+        })
+        .await
+    }
+
     /// Reads afresh (with retries), then applies `change` and writes with `If-Match`, redoing
     /// the whole cycle when another writer got in first.
     async fn modify(
@@ -390,6 +402,10 @@ impl<T: Transport> SecretsClient<T> {
             ),
             Operation::ReadVersion(n) => (
                 format!("Version {n} of the secrets could not be read"),
+                TRY_AGAIN,
+            ),
+            Operation::ReadLimits => (
+                "The server's limits could not be read".to_string(),
                 TRY_AGAIN,
             ),
         };

@@ -52,7 +52,7 @@ pub mod wasi;
 #[cfg(all(feature = "component", target_os = "wasi"))]
 mod component;
 
-pub use api::{ETag, Endpoint, History, Token, VersionInfo, Versioned};
+pub use api::{ETag, Endpoint, History, ServerLimits, Token, VersionInfo, Versioned};
 pub use client::{RetryPolicy, SecretsClient, Transport};
 pub use error::{Error, ErrorKind, Problem, Report};
 pub use http::{HttpRequest, HttpResponse, Method, TransportError};

@@ -153,61 +153,22 @@ impl Secrets {
     /// line and column. Beyond that only syntax is checked here; [`crate::validate::secrets`]
     /// checks the rules.
     pub fn from_json_document(document: &str) -> Result<Self, Error> {
-        let mut de = serde_json::Deserializer::from_str(document);
-        let entries = match de
-            .deserialize_any(EntriesVisitor)
-            .and_then(|entries| de.end().map(|()| entries))
-        {
-            Ok(entries) => entries,
-            Err(e) => {
-                let why = if e.is_data() {
-                    "the document must be one JSON object whose keys are secret names".to_string()
-                } else {
-                    format!(
-                        "the document is not valid JSON ({})",
-                        json_error_position(&e)
-                    )
-                };
-                return Err(Error::InvalidInput(Report::new(
-                    "The secrets document cannot be read",
-                    why,
-                    "Provide a JSON object such as {\"db_password\": \"...\"}; nothing was changed.",
-                )));
-            }
-        };
-        let mut problems: Vec<Problem> = Vec::new();
-        // One problem for each secret, even one named twice: its first number that would change.
-        let mut named = BTreeSet::new();
-        for found in number_changes(document, entries.iter().map(|(_, v)| v)) {
-            let name = entries
-                .get(found.member)
-                .map_or("", |(name, _)| name.as_str());
-            if named.insert(name) {
-                problems.push(Problem::new(name, found.message()));
-            }
+        let parsed = ParsedDocument::parse(document)?;
+        if !parsed.number_problems.is_empty() {
+            return Err(Error::invalid(
+                "The secrets document",
+                parsed.number_problems,
+            ));
         }
-        if !problems.is_empty() {
+        if !parsed.repeated.is_empty() {
+            let problems = parsed
+                .repeated
+                .into_iter()
+                .map(|name| Problem::new(name, REPEATED_NAME))
+                .collect();
             return Err(Error::invalid("The secrets document", problems));
         }
-        let mut secrets = BTreeMap::new();
-        let mut repeated = BTreeSet::new();
-        for (name, value) in entries {
-            if secrets.contains_key(&name) {
-                if repeated.insert(name.clone()) {
-                    problems.push(Problem::new(
-                        name,
-                        "appears more than once in the document; keep one",
-                    ));
-                }
-                continue;
-            }
-            secrets.insert(name, SecretValue(value));
-        }
-        if problems.is_empty() {
-            Ok(Secrets(secrets))
-        } else {
-            Err(Error::invalid("The secrets document", problems))
-        }
+        Ok(parsed.secrets)
     }
 
     /// Parses a set that came from a server: one JSON object. Errors never quote the body.
@@ -324,6 +285,77 @@ fn number_changes<'a>(json: &str, mut values: impl Iterator<Item = &'a Value>) -
         numbers::changes_in(json)
     } else {
         Vec::new()
+    }
+}
+
+/// The problem of a name written twice in a document.
+pub(crate) const REPEATED_NAME: &str = "appears more than once in the document; keep one";
+
+/// A secrets document read once, with what reading it found: the set (the first value of a
+/// name written twice), the names written more than once, and one problem for each secret
+/// holding a number that would be stored changed.
+pub(crate) struct ParsedDocument {
+    pub secrets: Secrets,
+    /// Names written more than once, in the order they first repeat.
+    pub repeated: Vec<String>,
+    /// For each secret, its first number that would be stored changed, in document order.
+    pub number_problems: Vec<Problem>,
+}
+
+impl ParsedDocument {
+    /// Reads `document`, which must be one JSON object; the error (syntax, or not an
+    /// object) names where, never what, and has no problems listed.
+    pub(crate) fn parse(document: &str) -> Result<Self, Error> {
+        let mut de = serde_json::Deserializer::from_str(document);
+        let entries = match de
+            .deserialize_any(EntriesVisitor)
+            .and_then(|entries| de.end().map(|()| entries))
+        {
+            Ok(entries) => entries,
+            Err(e) => {
+                let why = if e.is_data() {
+                    "the document must be one JSON object whose keys are secret names".to_string()
+                } else {
+                    format!(
+                        "the document is not valid JSON ({})",
+                        json_error_position(&e)
+                    )
+                };
+                return Err(Error::InvalidInput(Report::new(
+                    "The secrets document cannot be read",
+                    why,
+                    "Provide a JSON object such as {\"db_password\": \"...\"}; nothing was changed.",
+                )));
+            }
+        };
+        let mut number_problems: Vec<Problem> = Vec::new();
+        // One problem for each secret, even one named twice: its first number that would change.
+        let mut named = BTreeSet::new();
+        for found in number_changes(document, entries.iter().map(|(_, v)| v)) {
+            let name = entries
+                .get(found.member)
+                .map_or("", |(name, _)| name.as_str());
+            if named.insert(name) {
+                number_problems.push(Problem::new(name, found.message()));
+            }
+        }
+        let mut secrets = BTreeMap::new();
+        let mut repeated = Vec::new();
+        let mut seen_repeated = BTreeSet::new();
+        for (name, value) in entries {
+            if secrets.contains_key(&name) {
+                if seen_repeated.insert(name.clone()) {
+                    repeated.push(name);
+                }
+                continue;
+            }
+            secrets.insert(name, SecretValue(value));
+        }
+        Ok(ParsedDocument {
+            secrets: Secrets(secrets),
+            repeated,
+            number_problems,
+        })
     }
 }
 

@@ -52,11 +52,13 @@
 //! - **Depth is capped at 64**: JSON parsers, ours included, stop at a nesting depth around
 //!   128, and a set that cannot be parsed back is a set that is lost.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use crate::error::{Error, Problem};
 use crate::numbers;
-use crate::secrets::{SecretValue, Secrets};
+use crate::secrets::{ParsedDocument, REPEATED_NAME, SecretValue, Secrets};
 
 /// The longest secret name accepted, in characters.
 pub const MAX_SECRET_NAME_CHARS: usize = 256;
@@ -114,18 +116,89 @@ pub fn secrets_problems(set: &Secrets, limits: &Limits) -> Vec<Problem> {
             secret_name_problem(name).or_else(|| value_problem(name, value.expose()))
         })
         .collect();
-    let size = json_size(set);
-    if size > limits.max_set_bytes {
-        problems.push(Problem::new(
+    problems.extend(size_problem(json_size(set), limits));
+    problems
+}
+
+/// The problem of a set of `size` bytes, if that is over the limit.
+fn size_problem(size: usize, limits: &Limits) -> Option<Problem> {
+    (size > limits.max_set_bytes).then(|| {
+        Problem::new(
             "",
             format!(
                 "the set is {size} bytes as JSON and the limit is {} bytes; remove or shorten \
                  secrets until it fits",
                 limits.max_set_bytes
             ),
-        ));
+        )
+    })
+}
+
+/// What [`document`] found in a secrets document.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DocumentCheck {
+    /// The set, when the document is one JSON object whose names are unique (even if other
+    /// rules are broken: see `problems`); `None` otherwise.
+    pub secrets: Option<Secrets>,
+    /// Every problem, in the order [`secrets_problems`] reports them; empty when the set can
+    /// be saved as it is.
+    pub problems: Vec<Problem>,
+    /// The set's size as compact UTF-8 JSON (the first value of a name written twice
+    /// counted); 0 when the document cannot be read.
+    pub size: usize,
+}
+
+/// Reads a secrets document (JSON text, such as an exported file) once and reports every
+/// problem together: a document that is not JSON or not one object (then that is the only
+/// problem, keyed `""`), names written twice, each name and value that breaks a rule
+/// (including a number that would be stored changed), and a set over the size limit.
+pub fn document(text: &str, limits: &Limits) -> DocumentCheck {
+    let parsed = match ParsedDocument::parse(text) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            return DocumentCheck {
+                secrets: None,
+                problems: vec![Problem::new("", e.report().why.clone())],
+                size: 0,
+            };
+        }
+    };
+    let mut problems = Vec::new();
+    // At most one number problem per name (its first number); it replaces the value's rules.
+    let mut number_problems: BTreeMap<String, Problem> = parsed
+        .number_problems
+        .into_iter()
+        .map(|p| (p.key.clone(), p))
+        .collect();
+    for (name, value) in parsed.secrets.iter() {
+        problems.extend(secret_name_problem(name));
+        let number = number_problems.remove(name);
+        problems.extend(number.or_else(|| value_problem(name, value.expose())));
     }
-    problems
+    problems.extend(
+        parsed
+            .repeated
+            .iter()
+            .map(|name| Problem::new(name.as_str(), REPEATED_NAME)),
+    );
+    let size = json_size(&parsed.secrets);
+    problems.extend(size_problem(size, limits));
+    sort_problems(&mut problems);
+    DocumentCheck {
+        secrets: parsed.repeated.is_empty().then_some(parsed.secrets),
+        problems,
+        size,
+    }
+}
+
+/// The bytes one entry `"name":value` takes in the compact JSON of a set. A set of n ≥ 1
+/// entries takes 2 + the sum of its entries' sizes + (n − 1) bytes (braces and commas), and
+/// an empty set 2: that is [`json_size`].
+pub fn entry_size(name: &str, value: &SecretValue) -> usize {
+    let mut counter = ByteCounter(0);
+    serde_json::to_writer(&mut counter, name).expect("counting bytes cannot fail");
+    serde_json::to_writer(&mut counter, value).expect("counting bytes cannot fail");
+    counter.0 + 1
 }
 
 /// Puts problems in the order [`secrets_problems`] reports them: by name, problems of the set
@@ -519,6 +592,109 @@ mod tests {
         let e = secrets(&s, &under).unwrap_err();
         assert_eq!(e.problems().len(), 1);
         assert!(e.problems()[0].message.contains("9 bytes as JSON"), "{e}");
+    }
+
+    #[test]
+    fn entry_sizes_add_up_to_the_set_size() {
+        let s = set(json!({
+            "plain": "v",
+            "esc\"aped\n": "tab\there \u{1} \\ \"q\"",
+            "ключ": "значение 🔑",
+            "big": 18446744073709551615u64,
+            "neg": i64::MIN,
+            "f": 0.1,
+            "nested": {"a": [1, null, true, {"b": "c"}]},
+            "": "",
+        }));
+        let entries: usize = s.iter().map(|(n, v)| entry_size(n, v)).sum();
+        assert_eq!(2 + entries + (s.len() - 1), json_size(&s));
+        for (name, value) in s.iter() {
+            let one: Secrets = std::iter::once((name, value.clone())).collect();
+            assert_eq!(2 + entry_size(name, value), json_size(&one), "{name}");
+        }
+        assert_eq!(json_size(&Secrets::new()), 2);
+        assert_eq!(
+            entry_size("k", &SecretValue::string("v")),
+            r#""k":"v""#.len()
+        );
+    }
+
+    #[test]
+    fn a_document_check_reports_every_problem_together() {
+        let text = "{\"a b\": 1, \"ok\": \"x\", \"dup\": 1, \"dup\": 2,\n \
+                    \"big\": 1e30, \"bad name\": 18446744073709551616}";
+        let check = document(text, &Limits { max_set_bytes: 10 });
+        assert!(check.secrets.is_none(), "a name is written twice");
+        let found: Vec<(&str, &str)> = check
+            .problems
+            .iter()
+            .map(|p| (p.key.as_str(), p.message.as_str()))
+            .collect();
+        let size = check.size;
+        // "dup" is 1 and 2: either is as long.
+        let compact = serde_json::from_str::<Value>(text).unwrap().to_string();
+        assert_eq!(size, compact.len());
+        assert_eq!(found.len(), 6, "{found:?}");
+        assert_eq!(found[0].0, "a b");
+        assert!(found[0].1.contains("whitespace"));
+        assert_eq!(found[1].0, "bad name");
+        assert!(found[1].1.contains("whitespace"));
+        assert_eq!(found[2].0, "bad name");
+        assert!(
+            found[2]
+                .1
+                .contains("beyond the 64-bit range at line 2 column 27")
+        );
+        assert_eq!(found[3].0, "big");
+        assert!(
+            found[3]
+                .1
+                .contains("beyond the 64-bit range at line 2 column 9")
+        );
+        assert_eq!(found[4], ("dup", REPEATED_NAME));
+        assert_eq!(found[5].0, "");
+        assert!(found[5].1.contains(&format!("the set is {size} bytes")));
+        assert!(found[5].1.contains("the limit is 10 bytes"));
+        // Nothing in any message is a value.
+        assert!(check.problems.iter().all(|p| !p.message.contains("1e30")));
+    }
+
+    #[test]
+    fn a_document_check_agrees_with_the_set_rules_and_keeps_the_set() {
+        let text = r#"{"b": {"deep": [[[1]]]}, "a": "x", "c d": true}"#;
+        let check = document(text, &Limits::default());
+        let set = Secrets::from_json_document(text).unwrap();
+        assert_eq!(check.problems, secrets_problems(&set, &Limits::default()));
+        assert_eq!(check.size, json_size(&set));
+        assert_eq!(check.secrets, Some(set));
+        let fine = document(r#"{"k": "v"}"#, &Limits::default());
+        assert!(fine.problems.is_empty());
+        assert_eq!(fine.size, 9);
+    }
+
+    #[test]
+    fn a_document_that_cannot_be_read_is_one_problem_and_no_set() {
+        for (text, why) in [
+            (
+                "{\"a\": ",
+                "not valid JSON (unexpected end at line 1 column 6)",
+            ),
+            ("[1, 2]", "must be one JSON object"),
+            ("\"secret text\"", "must be one JSON object"),
+            ("{} {}", "not valid JSON (syntax error at line 1 column 4)"),
+        ] {
+            let check = document(text, &Limits::default());
+            assert_eq!(check.secrets, None, "{text}");
+            assert_eq!(check.size, 0);
+            assert_eq!(check.problems.len(), 1, "{text}");
+            assert_eq!(check.problems[0].key, "");
+            assert!(
+                check.problems[0].message.contains(why),
+                "{text}: {:?}",
+                check.problems
+            );
+            assert!(!check.problems[0].message.contains("secret text"));
+        }
     }
 
     #[test]

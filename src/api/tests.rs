@@ -669,3 +669,56 @@ fn restore_returns_the_new_etag_and_a_stale_one_is_a_conflict() {
     assert_eq!(e.kind(), ErrorKind::Protocol);
     assert!(e.to_string().contains("was restored"), "{e}");
 }
+
+#[test]
+fn health_request_goes_to_the_base_url_without_credentials() {
+    let req = endpoint(Some("abc.def")).health_request();
+    assert_eq!(req.method, Method::Get);
+    assert_eq!(req.url, "https://cs.example.com/api/health");
+    assert_eq!(req.header("authorization"), None);
+    assert_eq!(req.header("accept"), Some("application/json"));
+}
+
+#[test]
+fn health_response_gives_the_reported_limit_or_none() {
+    let ep = endpoint(None);
+    let limit = |status, body: &str| ep.health_response(&HttpResponse::new(status, body));
+    let reported = r#"{"status":"ok","maxSetBytes":2048}"#;
+    assert_eq!(limit(200, reported).unwrap().max_set_bytes, Some(2048));
+    // The reference server reports its limit while its backend is down too.
+    let down = r#"{"status":"unavailable","reachable":false,"maxSetBytes":4096}"#;
+    assert_eq!(limit(503, down).unwrap().max_set_bytes, Some(4096));
+    for (status, body) in [
+        (200, "{}"),
+        (200, "<html>login</html>"),
+        (200, r#"{"maxSetBytes":0}"#),
+        (200, r#"{"maxSetBytes":-1}"#),
+        (200, r#"{"maxSetBytes":1.5}"#),
+        (200, r#"[{"maxSetBytes":10}]"#),
+        (404, ""),
+        (405, ""),
+        (501, ""),
+    ] {
+        assert_eq!(
+            limit(status, body).unwrap().max_set_bytes,
+            None,
+            "{status} {body}"
+        );
+    }
+    for (status, kind) in [
+        (401, ErrorKind::Unauthorized),
+        (403, ErrorKind::Forbidden),
+        (503, ErrorKind::Unavailable),
+        (302, ErrorKind::Protocol),
+    ] {
+        let e = limit(status, "").unwrap_err();
+        assert_eq!(e.kind(), kind, "{status}");
+        assert_eq!(e.status(), Some(status));
+        assert!(
+            e.to_string().starts_with(
+                "The limits of the server at https://cs.example.com/api could not be read"
+            ),
+            "{e}"
+        );
+    }
+}

@@ -629,3 +629,51 @@ fn version_zero_is_refused_without_a_request() {
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(fake.methods().is_empty());
 }
+
+#[test]
+fn server_limits_reads_health_without_the_token_and_retries_like_a_read() {
+    let fake = Fake::default();
+    fake.script(Ok(HttpResponse::new(502, "")));
+    fake.script(Ok(HttpResponse::new(
+        200,
+        r#"{"status":"ok","maxSetBytes":2048}"#,
+    )));
+    let endpoint = Endpoint::new(
+        "http://h/base/",
+        JobRef::new("t", "j").unwrap(),
+        Some(crate::api::Token::new("tok-1").unwrap()),
+    )
+    .unwrap();
+    let c = SecretsClient::new(&fake, endpoint);
+    let limits = block_on(c.server_limits()).unwrap();
+    assert_eq!(limits.max_set_bytes, Some(2048));
+    assert_eq!(limits.limits().max_set_bytes, 2048);
+    let s = fake.state.lock().unwrap();
+    assert_eq!(s.requests.len(), 2, "the 502 was retried");
+    for request in &s.requests {
+        assert_eq!(request.method, Method::Get);
+        assert_eq!(request.url, "http://h/base/health");
+        assert_eq!(request.header("authorization"), None);
+    }
+}
+
+#[test]
+fn server_limits_is_none_where_the_server_reports_none() {
+    for response in [
+        HttpResponse::new(404, "Not Found"),
+        HttpResponse::new(200, "<html>login</html>"),
+        HttpResponse::new(200, r#"{"status":"UP"}"#),
+        HttpResponse::new(200, r#"{"maxSetBytes":"big"}"#),
+    ] {
+        let fake = Fake::default();
+        fake.script(Ok(response.clone()));
+        let limits = block_on(client(&fake).server_limits()).unwrap();
+        assert_eq!(limits.max_set_bytes, None, "{response:?}");
+        assert_eq!(limits.limits(), Limits::default());
+    }
+    let fake = Fake::default();
+    fake.script(Ok(HttpResponse::new(401, "")));
+    let e = block_on(client(&fake).server_limits()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    assert!(e.to_string().contains("limits of the server"), "{e}");
+}

@@ -97,6 +97,20 @@ export interface VersionInfo {
 export interface History { current: number; versions: VersionInfo[]; }
 /** The limits the rules use. */
 export interface Limits { maxSetBytes: number; maxSecretNameChars: number; maxValueDepth: number; }
+/** What `checkSecretsDocument` found. */
+export interface DocumentCheck {
+  /** The set, when the text is one JSON object of unique names (even if `problems` lists
+   * other broken rules); null otherwise. */
+  secrets: Secrets | null;
+  /** Every problem, sorted by name, problems of the whole set last; empty when it can be
+   * saved as it is. */
+  problems: Problem[];
+  /** Bytes of the set as compact UTF-8 JSON, the measure the server limits; 0 when the
+   * text cannot be read. */
+  size: number;
+}
+/** What a server reports of its limits; `maxSetBytes` is null when it reports none. */
+export interface ServerLimits { maxSetBytes: number | null; }
 "#;
 
 /// A client of one job's secrets.
@@ -247,6 +261,23 @@ impl JsSecretsClient {
         Ok(etag.as_str().into())
     }
 
+    /// The server's limits, from `GET {baseUrl}/health` (sent without the token).
+    /// `maxSetBytes` is null when the server reports none (the upstream Control Service).
+    #[wasm_bindgen(js_name = serverLimits, unchecked_return_type = "ServerLimits")]
+    pub async fn server_limits(&self) -> Result<JsValue, JsValue> {
+        let limits = self
+            .inner
+            .server_limits()
+            .await
+            .map_err(|e| error_to_js(&e))?;
+        let out = Object::new();
+        let max = limits
+            .max_set_bytes
+            .map_or(JsValue::NULL, |max| (max as f64).into());
+        set(&out, "maxSetBytes", &max);
+        Ok(out.into())
+    }
+
     /// Replaces the whole set with a JSON document (an exported secrets file).
     #[wasm_bindgen(js_name = overwriteAllSecrets)]
     pub async fn overwrite_all_secrets(&self, json: String) -> Result<(), JsValue> {
@@ -307,6 +338,40 @@ pub fn validate_secrets_document(
         Err(e) => e.problems().to_vec(),
     };
     problems_to_js(Some(problems))
+}
+
+/// Reads a secrets document (JSON text) once and reports every problem together: a text
+/// that is not one JSON object (the only problem then), names written twice, each name and
+/// value that breaks a rule, a set over `maxSetBytes` (default 1048576). Never throws on bad
+/// input, and no message holds a value.
+#[wasm_bindgen(js_name = checkSecretsDocument, unchecked_return_type = "DocumentCheck")]
+pub fn check_secrets_document(
+    text: &str,
+    #[wasm_bindgen(js_name = maxSetBytes)] max_set_bytes: Option<f64>,
+) -> JsValue {
+    let check = validate::document(text, &limits_arg(max_set_bytes));
+    let out = Object::new();
+    let secrets = check
+        .secrets
+        .as_ref()
+        .map_or(JsValue::NULL, convert::secrets_to_js);
+    set(&out, "secrets", &secrets);
+    set(&out, "problems", &problems_to_js(Some(check.problems)));
+    set(&out, "size", &(check.size as f64).into());
+    out.into()
+}
+
+/// The bytes one entry `"name":value` takes in the compact JSON of a set. A set of n ≥ 1
+/// entries takes `2 + (sum of its entry sizes) + (n - 1)` bytes, and an empty set 2: the
+/// same as `secretsSize`. Throws a `SecretsError` if the value cannot be JSON.
+#[wasm_bindgen(js_name = secretEntrySize)]
+pub fn secret_entry_size(
+    name: &str,
+    #[wasm_bindgen(unchecked_param_type = "JsonValue")] value: JsValue,
+) -> Result<f64, JsValue> {
+    let value = convert::value_from_js(name, &value)
+        .map_err(|p| error_to_js(&Error::invalid("The secret value", vec![p])))?;
+    Ok(validate::entry_size(name, &value) as f64)
 }
 
 /// Every problem with a team and job name; empty when both are valid.

@@ -8,8 +8,9 @@
 
 use js_sys::{Array, JSON, Object, Reflect};
 use vdk_secrets::js::{
-    JsSecretsClient, parse_secrets_document, secrets_size, validate_job, validate_secret_name,
-    validate_secret_value, validate_secrets, validate_secrets_document,
+    JsSecretsClient, check_secrets_document, parse_secrets_document, secret_entry_size,
+    secrets_size, validate_job, validate_secret_name, validate_secret_value, validate_secrets,
+    validate_secrets_document,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -303,6 +304,58 @@ fn validation_functions_report_every_problem() {
     );
     assert_eq!(
         code(parse_secrets_document("{").unwrap_err()),
+        "invalid-input"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn server_limits_come_from_health_or_are_null() {
+    let limit = |value: JsValue| get(&value, "maxSetBytes");
+    // The test server runs with --max-set-bytes 2048; a client without a token reads it too.
+    let anonymous = JsSecretsClient::new(config(url(), "js", "j", None)).unwrap();
+    assert_eq!(
+        limit(anonymous.server_limits().await.unwrap()).as_f64(),
+        Some(2048.0)
+    );
+    // A page where the API should be reports no limit; a closed port is an error as ever.
+    let decoy = env(
+        "VDK_SECRETS_TEST_DECOY_URL",
+        option_env!("VDK_SECRETS_TEST_DECOY_URL"),
+    );
+    let confused = JsSecretsClient::new(config(decoy, "js", "j", None)).unwrap();
+    assert!(limit(confused.server_limits().await.unwrap()).is_null());
+    let down = JsSecretsClient::new(config("http://127.0.0.1:9", "js", "j", None)).unwrap();
+    assert_eq!(code(down.server_limits().await.unwrap_err()), "unavailable");
+}
+
+#[wasm_bindgen_test]
+fn document_check_and_entry_sizes() {
+    let check = check_secrets_document(r#"{"a b": 1, "k": "v", "k": 2}"#, Some(10.0));
+    assert!(get(&check, "secrets").is_null());
+    assert_eq!(
+        get(&check, "size").as_f64(),
+        Some(r#"{"a b":1,"k":"v"}"#.len() as f64)
+    );
+    let problems = text(&get(&check, "problems"));
+    assert!(problems.contains("whitespace"), "{problems}");
+    assert!(problems.contains("more than once"), "{problems}");
+    assert!(problems.contains("limit is 10 bytes"), "{problems}");
+    let fine = check_secrets_document(r#"{"k": 18446744073709551615}"#, None);
+    assert_eq!(text(&get(&fine, "problems")), "[]");
+    let big = get(&get(&fine, "secrets"), "k");
+    assert!(big.is_bigint(), "exact beyond 2^53");
+    let broken = check_secrets_document("{", None);
+    assert!(get(&broken, "secrets").is_null());
+    assert_eq!(get(&broken, "size").as_f64(), Some(0.0));
+    assert!(text(&get(&broken, "problems")).contains("not valid JSON"));
+
+    assert_eq!(secret_entry_size("k", "v".into()).unwrap(), 7.0);
+    assert_eq!(
+        secret_entry_size("k", big).unwrap(),
+        r#""k":18446744073709551615"#.len() as f64
+    );
+    assert_eq!(
+        code(secret_entry_size("k", JsValue::UNDEFINED).unwrap_err()),
         "invalid-input"
     );
 }
