@@ -39,7 +39,7 @@ echo "==> the vdk:secrets component, bundled into the plugin's wheel"
 scripts/build-component.sh | tail -2
 cp components/vdk-secrets.wasm python/src/vdk_secrets_wasm/vdk-secrets.wasm
 rm -rf python/build
-"$py" -m pip wheel --quiet --no-build-isolation --no-deps python -w "$work/dist"
+"$py" -m pip wheel --quiet --no-build-isolation --no-deps ./python -w "$work/dist"
 wheel="$(ls "$work"/dist/vdk_secrets_wasm-*.whl)"
 "$py" -m zipfile -l "$wheel" | grep -q 'vdk_secrets_wasm/vdk-secrets.wasm' ||
     { echo "the wheel $wheel does not bundle the component" >&2; exit 1; }
