@@ -75,6 +75,9 @@ step "npm package: build, then test in Node and headless Chromium"
 scripts/build-npm.sh
 scripts/test-js.sh
 
+step "npm package: packed, built into Vite and webpack apps, run in headless Chromium"
+scripts/test-bundlers.sh
+
 step "Operations UI: browser tests (headless Chromium, OpenBao)"
 scripts/test-ui.sh
 
