@@ -34,20 +34,19 @@ mod numbers;
 pub mod secrets;
 pub mod validate;
 
+pub mod transport;
+
 #[cfg(feature = "native")]
-#[path = "transport/native.rs"]
-pub mod native;
+pub use transport::native;
 
 #[cfg(feature = "js")]
-#[path = "transport/fetch.rs"]
-pub mod fetch;
+pub use transport::fetch;
 
 #[cfg(feature = "js")]
 pub mod js;
 
 #[cfg(all(feature = "component", target_os = "wasi"))]
-#[path = "transport/wasi.rs"]
-pub mod wasi;
+pub use transport::wasi;
 
 #[cfg(all(feature = "component", target_os = "wasi"))]
 mod component;

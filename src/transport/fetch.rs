@@ -1,11 +1,17 @@
-//! The browser and Node transport: the global `fetch`, through gloo-net.
+//! The browser and Node transport: the global `fetch`, called directly through `js-sys`.
+//!
+//! The request body goes out as the bytes the core built (a `Uint8Array`) and the response
+//! body comes back as bytes (`arrayBuffer()`), never decoded into text on the way. The
+//! exchange is bounded by `AbortSignal.timeout` where the environment has it.
 
 use std::time::Duration;
 
-use gloo_net::http::{Method as FetchMethod, RequestBuilder};
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
-use crate::http::{HttpRequest, HttpResponse, Method, TransportError};
+use super::{EXCHANGE_TIMEOUT, RESPONSE_HEADERS, too_large, too_large_error};
+use crate::http::{HttpRequest, HttpResponse, TransportError};
 
 /// Sends requests with `fetch` (browsers, Node 18+, Deno, workers).
 #[derive(Clone, Copy, Debug, Default)]
@@ -13,55 +19,74 @@ pub struct FetchTransport;
 
 impl crate::Transport for FetchTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let method = match request.method {
-            Method::Get => FetchMethod::GET,
-            Method::Put => FetchMethod::PUT,
-            Method::Post => FetchMethod::POST,
-        };
-        let mut builder = RequestBuilder::new(&request.url).method(method);
+        let fetch = global_function("fetch").ok_or_else(|| {
+            TransportError::refused(
+                "this JavaScript environment has no fetch; use a browser or Node 20 or later",
+            )
+        })?;
+        let init = Object::new();
+        set(&init, "method", &request.method.as_str().into());
+        let headers = Object::new();
         for (name, value) in &request.headers {
-            builder = builder.header(name, value);
+            set(&headers, name, &value.as_str().into());
         }
-        let built = match request.body {
-            // The body is the JSON the core serialized: valid UTF-8 by construction.
-            Some(body) => builder.body(String::from_utf8_lossy(&body).into_owned()),
-            None => builder.build(),
+        set(&init, "headers", &headers);
+        if let Some(body) = &request.body {
+            set(&init, "body", &Uint8Array::from(body.as_slice()));
         }
-        .map_err(|e| TransportError::not_sent(e.to_string()))?;
-        // fetch rejects only when nothing came back (network, CORS, DNS); the request may
-        // still have reached the server.
-        let response = built
-            .send()
+        if let Some(signal) = timeout_signal() {
+            set(&init, "signal", &signal);
+        }
+        // fetch throws at once only for a request it cannot make (a malformed URL); nothing
+        // was sent then.
+        let pending = fetch
+            .call2(&JsValue::UNDEFINED, &request.url.as_str().into(), &init)
+            .map_err(|e| TransportError::not_sent(describe(&e)))?;
+        // It rejects only when nothing came back (network, CORS, DNS, the timeout); the
+        // request may still have reached the server.
+        let response = JsFuture::from(Promise::resolve(&pending))
             .await
-            .map_err(|e| TransportError::maybe_sent(describe(e)))?;
-        let status = response.status();
-        let headers = ["etag", "content-type"]
-            .into_iter()
-            .filter_map(|name| {
-                response
-                    .headers()
-                    .get(name)
-                    .map(|value| (name.to_string(), value))
-            })
+            .map_err(|e| failed(&e))?;
+        let status = Reflect::get(&response, &"status".into())
+            .ok()
+            .and_then(|s| s.as_f64())
+            .unwrap_or(0.0) as u16;
+        let response_headers = Reflect::get(&response, &"headers".into()).unwrap_or_default();
+        let header = |name: &str| {
+            method(&response_headers, "get")?
+                .call1(&response_headers, &name.into())
+                .ok()?
+                .as_string()
+        };
+        let announced = header("content-length").and_then(|n| n.trim().parse::<u64>().ok());
+        if announced.is_some_and(too_large) {
+            return Err(too_large_error());
+        }
+        let headers = RESPONSE_HEADERS
+            .iter()
+            .filter_map(|&name| Some((name.to_string(), header(name)?)))
             .collect();
-        let body = response
-            .binary()
+        let reading = method(&response, "arrayBuffer")
+            .and_then(|read| read.call0(&response).ok())
+            .ok_or_else(|| TransportError::maybe_sent("the response body cannot be read"))?;
+        let buffer = JsFuture::from(Promise::resolve(&reading))
             .await
-            .map_err(|e| TransportError::maybe_sent(describe(e)))?;
+            .map_err(|e| failed(&e))?;
+        let bytes = Uint8Array::new(&buffer);
+        if too_large(u64::from(bytes.length())) {
+            return Err(too_large_error());
+        }
         Ok(HttpResponse {
             status,
             headers,
-            body,
+            body: bytes.to_vec(),
         })
     }
 
     async fn sleep(&self, duration: Duration) {
         let millis = duration.as_millis().min(i32::MAX as u128) as i32;
-        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into())
-                .ok()
-                .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-            match set_timeout {
+        let promise = Promise::new(
+            &mut |resolve, _reject| match global_function("setTimeout") {
                 Some(set_timeout) => {
                     let _ = set_timeout.call2(&JsValue::UNDEFINED, &resolve, &millis.into());
                 }
@@ -69,16 +94,63 @@ impl crate::Transport for FetchTransport {
                 None => {
                     let _ = resolve.call0(&JsValue::UNDEFINED);
                 }
-            }
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            },
+        );
+        let _ = JsFuture::from(promise).await;
     }
 }
 
-/// fetch's own message ("Failed to fetch", "fetch failed: ECONNREFUSED"), with a hint.
-fn describe(error: gloo_net::Error) -> String {
-    format!(
-        "{error} (network error, refused connection, or a cross-origin request the server \
-         does not allow)"
-    )
+/// `AbortSignal.timeout(EXCHANGE_TIMEOUT)`, where the environment has it.
+fn timeout_signal() -> Option<JsValue> {
+    let abort_signal = Reflect::get(&js_sys::global(), &"AbortSignal".into()).ok()?;
+    let millis = EXCHANGE_TIMEOUT.as_millis() as f64;
+    method(&abort_signal, "timeout")?
+        .call1(&abort_signal, &millis.into())
+        .ok()
+}
+
+fn global_function(name: &str) -> Option<Function> {
+    method(&js_sys::global(), name)
+}
+
+fn method(target: &JsValue, name: &str) -> Option<Function> {
+    Reflect::get(target, &name.into()).ok()?.dyn_into().ok()
+}
+
+fn set(target: &Object, key: &str, value: &JsValue) {
+    // Setting a property on a fresh plain object cannot fail.
+    let _ = Reflect::set(target, &key.into(), value);
+}
+
+/// A rejected fetch or body read: the timeout, or what fetch said.
+fn failed(error: &JsValue) -> TransportError {
+    let name = Reflect::get(error, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string());
+    if name.as_deref() == Some("TimeoutError") {
+        return super::timed_out_error(true);
+    }
+    TransportError::maybe_sent(describe(error))
+}
+
+/// fetch's own message ("TypeError: Failed to fetch", "TypeError: fetch failed" with Node's
+/// cause, "connect ECONNREFUSED …"), with a hint.
+fn describe(error: &JsValue) -> String {
+    let text = |value: &JsValue| match value.dyn_ref::<js_sys::Error>() {
+        Some(e) => String::from(e.to_string()),
+        None => value.as_string().unwrap_or_else(|| "unknown error".into()),
+    };
+    let mut message = text(error);
+    if let Some(cause) = Reflect::get(error, &"cause".into())
+        .ok()
+        .filter(|c| !c.is_undefined() && !c.is_null())
+    {
+        message.push_str(": ");
+        message.push_str(&text(&cause));
+    }
+    message.push_str(
+        " (network error, refused connection, or a cross-origin request the server does not \
+         allow)",
+    );
+    message
 }

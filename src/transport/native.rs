@@ -2,12 +2,11 @@
 
 use std::time::Duration;
 
+use super::{CONNECT_TIMEOUT, EXCHANGE_TIMEOUT, keeps_header, too_large, too_large_error};
 use crate::error::{Error, Report};
 use crate::http::{HttpRequest, HttpResponse, Method, TransportError};
 
-/// The largest response body accepted. Well above any legal set, small enough that a
-/// misdirected URL (a download, say) cannot exhaust memory.
-pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+pub use super::MAX_RESPONSE_BYTES;
 
 /// Sends requests with reqwest. Cheap to clone; clones share connections.
 #[derive(Clone, Debug)]
@@ -16,11 +15,11 @@ pub struct NativeTransport {
 }
 
 impl NativeTransport {
-    /// A transport with a 10 s connect timeout and a 30 s limit per exchange.
+    /// A transport with the core's timeouts ([`CONNECT_TIMEOUT`], [`EXCHANGE_TIMEOUT`]).
     pub fn new() -> Result<Self, Error> {
         let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(EXCHANGE_TIMEOUT)
             .build()
             .map_err(|e| {
                 Error::Unavailable(Report::new(
@@ -32,7 +31,8 @@ impl NativeTransport {
         Ok(NativeTransport { client })
     }
 
-    /// A transport over a reqwest client configured by the caller (proxies, CA certificates).
+    /// A transport over a reqwest client configured by the caller (proxies, CA certificates,
+    /// its own timeouts); the size cap and the headers kept are the core's still.
     pub fn with_client(client: reqwest::Client) -> Self {
         NativeTransport { client }
     }
@@ -53,16 +53,22 @@ impl crate::Transport for NativeTransport {
             builder = builder.body(body);
         }
         let mut response = builder.send().await.map_err(|e| {
-            if e.is_connect() {
+            if e.is_timeout() {
+                super::timed_out_error(!e.is_connect())
+            } else if e.is_connect() {
                 TransportError::not_sent(describe(&e))
             } else {
                 TransportError::maybe_sent(describe(&e))
             }
         })?;
         let status = response.status().as_u16();
+        if response.content_length().is_some_and(too_large) {
+            return Err(too_large_error());
+        }
         let headers = response
             .headers()
             .iter()
+            .filter(|(n, _)| keeps_header(n.as_str()))
             .map(|(n, v)| {
                 (
                     n.as_str().to_string(),
@@ -76,10 +82,8 @@ impl crate::Transport for NativeTransport {
             .await
             .map_err(|e| TransportError::maybe_sent(describe(&e)))?
         {
-            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(TransportError::maybe_sent(format!(
-                    "the response is larger than {MAX_RESPONSE_BYTES} bytes"
-                )));
+            if too_large((body.len() + chunk.len()) as u64) {
+                return Err(too_large_error());
             }
             body.extend_from_slice(&chunk);
         }

@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
+use http_body_util::BodyExt;
 use wstd::http::{Body, Client, Method as WasiMethod, Request};
 
+use super::{CONNECT_TIMEOUT, EXCHANGE_TIMEOUT, keeps_header, too_large, too_large_error};
 use crate::http::{HttpRequest, HttpResponse, Method, TransportError};
 
 /// Sends requests with wasi:http (WASI 0.2 components).
@@ -30,11 +32,18 @@ impl crate::Transport for WasiTransport {
         let outgoing = builder
             .body(body)
             .map_err(|e| TransportError::not_sent(format!("cannot build the request: {e}")))?;
-        let mut response = Client::new().send(outgoing).await.map_err(send_error)?;
+        // wasi:http bounds each wait rather than the whole exchange: the connection, the
+        // first byte, and each wait between bytes.
+        let mut client = Client::new();
+        client.set_connect_timeout(CONNECT_TIMEOUT);
+        client.set_first_byte_timeout(EXCHANGE_TIMEOUT);
+        client.set_between_bytes_timeout(EXCHANGE_TIMEOUT);
+        let response = client.send(outgoing).await.map_err(send_error)?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
             .iter()
+            .filter(|(name, _)| keeps_header(name.as_str()))
             .map(|(name, value)| {
                 (
                     name.as_str().to_string(),
@@ -42,12 +51,21 @@ impl crate::Transport for WasiTransport {
                 )
             })
             .collect();
-        let body = response
-            .body_mut()
-            .contents()
-            .await
-            .map_err(|e| TransportError::maybe_sent(e.to_string()))?
-            .to_vec();
+        let incoming = response.into_body();
+        if incoming.content_length().is_some_and(too_large) {
+            return Err(too_large_error());
+        }
+        let mut stream = incoming.into_boxed_body();
+        let mut body = Vec::new();
+        while let Some(frame) = stream.frame().await {
+            let frame = frame.map_err(|e| TransportError::maybe_sent(e.to_string()))?;
+            if let Ok(data) = frame.into_data() {
+                if too_large((body.len() + data.len()) as u64) {
+                    return Err(too_large_error());
+                }
+                body.extend_from_slice(&data);
+            }
+        }
         Ok(HttpResponse {
             status,
             headers,
@@ -69,6 +87,8 @@ fn send_error(e: wstd::http::Error) -> TransportError {
              Control Service's address",
         ),
         Some(ErrorCode::ConnectionRefused) => TransportError::not_sent("connection refused"),
+        Some(ErrorCode::ConnectionTimeout) => super::timed_out_error(false),
+        Some(ErrorCode::ConnectionReadTimeout) => super::timed_out_error(true),
         _ => TransportError::maybe_sent(e.to_string()),
     }
 }

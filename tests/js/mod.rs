@@ -129,14 +129,16 @@ async fn stored_json(job: &str) -> String {
         "{}/data-jobs/for-team/js/jobs/{job}/deployments/TODO/secrets",
         url()
     );
-    gloo_net::http::Request::get(&url)
-        .header("Authorization", &format!("Bearer {}", token()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    use vdk_secrets::{HttpRequest, Method, Transport, transport::fetch::FetchTransport};
+    let request = HttpRequest {
+        method: Method::Get,
+        url,
+        headers: vec![("authorization", format!("Bearer {}", token()))],
+        body: None,
+    };
+    let response = FetchTransport.send(request).await.unwrap();
+    assert_eq!(response.status, 200);
+    String::from_utf8(response.body).unwrap()
 }
 
 #[wasm_bindgen_test]
