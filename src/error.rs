@@ -59,20 +59,26 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind with its code: the one table the bindings use. The WIT enum `error-code`,
+    /// the npm package's `ErrorCode` type and its errors' `code` strings are checked against
+    /// it (`tests/error_codes.rs`).
+    pub const CODES: [(ErrorKind, &'static str); 10] = [
+        (ErrorKind::InvalidInput, "invalid-input"),
+        (ErrorKind::NotFound, "not-found"),
+        (ErrorKind::Unauthorized, "unauthorized"),
+        (ErrorKind::Forbidden, "forbidden"),
+        (ErrorKind::Conflict, "conflict"),
+        (ErrorKind::TooLarge, "too-large"),
+        (ErrorKind::NotConfigured, "not-configured"),
+        (ErrorKind::Unavailable, "unavailable"),
+        (ErrorKind::Protocol, "protocol"),
+        (ErrorKind::NotSupported, "not-supported"),
+    ];
+
     /// The kebab-case code used by the JS and WIT bindings, e.g. `"too-large"`.
     pub fn code(self) -> &'static str {
-        match self {
-            ErrorKind::InvalidInput => "invalid-input",
-            ErrorKind::NotFound => "not-found",
-            ErrorKind::Unauthorized => "unauthorized",
-            ErrorKind::Forbidden => "forbidden",
-            ErrorKind::Conflict => "conflict",
-            ErrorKind::TooLarge => "too-large",
-            ErrorKind::NotConfigured => "not-configured",
-            ErrorKind::Unavailable => "unavailable",
-            ErrorKind::Protocol => "protocol",
-            ErrorKind::NotSupported => "not-supported",
-        }
+        // The table lists the kinds in declaration order.
+        ErrorKind::CODES[self as usize].1
     }
 }
 
@@ -188,6 +194,22 @@ impl Error {
 
     /// What went wrong, why, and what to do.
     pub fn report(&self) -> &Report {
+        match self {
+            Error::InvalidInput(r)
+            | Error::NotFound(r)
+            | Error::Unauthorized(r)
+            | Error::Forbidden(r)
+            | Error::Conflict(r)
+            | Error::TooLarge(r)
+            | Error::NotConfigured(r)
+            | Error::Unavailable(r)
+            | Error::Protocol(r)
+            | Error::NotSupported(r) => r,
+        }
+    }
+
+    /// The report, taken out of the error.
+    pub fn into_report(self) -> Report {
         match self {
             Error::InvalidInput(r)
             | Error::NotFound(r)

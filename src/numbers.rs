@@ -91,6 +91,25 @@ pub(crate) const VALUE_NOT_READ_BACK: &str = "holds a number that does not read 
 const LOWEST_64: f64 = -9_223_372_036_854_775_808.0;
 const BEYOND_64: f64 = 18_446_744_073_709_551_616.0;
 
+/// An integer written in decimal digits (an optional `-`), as the number stored for it, if
+/// it lies in −2^63 to 2^64 − 1: how the npm package takes a `BigInt`.
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
+pub(crate) fn integer_from_digits(digits: &str) -> Option<Number> {
+    match digits.parse::<i64>() {
+        Ok(i) => Some(Number::from(i)),
+        Err(_) => digits.parse::<u64>().ok().map(Number::from),
+    }
+}
+
+/// The problem with an integer that [`integer_from_digits`] refuses, before ` at <path>`.
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
+pub(crate) const BIG_INTEGER_BEYOND_64: &str = "has a BigInt outside -2^63 to 2^64 - 1";
+
+/// The largest integer a JavaScript number (a 64-bit float) holds exactly, with all below
+/// it: `Number.MAX_SAFE_INTEGER`, 2^53 − 1.
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
+pub(crate) const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
+
 /// What is wrong with float `n` of a value built in code, if anything: an integer beyond 64
 /// bits, or a float that its JSON text does not read back as.
 pub(crate) fn float_value_problem(n: f64) -> Option<&'static str> {
@@ -492,6 +511,26 @@ fn exponent_value(text: &[u8]) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_from_digits_are_the_64_bit_range() {
+        for (digits, kept) in [
+            ("-9223372036854775808", true),
+            ("18446744073709551615", true),
+            ("0", true),
+            ("-9223372036854775809", false),
+            ("18446744073709551616", false),
+            ("1.5", false),
+            ("", false),
+        ] {
+            let number = integer_from_digits(digits);
+            assert_eq!(number.is_some(), kept, "{digits}");
+            if let Some(n) = number {
+                assert_eq!(n.to_string(), digits);
+            }
+        }
+        assert_eq!(MAX_SAFE_INTEGER, (1 << 53) - 1);
+    }
 
     #[test]
     fn decimal_values_are_compared_not_texts() {

@@ -39,20 +39,19 @@ impl SecretValue {
     /// number that would be stored other than as written is refused, as in
     /// [`Secrets::from_json_document`].
     pub fn from_json(name: &str, json: &str) -> Result<Self, Error> {
+        SecretValue::parse(name, json).map_err(|p| Error::invalid("The secret value", vec![p]))
+    }
+
+    /// As [`SecretValue::from_json`], with the one problem alone.
+    pub fn parse(name: &str, json: &str) -> Result<Self, Problem> {
         match serde_json::from_str::<Value>(json) {
             Ok(value) => match number_changes(json, std::iter::once(&value)).first() {
                 None => Ok(SecretValue(value)),
-                Some(found) => Err(Error::invalid(
-                    "The secret value",
-                    vec![Problem::new(name, found.message())],
-                )),
+                Some(found) => Err(Problem::new(name, found.message())),
             },
-            Err(e) => Err(Error::invalid(
-                "The secret value",
-                vec![Problem::new(
-                    name,
-                    format!("is not valid JSON ({})", json_error_position(&e)),
-                )],
+            Err(e) => Err(Problem::new(
+                name,
+                format!("is not valid JSON ({})", json_error_position(&e)),
             )),
         }
     }

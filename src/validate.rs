@@ -201,6 +201,45 @@ pub fn entry_size(name: &str, value: &SecretValue) -> usize {
     counter.0 + 1
 }
 
+/// A set from entries a binding converted from its own form (a JS object's members, the
+/// component's name and JSON pairs): the entries that converted, and the problems of the
+/// others (their name's too, since the set's rules never see them) and of names given twice.
+pub fn converted_set(
+    entries: impl IntoIterator<Item = (String, Result<SecretValue, Problem>)>,
+) -> (Secrets, Vec<Problem>) {
+    let mut set = Secrets::new();
+    let mut problems = Vec::new();
+    for (name, converted) in entries {
+        match converted {
+            Ok(value) => {
+                if set.contains(&name) {
+                    problems.push(Problem::new(name, "is given more than once; keep one"));
+                } else {
+                    set.insert(name, value);
+                }
+            }
+            Err(problem) => {
+                problems.extend(secret_name_problem(&name));
+                problems.push(problem);
+            }
+        }
+    }
+    (set, problems)
+}
+
+/// Every problem with a set a binding converted (see [`converted_set`]): its conversions and
+/// every rule, in the order of [`secrets_problems`]. What each binding's "validate a set"
+/// returns.
+pub fn converted_set_problems(
+    entries: impl IntoIterator<Item = (String, Result<SecretValue, Problem>)>,
+    limits: &Limits,
+) -> Vec<Problem> {
+    let (set, mut problems) = converted_set(entries);
+    problems.extend(secrets_problems(&set, limits));
+    sort_problems(&mut problems);
+    problems
+}
+
 /// Puts problems in the order [`secrets_problems`] reports them: by name, problems of the set
 /// as a whole last.
 pub fn sort_problems(problems: &mut [Problem]) {

@@ -10,8 +10,8 @@ use crate::client::SecretsClient;
 use crate::error::{Error, ErrorKind, Problem};
 use crate::job::JobRef;
 use crate::secrets::{SecretValue, Secrets};
+use crate::transport::wasi::WasiTransport;
 use crate::validate::{self, Limits};
-use crate::wasi::WasiTransport;
 
 wit_bindgen::generate!({
     world: "secrets-component",
@@ -41,8 +41,8 @@ fn with_client<T>(
         let client = cell
             .get_or_init(client_from_host)
             .as_ref()
-            .map_err(to_wit)?;
-        wstd::runtime::block_on(operation(client)).map_err(|e| to_wit(&e))
+            .map_err(|e| wit::Error::from(e.clone()))?;
+        Ok(wstd::runtime::block_on(operation(client))?)
     })
 }
 
@@ -59,38 +59,21 @@ fn client_from_host() -> Result<SecretsClient<WasiTransport>, Error> {
     Ok(SecretsClient::new(WasiTransport, endpoint).with_cache(true))
 }
 
-fn value(name: &str, json: &str) -> Result<SecretValue, Error> {
-    SecretValue::from_json(name, json)
+/// The pairs converted, each value parsed or the problem why not; the core makes the set.
+fn entries(
+    pairs: Vec<(String, String)>,
+) -> impl Iterator<Item = (String, Result<SecretValue, Problem>)> {
+    pairs.into_iter().map(|(name, json)| {
+        let value = SecretValue::parse(&name, &json);
+        (name, value)
+    })
 }
 
 fn set_from_pairs(pairs: Vec<(String, String)>) -> Result<Secrets, Error> {
-    let (set, problems) = convertible_pairs(pairs);
-    if problems.is_empty() {
-        Ok(set)
-    } else {
-        Err(Error::invalid("The set of secrets", problems))
+    match validate::converted_set(entries(pairs)) {
+        (set, problems) if problems.is_empty() => Ok(set),
+        (_, problems) => Err(Error::invalid("The set of secrets", problems)),
     }
-}
-
-/// The pairs whose value is JSON, as a set, and the problems of the others (their name's
-/// too, since the rules that check the set never see them) and of repeated names.
-fn convertible_pairs(pairs: Vec<(String, String)>) -> (Secrets, Vec<Problem>) {
-    let mut set = Secrets::new();
-    let mut problems = Vec::new();
-    for (name, json) in pairs {
-        match value(&name, &json) {
-            Ok(v) => {
-                if set.insert(name.clone(), v).is_some() {
-                    problems.push(Problem::new(name, "is given more than once; keep one"));
-                }
-            }
-            Err(e) => {
-                problems.extend(validate::secret_name_problem(&name));
-                problems.extend(e.problems().iter().cloned());
-            }
-        }
-    }
-    (set, problems)
 }
 
 fn pairs(set: &Secrets) -> Vec<(String, String)> {
@@ -109,12 +92,12 @@ impl Store for Component {
     }
 
     fn set_all_secrets(secrets: Vec<(String, String)>) -> Result<(), wit::Error> {
-        let set = set_from_pairs(secrets).map_err(|e| to_wit(&e))?;
+        let set = set_from_pairs(secrets)?;
         with_client(async |c| c.replace_all(&set).await)
     }
 
     fn set_secret(name: String, json: String) -> Result<(), wit::Error> {
-        let v = value(&name, &json).map_err(|e| to_wit(&e))?;
+        let v = SecretValue::from_json(&name, &json)?;
         with_client(async |c| c.set(&name, v).await)
     }
 
@@ -133,10 +116,10 @@ impl Validate for Component {
             max_set_bytes: usize::try_from(max).unwrap_or(usize::MAX),
         });
         // Values that are not JSON are reported with every rule broken by the rest.
-        let (set, mut problems) = convertible_pairs(secrets);
-        problems.extend(validate::secrets_problems(&set, &limits));
-        validate::sort_problems(&mut problems);
-        problems.into_iter().map(to_wit_problem).collect()
+        validate::converted_set_problems(entries(secrets), &limits)
+            .into_iter()
+            .map(to_wit_problem)
+            .collect()
     }
 }
 
@@ -153,10 +136,9 @@ fn to_wit_problem(p: Problem) -> wit::Problem {
     }
 }
 
-fn to_wit(error: &Error) -> wit::Error {
-    let r = error.report();
-    wit::Error {
-        code: match error.kind() {
+impl From<Error> for wit::Error {
+    fn from(error: Error) -> wit::Error {
+        let code = match error.kind() {
             ErrorKind::InvalidInput => wit::ErrorCode::InvalidInput,
             ErrorKind::NotFound => wit::ErrorCode::NotFound,
             ErrorKind::Unauthorized => wit::ErrorCode::Unauthorized,
@@ -167,11 +149,16 @@ fn to_wit(error: &Error) -> wit::Error {
             ErrorKind::Unavailable => wit::ErrorCode::Unavailable,
             ErrorKind::Protocol => wit::ErrorCode::Protocol,
             ErrorKind::NotSupported => wit::ErrorCode::NotSupported,
-        },
-        status: r.status,
-        what: r.what.clone(),
-        why: r.why.clone(),
-        countermeasures: r.countermeasures.clone(),
-        problems: r.problems.iter().cloned().map(to_wit_problem).collect(),
+        };
+        let status = error.status();
+        let report = error.into_report();
+        wit::Error {
+            code,
+            status,
+            what: report.what,
+            why: report.why,
+            countermeasures: report.countermeasures,
+            problems: report.problems.into_iter().map(to_wit_problem).collect(),
+        }
     }
 }

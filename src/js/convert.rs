@@ -9,8 +9,9 @@ use serde_json::{Map, Number, Value};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::Problem;
+use crate::numbers::{self, MAX_SAFE_INTEGER};
 use crate::secrets::{SecretValue, Secrets};
-use crate::validate::MAX_VALUE_DEPTH;
+use crate::validate::{self, MAX_VALUE_DEPTH};
 
 /// Converts a plain object of secrets; every problem is collected.
 pub fn secrets_from_js(value: &JsValue) -> Result<Secrets, Vec<Problem>> {
@@ -20,36 +21,36 @@ pub fn secrets_from_js(value: &JsValue) -> Result<Secrets, Vec<Problem>> {
     }
 }
 
-/// The entries that convert, and the problems of those that do not (their name's too, since
-/// the rules that check the set never see them).
-pub fn convertible_secrets(value: &JsValue) -> (Secrets, Vec<Problem>) {
+/// The entries of a plain object of secrets, each converted or the problem why not; or the
+/// problem that it is no plain object. The core makes the set ([`validate::converted_set`]).
+pub fn secret_entries(
+    value: &JsValue,
+) -> Result<impl Iterator<Item = (String, Result<SecretValue, Problem>)>, Problem> {
     if !is_plain_object(value) {
-        let problem = Problem::new(
+        return Err(Problem::new(
             "",
             format!(
                 "secrets must be a plain object of names and values, not {}",
                 js_type(value)
             ),
-        );
-        return (Secrets::new(), vec![problem]);
+        ));
     }
-    let mut secrets = Secrets::new();
-    let mut problems = Vec::new();
     let mut items_left = MAX_ITEMS;
-    for entry in Object::entries(value.unchecked_ref()).iter() {
-        let pair: Array = entry.unchecked_into();
+    let entries = Object::entries(value.unchecked_ref());
+    Ok((0..entries.length()).map(move |i| {
+        let pair: Array = entries.get(i).unchecked_into();
         let name = pair.get(0).as_string().unwrap_or_default();
-        match convert_value(&name, &pair.get(1), &mut items_left) {
-            Ok(v) => {
-                secrets.insert(name, v);
-            }
-            Err(problem) => {
-                problems.extend(crate::validate::secret_name_problem(&name));
-                problems.push(problem);
-            }
-        }
+        let converted = convert_value(&name, &pair.get(1), &mut items_left);
+        (name, converted)
+    }))
+}
+
+/// The entries that convert, and the problems of those that do not.
+fn convertible_secrets(value: &JsValue) -> (Secrets, Vec<Problem>) {
+    match secret_entries(value) {
+        Ok(entries) => validate::converted_set(entries),
+        Err(problem) => (Secrets::new(), vec![problem]),
     }
-    (secrets, problems)
 }
 
 /// Converts one secret's value.
@@ -166,9 +167,6 @@ fn is_big_integer(n: &Number) -> bool {
     }
 }
 
-/// `Number.MAX_SAFE_INTEGER`: 2^53 − 1.
-const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
-
 /// `path` is where inside the value we are (`.port`, `[2]`), for messages; `items_left` is
 /// what remains of [`MAX_ITEMS`].
 fn to_json(
@@ -196,8 +194,8 @@ fn to_json(
     if value.is_bigint() {
         return big_integer_to_json(value).ok_or_else(|| {
             format!(
-                "has a BigInt outside -2^63 to 2^64 - 1{}, which JSON numbers here cannot \
-                 hold exactly; store it as a string",
+                "{}{}, which JSON numbers here cannot hold exactly; store it as a string",
+                numbers::BIG_INTEGER_BEYOND_64,
                 at(path)
             )
         });
@@ -271,14 +269,7 @@ fn big_integer_to_json(value: &JsValue) -> Option<Value> {
         .to_string(10)
         .ok()?
         .as_string()?;
-    if let Ok(i) = digits.parse::<i64>() {
-        Some(Value::Number(Number::from(i)))
-    } else {
-        digits
-            .parse::<u64>()
-            .ok()
-            .map(|u| Value::Number(Number::from(u)))
-    }
+    numbers::integer_from_digits(&digits).map(Value::Number)
 }
 
 /// A finite number as JSON, integers kept integral.

@@ -25,9 +25,9 @@ use wasm_bindgen::prelude::*;
 use crate::api::{ETag, Endpoint, History, Token};
 use crate::client::SecretsClient;
 use crate::error::{Error, Problem};
-use crate::fetch::FetchTransport;
 use crate::job::JobRef;
 use crate::secrets::Secrets;
+use crate::transport::fetch::FetchTransport;
 use crate::validate::{self, Limits};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -127,33 +127,29 @@ impl JsSecretsClient {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "ClientConfig")] config: JsValue,
     ) -> Result<JsSecretsClient, JsValue> {
-        client_from_config(&config)
-            .map(|inner| JsSecretsClient { inner })
-            .map_err(|e| error_to_js(&e))
+        Ok(JsSecretsClient {
+            inner: client_from_config(&config)?,
+        })
     }
 
     /// The value of secret `name`, or `undefined`.
     #[wasm_bindgen(js_name = getSecret, unchecked_return_type = "JsonValue | undefined")]
     pub async fn get_secret(&self, name: String) -> Result<JsValue, JsValue> {
-        let value = self.inner.get(&name).await.map_err(|e| error_to_js(&e))?;
+        let value = self.inner.get(&name).await?;
         Ok(value.map_or(JsValue::UNDEFINED, |v| convert::to_js(v.expose())))
     }
 
     /// Every secret of the job.
     #[wasm_bindgen(js_name = getAllSecrets, unchecked_return_type = "Secrets")]
     pub async fn get_all_secrets(&self) -> Result<JsValue, JsValue> {
-        let all = self.inner.read_all().await.map_err(|e| error_to_js(&e))?;
+        let all = self.inner.read_all().await?;
         Ok(convert::secrets_to_js(&all))
     }
 
     /// Every secret and the version they were read at (for `setAllSecrets(…, etag)`).
     #[wasm_bindgen(js_name = getAllSecretsVersioned, unchecked_return_type = "Versioned")]
     pub async fn get_all_secrets_versioned(&self) -> Result<JsValue, JsValue> {
-        let read = self
-            .inner
-            .read_versioned()
-            .await
-            .map_err(|e| error_to_js(&e))?;
+        let read = self.inner.read_versioned().await?;
         let out = Object::new();
         set(&out, "secrets", &convert::secrets_to_js(&read.secrets));
         set(&out, "etag", &etag_to_js(read.etag.as_ref()));
@@ -175,8 +171,7 @@ impl JsSecretsClient {
                 self.inner.replace_if_match(&secrets, &tag).await
             }
             None => self.inner.replace_all(&secrets).await.map(|()| None),
-        }
-        .map_err(|e| error_to_js(&e))?;
+        }?;
         Ok(etag_to_js(etag.as_ref()))
     }
 
@@ -189,31 +184,28 @@ impl JsSecretsClient {
         #[wasm_bindgen(unchecked_param_type = "JsonValue")] value: JsValue,
     ) -> Result<(), JsValue> {
         let value = convert::value_from_js(&name, &value)
-            .map_err(|p| error_to_js(&Error::invalid("The secret value", vec![p])))?;
-        self.inner
-            .set(&name, value)
-            .await
-            .map_err(|e| error_to_js(&e))
+            .map_err(|p| Error::invalid("The secret value", vec![p]))?;
+        Ok(self.inner.set(&name, value).await?)
     }
 
     /// Deletes the named secrets in one write; if any does not exist, nothing is deleted.
     #[wasm_bindgen(js_name = deleteSecrets)]
     pub async fn delete_secrets(&self, names: Vec<String>) -> Result<(), JsValue> {
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        self.inner.delete(&names).await.map_err(|e| error_to_js(&e))
+        Ok(self.inner.delete(&names).await?)
     }
 
     /// Deletes every secret of the job.
     #[wasm_bindgen(js_name = deleteAllSecrets)]
     pub async fn delete_all_secrets(&self) -> Result<(), JsValue> {
-        self.inner.delete_all().await.map_err(|e| error_to_js(&e))
+        Ok(self.inner.delete_all().await?)
     }
 
     /// The job's version history, newest first. Rejects with code `not-supported` when the
     /// server keeps none (the upstream Control Service).
     #[wasm_bindgen(unchecked_return_type = "History")]
     pub async fn versions(&self) -> Result<JsValue, JsValue> {
-        let history = self.inner.versions().await.map_err(|e| error_to_js(&e))?;
+        let history = self.inner.versions().await?;
         Ok(history_to_js(&history))
     }
 
@@ -225,11 +217,7 @@ impl JsSecretsClient {
         #[wasm_bindgen(unchecked_param_type = "number")] version: JsValue,
     ) -> Result<JsValue, JsValue> {
         let version = version_arg(&version)?;
-        let secrets = self
-            .inner
-            .read_version(version)
-            .await
-            .map_err(|e| error_to_js(&e))?;
+        let secrets = self.inner.read_version(version).await?;
         Ok(convert::secrets_to_js(&secrets))
     }
 
@@ -245,7 +233,7 @@ impl JsSecretsClient {
     ) -> Result<JsValue, JsValue> {
         let version = version_arg(&version)?;
         let Some(tag) = if_match.as_string() else {
-            return Err(error_to_js(&Error::invalid(
+            return Err(JsValue::from(Error::invalid(
                 "The version to restore",
                 vec![Problem::new(
                     "ifMatch",
@@ -253,11 +241,7 @@ impl JsSecretsClient {
                 )],
             )));
         };
-        let etag = self
-            .inner
-            .restore_version(version, &ETag::new(tag))
-            .await
-            .map_err(|e| error_to_js(&e))?;
+        let etag = self.inner.restore_version(version, &ETag::new(tag)).await?;
         Ok(etag.as_str().into())
     }
 
@@ -265,11 +249,7 @@ impl JsSecretsClient {
     /// `maxSetBytes` is null when the server reports none (the upstream Control Service).
     #[wasm_bindgen(js_name = serverLimits, unchecked_return_type = "ServerLimits")]
     pub async fn server_limits(&self) -> Result<JsValue, JsValue> {
-        let limits = self
-            .inner
-            .server_limits()
-            .await
-            .map_err(|e| error_to_js(&e))?;
+        let limits = self.inner.server_limits().await?;
         let out = Object::new();
         let max = limits
             .max_set_bytes
@@ -281,10 +261,7 @@ impl JsSecretsClient {
     /// Replaces the whole set with a JSON document (an exported secrets file).
     #[wasm_bindgen(js_name = overwriteAllSecrets)]
     pub async fn overwrite_all_secrets(&self, json: String) -> Result<(), JsValue> {
-        self.inner
-            .overwrite_from_json(&json)
-            .await
-            .map_err(|e| error_to_js(&e))
+        Ok(self.inner.overwrite_from_json(&json).await?)
     }
 }
 
@@ -319,10 +296,11 @@ pub fn validate_secrets(
     #[wasm_bindgen(unchecked_param_type = "Secrets")] secrets: JsValue,
     #[wasm_bindgen(js_name = maxSetBytes)] max_set_bytes: Option<f64>,
 ) -> JsValue {
-    let (set, mut problems) = convert::convertible_secrets(&secrets);
     // Values that cannot be JSON are reported with every rule broken by the rest.
-    problems.extend(validate::secrets_problems(&set, &limits_arg(max_set_bytes)));
-    validate::sort_problems(&mut problems);
+    let problems = match convert::secret_entries(&secrets) {
+        Ok(entries) => validate::converted_set_problems(entries, &limits_arg(max_set_bytes)),
+        Err(problem) => vec![problem],
+    };
     problems_to_js(Some(problems))
 }
 
@@ -370,7 +348,7 @@ pub fn secret_entry_size(
     #[wasm_bindgen(unchecked_param_type = "JsonValue")] value: JsValue,
 ) -> Result<f64, JsValue> {
     let value = convert::value_from_js(name, &value)
-        .map_err(|p| error_to_js(&Error::invalid("The secret value", vec![p])))?;
+        .map_err(|p| Error::invalid("The secret value", vec![p]))?;
     Ok(validate::entry_size(name, &value) as f64)
 }
 
@@ -393,7 +371,7 @@ pub fn secrets_size(
 /// `SecretsError` that names what is wrong, never a value.
 #[wasm_bindgen(js_name = parseSecretsDocument, unchecked_return_type = "Secrets")]
 pub fn parse_secrets_document(json: &str) -> Result<JsValue, JsValue> {
-    let secrets = Secrets::from_json_document(json).map_err(|e| error_to_js(&e))?;
+    let secrets = Secrets::from_json_document(json)?;
     Ok(convert::secrets_to_js(&secrets))
 }
 
@@ -484,15 +462,15 @@ fn limits_arg(max_set_bytes: Option<f64>) -> Limits {
 
 fn secrets_arg(secrets: &JsValue) -> Result<Secrets, JsValue> {
     convert::secrets_from_js(secrets)
-        .map_err(|problems| error_to_js(&Error::invalid("The set of secrets", problems)))
+        .map_err(|problems| Error::invalid("The set of secrets", problems).into())
 }
 
 /// A version number from JS: a whole `number` from 1 to `Number.MAX_SAFE_INTEGER`.
 fn version_arg(version: &JsValue) -> Result<u64, JsValue> {
-    const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+    const MAX_SAFE_INTEGER: f64 = crate::numbers::MAX_SAFE_INTEGER as f64;
     match version.as_f64() {
         Some(n) if n.fract() == 0.0 && (1.0..=MAX_SAFE_INTEGER).contains(&n) => Ok(n as u64),
-        _ => Err(error_to_js(&Error::invalid(
+        _ => Err(JsValue::from(Error::invalid(
             "The version",
             vec![Problem::new(
                 "version",
@@ -549,6 +527,12 @@ fn history_to_js(history: &History) -> JsValue {
 
 fn etag_to_js(etag: Option<&ETag>) -> JsValue {
     etag.map_or(JsValue::NULL, |e| e.as_str().into())
+}
+
+impl From<Error> for JsValue {
+    fn from(error: Error) -> JsValue {
+        error_to_js(&error)
+    }
 }
 
 /// A `SecretsError`: a JS `Error` carrying the report's fields.
