@@ -1,9 +1,8 @@
-// The standalone secrets page (index.html): the page in the document, the job taken from the
-// address and kept in it, and a prompt before leaving with unsaved changes.
-import { createPage } from "./page.js";
+// The standalone secrets page (index.html): one <vdk-job-secrets> element, the job taken from
+// the address and kept in it, and a prompt before leaving with unsaved changes.
+import "./element.js";
 
 const TOKEN_PARAMS = ["token", "access_token", "accessToken", "bearer"];
-const $ = (id) => document.getElementById(id);
 
 /** Puts team and job (and nothing else secret) in the address, so that it can be shared. */
 function keepJobInAddress(team, job) {
@@ -15,12 +14,13 @@ function keepJobInAddress(team, job) {
 }
 
 export async function start() {
-  const page = createPage(document, { jobChosen: keepJobInAddress });
-
+  const page = document.querySelector("vdk-job-secrets");
   const params = new URLSearchParams(location.search);
-  $("base-url").value = location.origin;
-  $("team").value = params.get("team") || "";
-  $("job").value = params.get("job") || "";
+  page.setAttribute("base-url", location.origin);
+  page.setAttribute("team", params.get("team") || "");
+  page.setAttribute("job", params.get("job") || "");
+  page.addEventListener("loading", (event) => keepJobInAddress(event.detail.team, event.detail.job));
+
   const carried = TOKEN_PARAMS.filter((key) => params.has(key));
   if (carried.length) {
     const url = new URL(location.href);
@@ -36,7 +36,7 @@ export async function start() {
   }
 
   window.addEventListener("beforeunload", (event) => {
-    if (!page.isDirty()) return;
+    if (!page.dirty) return;
     event.preventDefault();
     // Older browsers need returnValue set to show the prompt.
     event.returnValue = "";

@@ -76,7 +76,7 @@ export function createConnect(ctx) {
     state.unload();
     state.filter = "";
     $("filter").value = "";
-    ctx.jobChosen(team, job);
+    ctx.jobChosen(team, job, baseUrl);
     ctx.render();
     if (await load()) {
       $("secrets-heading").focus();

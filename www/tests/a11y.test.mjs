@@ -19,7 +19,7 @@ import {
 /** Presses Tab until the focused element matches `selector`; fails if it never does. */
 async function tabTo(page, selector, limit = 80) {
   for (let i = 0; i < limit; i += 1) {
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    if (await page.evaluate((s) => window.pageRoot().activeElement?.matches(s) ?? false, selector)) return;
     await page.keyboard.press("Tab");
   }
   assert.fail(`Tab never reached ${selector}`);
@@ -27,7 +27,10 @@ async function tabTo(page, selector, limit = 80) {
 
 const focused = (page) =>
   page.evaluate(
-    () => document.activeElement.id || document.activeElement.dataset.focusKey || document.activeElement.tagName,
+    () =>
+      window.pageRoot().activeElement.id ||
+      window.pageRoot().activeElement.dataset.focusKey ||
+      window.pageRoot().activeElement.tagName,
   );
 
 describe("accessibility", () => {
@@ -42,7 +45,7 @@ describe("accessibility", () => {
 
     await tabTo(page, "#connect");
     const ring = await page.evaluate(() => {
-      const style = getComputedStyle(document.activeElement);
+      const style = getComputedStyle(window.pageRoot().activeElement);
       return `${style.outlineStyle} ${style.outlineWidth}`;
     });
     assert.equal(ring, "solid 3px", "the focused control shows a focus ring");

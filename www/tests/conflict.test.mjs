@@ -62,7 +62,7 @@ describe("a conflict between two editors", () => {
     assert.match(await textOf(page, "#conflict-overlap"), /You changed b too/);
     assert.match(await textOf(page, "#alert"), /Why: /);
     assert.match(await textOf(page, "#alert"), /What to do: /);
-    assert.equal(await page.evaluate(() => document.activeElement.id), "conflict-heading");
+    assert.equal(await page.evaluate(() => window.pageRoot().activeElement.id), "conflict-heading");
     assert.equal(await page.getAttribute("#save", "aria-disabled"), "true", "no blind retry");
     assert.deepEqual((await readSecrets(job)).secrets, { a: "1", b: "their-b", d: "their-d" });
     await checkState(page, "conflict");

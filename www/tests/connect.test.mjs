@@ -1,7 +1,17 @@
 // Connecting: what is prefilled, how team, job and URL are checked, the sample job.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { UI_URL, checkState, connect, openPage, rowNames, textOf, waitForText, sharedBrowser } from "./helpers.mjs";
+import {
+  UI_URL,
+  checkState,
+  connect,
+  openPage,
+  rowNames,
+  textOf,
+  waitForText,
+  sharedBrowser,
+  pageHtml,
+} from "./helpers.mjs";
 
 describe("connecting to a job", () => {
   const browser = sharedBrowser();
@@ -27,11 +37,15 @@ describe("connecting to a job", () => {
     await page.click("#connect");
     await waitForText(page, "#team-msg", "team: ");
     assert.equal(await page.getAttribute("#team", "aria-invalid"), "true");
-    assert.equal(await page.evaluate(() => document.activeElement.id), "team", "focus goes to the first wrong field");
+    assert.equal(
+      await page.evaluate(() => window.pageRoot().activeElement.id),
+      "team",
+      "focus goes to the first wrong field",
+    );
     await checkState(page, "connect-invalid");
     // Live: fixing the field clears its message without another Load.
     await page.fill("#team", "a-team");
-    await page.waitForFunction(() => document.getElementById("team-msg").textContent === "");
+    await page.waitForFunction(() => window.pageRoot().getElementById("team-msg").textContent === "");
     assert.equal(await page.getAttribute("#team", "aria-invalid"), null);
     assert.match(await textOf(page, "#job-msg"), /^job: /);
 
@@ -39,7 +53,7 @@ describe("connecting to a job", () => {
     await page.fill("#base-url", "ftp://files.example.invalid");
     await page.click("#connect");
     await waitForText(page, "#base-url-msg", "base_url: ");
-    assert.equal(await page.evaluate(() => document.activeElement.id), "base-url");
+    assert.equal(await page.evaluate(() => window.pageRoot().activeElement.id), "base-url");
     page.assertNoErrors();
     await context.close();
   });
@@ -59,12 +73,12 @@ describe("connecting to a job", () => {
     assert.equal(types.debug_logging, "boolean");
     assert.equal(types.tls_private_key, "string");
     assert.equal(await page.locator("#rows pre.value").count(), 0, "no value is shown");
-    assert.ok(!(await page.content()).includes("not-a-real-password"));
+    assert.ok(!(await pageHtml(page)).includes("not-a-real-password"));
     // The address now names the job (so it can be shared), and nothing else.
     const address = new URL(page.url());
     assert.equal(address.searchParams.get("team"), "sample-team");
     assert.equal(address.searchParams.get("job"), "sample-job");
-    assert.equal(await page.evaluate(() => document.activeElement.id), "secrets-heading");
+    assert.equal(await page.evaluate(() => window.pageRoot().activeElement.id), "secrets-heading");
     await checkState(page, "list-sample");
     page.assertNoErrors();
     await context.close();

@@ -32,13 +32,21 @@ describe("deleting secrets", () => {
     await rowButton(page, "a", "delete").click();
     await page.locator("#confirm-dialog[open]").waitFor();
     assert.equal(await textOf(page, "#confirm-title"), "Delete a?");
-    assert.equal(await page.evaluate(() => document.activeElement.id), "confirm-cancel", "the safe choice has focus");
+    assert.equal(
+      await page.evaluate(() => window.pageRoot().activeElement.id),
+      "confirm-cancel",
+      "the safe choice has focus",
+    );
     assert.equal(await page.getAttribute("#confirm-dialog", "aria-labelledby"), "confirm-title");
     await checkState(page, "delete-confirm-one");
     await page.keyboard.press("Escape");
     await page.locator("#confirm-dialog").waitFor({ state: "hidden" });
     assert.deepEqual(await rowNames(page), ["a", "b", "c", "d", "e"]);
-    assert.equal(await page.evaluate(() => document.activeElement.dataset.focusKey), "delete:a", "focus returns");
+    assert.equal(
+      await page.evaluate(() => window.pageRoot().activeElement.dataset.focusKey),
+      "delete:a",
+      "focus returns",
+    );
 
     await rowButton(page, "a", "delete").click();
     await answerConfirm(page, true);
@@ -84,7 +92,7 @@ describe("deleting secrets", () => {
 
     // "Select all" selects the rows shown by the filter only.
     await page.fill("#filter", "c");
-    await page.waitForFunction(() => document.querySelectorAll("#rows tr").length === 1);
+    await page.waitForFunction(() => window.pageRoot().querySelectorAll("#rows tr").length === 1);
     await page.check("#select-all");
     await page.fill("#filter", "");
     await waitForText(page, "#delete-selected", "Delete selected (1)");

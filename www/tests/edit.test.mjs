@@ -34,12 +34,12 @@ describe("adding and editing secrets", () => {
 
     await page.click("#add");
     await page.locator("#edit-dialog[open]").waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement.id), "edit-name");
+    assert.equal(await page.evaluate(() => window.pageRoot().activeElement.id), "edit-name");
     await fillEditor(page, { name: "pem", type: "string", value: "line one\nline two\n" });
     await checkState(page, "edit-add-dialog");
     await page.click("#edit-ok");
     await page.locator("#edit-dialog").waitFor({ state: "hidden" });
-    assert.equal(await page.evaluate(() => document.activeElement.id), "add", "focus returns to Add");
+    assert.equal(await page.evaluate(() => window.pageRoot().activeElement.id), "add", "focus returns to Add");
 
     await addSecret(page, { name: "port", type: "number", value: "5432" });
     await addSecret(page, { name: "ratio", type: "number", value: "-0.25e1" });
@@ -100,7 +100,7 @@ describe("adding and editing secrets", () => {
     await page.fill("#edit-name", "taken");
     await waitForText(page, "#edit-name-msg", "taken: already exists");
     await page.fill("#edit-name", "port");
-    await page.waitForFunction(() => document.getElementById("edit-name-msg").textContent === "");
+    await page.waitForFunction(() => window.pageRoot().getElementById("edit-name-msg").textContent === "");
 
     await page.selectOption("#edit-type", "number");
     await page.fill("#edit-value", "12abc-secretish");
@@ -114,10 +114,10 @@ describe("adding and editing secrets", () => {
     // Keeping an invalid secret is refused and focus goes to the field to fix.
     await page.click("#edit-ok");
     assert.ok(await page.locator("#edit-dialog[open]").isVisible());
-    assert.equal(await page.evaluate(() => document.activeElement.id), "edit-value");
+    assert.equal(await page.evaluate(() => window.pageRoot().activeElement.id), "edit-value");
 
     await page.fill("#edit-value", '{"token": "hush-zq9"}');
-    await page.waitForFunction(() => document.getElementById("edit-value-msg").textContent === "");
+    await page.waitForFunction(() => window.pageRoot().getElementById("edit-value-msg").textContent === "");
     await page.click("#edit-ok");
     await page.locator("#edit-dialog").waitFor({ state: "hidden" });
     assert.deepEqual(await rowNames(page), ["port", "taken"]);
@@ -145,12 +145,12 @@ describe("adding and editing secrets", () => {
     await page.locator("#edit-dialog[open]").waitFor();
     assert.equal(await page.inputValue("#edit-type"), "number");
     assert.equal(await page.inputValue("#edit-value"), "5432");
-    assert.equal(await page.evaluate(() => document.activeElement.id), "edit-value");
+    assert.equal(await page.evaluate(() => window.pageRoot().activeElement.id), "edit-value");
     assert.equal(await textOf(page, "#edit-title"), "Edit port");
     await page.fill("#edit-value", "6543");
     await page.click("#edit-ok");
     await page.locator("#edit-dialog").waitFor({ state: "hidden" });
-    assert.equal(await page.evaluate(() => document.activeElement.dataset.focusKey), "edit:port");
+    assert.equal(await page.evaluate(() => window.pageRoot().activeElement.dataset.focusKey), "edit:port");
     assert.equal(await row(page, "port").locator(".badge").textContent(), "edited");
 
     // A list becomes a string.

@@ -51,7 +51,7 @@ describe("server errors", () => {
       assert.deepEqual(await rowNames(page), ["a", "b"], "a failed reload changes nothing");
 
       await page.click("#alert button");
-      await page.waitForFunction(() => document.getElementById("alert").childElementCount === 0);
+      await page.waitForFunction(() => window.pageRoot().getElementById("alert").childElementCount === 0);
       page.assertNoErrors();
       await context.close();
     } finally {

@@ -68,11 +68,35 @@ export async function openPage(browser, { width = 1280, height = 900, colorSchem
   // Every wait is for a condition; a condition not met in 10 s is a failure, not slowness.
   context.setDefaultTimeout(10_000);
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(base).origin });
+  // The page lives in the shadow root of its <vdk-job-secrets> element; code the tests run in
+  // the page finds its elements through window.pageRoot().
+  await context.addInitScript(installPageRoot);
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error));
   page.assertNoErrors = () => assert.deepEqual(errors.map(String), [], "the page threw");
   return { context, page };
+}
+
+/** Defines window.pageRoot(): the shadow root of the page's first <vdk-job-secrets>, or the document. */
+function installPageRoot() {
+  window.pageRoot = () => {
+    const element = document.querySelector("vdk-job-secrets");
+    return (element && element.shadowRoot) || document;
+  };
+}
+
+/**
+ * The page's markup as one string: the document and every <vdk-job-secrets> shadow root in it
+ * (page.content() leaves shadow roots out). Input values are not markup, as in page.content().
+ */
+export function pageHtml(page) {
+  return page.evaluate(() => {
+    const shadows = [...document.querySelectorAll("vdk-job-secrets")].map((e) =>
+      e.shadowRoot ? e.shadowRoot.innerHTML : "",
+    );
+    return [document.documentElement.outerHTML, ...shadows].join("\n");
+  });
 }
 
 /** Opens the page for a job and loads it, the way a user would. */
@@ -88,7 +112,7 @@ export async function connect(page, { team = TEAM, job, token, base = UI_URL } =
 export async function waitForText(page, selector, text) {
   await page.waitForFunction(
     ([s, t]) => {
-      const node = document.querySelector(s);
+      const node = window.pageRoot().querySelector(s);
       return node != null && node.textContent.includes(t);
     },
     [selector, text],
@@ -284,11 +308,14 @@ export async function assertAccessible(page, name) {
 async function assertNoStrayText(page, name) {
   const stray = await page.evaluate(() => {
     const found = [];
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const text = node.textContent.trim();
-      if ((text === "null" || text === "undefined") && !node.parentElement.closest("pre, option, .col-type")) {
-        found.push(node.parentElement.id || node.parentElement.tagName);
+    const roots = [document.body, ...[...document.querySelectorAll("vdk-job-secrets")].map((e) => e.shadowRoot)];
+    for (const root of roots.filter(Boolean)) {
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent.trim();
+        if ((text === "null" || text === "undefined") && !node.parentElement.closest("pre, option, .col-type")) {
+          found.push(node.parentElement.id || node.parentElement.tagName);
+        }
       }
     }
     return found;
@@ -327,7 +354,7 @@ export function listedVersions(page) {
 export async function openHistory(page) {
   await page.click("#history-toggle");
   await page.locator("#history-body").waitFor();
-  await page.waitForFunction(() => !document.querySelector("#history-note").textContent.startsWith("Loading"));
+  await page.waitForFunction(() => !window.pageRoot().querySelector("#history-note").textContent.startsWith("Loading"));
 }
 
 /** Compares version `n` with the loaded secrets and waits for the difference. */

@@ -29,6 +29,7 @@ import {
   waitForText,
   writeSecrets,
   writeSecretsInVault,
+  pageHtml,
 } from "./helpers.mjs";
 
 async function editValue(page, name, value) {
@@ -39,7 +40,8 @@ async function editValue(page, name, value) {
   await page.locator("#edit-dialog").waitFor({ state: "hidden" });
 }
 
-const focused = (page) => page.evaluate(() => document.activeElement.id || document.activeElement.dataset.focusKey);
+const focused = (page) =>
+  page.evaluate(() => window.pageRoot().activeElement.id || window.pageRoot().activeElement.dataset.focusKey);
 
 /** The comparison's groups as {"Would change (1)": ["db_password"], ...}. */
 function diffGroups(page) {
@@ -56,7 +58,7 @@ function diffGroups(page) {
 /** Presses Tab until the focused element matches `selector`; fails if it never does. */
 async function tabTo(page, selector, limit = 80) {
   for (let i = 0; i < limit; i += 1) {
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    if (await page.evaluate((s) => window.pageRoot().activeElement?.matches(s) ?? false, selector)) return;
     await page.keyboard.press("Tab");
   }
   assert.fail(`Tab never reached ${selector}`);
@@ -96,7 +98,7 @@ describe("version history", () => {
     assert.match(await versionItem(page, first).innerText(), /Added: db_password, old_key, port/);
     const datetime = await versionItem(page, second).locator("time").getAttribute("datetime");
     assert.ok(Math.abs(Date.parse(datetime) - Date.now()) < 10 * 60_000, `a recent time (${datetime})`);
-    let html = await page.content();
+    let html = await pageHtml(page);
     for (const marker of [RIGHT, WRONG, OLD]) assert.ok(!html.includes(marker), `${marker} is not in the DOM`);
 
     // What restoring the first version would change, values masked.
@@ -108,7 +110,7 @@ describe("version history", () => {
       "Would change (1)": ["db_password"],
     });
     assert.equal(await page.locator("#history-diff .masked").count(), 3);
-    html = await page.content();
+    html = await pageHtml(page);
     for (const marker of [RIGHT, WRONG, OLD]) assert.ok(!html.includes(marker), `${marker} is not in the DOM`);
 
     // Show reveals one value at a time; Hide takes it out of the DOM again.
@@ -116,12 +118,12 @@ describe("version history", () => {
     await page.locator("#history-diff pre.value").waitFor();
     assert.equal(await page.locator("#history-diff pre.value").innerText(), RIGHT);
     assert.equal(await focused(page), "reveal:version:db_password", "focus stays on the button");
-    html = await page.content();
+    html = await pageHtml(page);
     assert.ok(!html.includes(WRONG) && !html.includes(OLD));
     await diffRevealButton(page, "loaded", "db_password").click();
     await waitForText(page, "#history-diff pre.value", WRONG);
     assert.equal(await page.locator("#history-diff pre.value").count(), 1, "one value at a time");
-    assert.ok(!(await page.content()).includes(RIGHT));
+    assert.ok(!(await pageHtml(page)).includes(RIGHT));
     // Showing a value in the list hides the one shown in the comparison, and the other way round.
     await rowButton(page, "port", "reveal").click();
     await row(page, "port").locator("pre.value").waitFor();
@@ -132,7 +134,7 @@ describe("version history", () => {
     await checkState(page, "history-compare");
     await diffRevealButton(page, "version", "old_key").click();
     await page.locator("#history-diff pre.value").waitFor({ state: "detached" });
-    html = await page.content();
+    html = await pageHtml(page);
     for (const marker of [RIGHT, WRONG, OLD]) assert.ok(!html.includes(marker), `${marker} is out of the DOM again`);
 
     // Restore, after a confirmation that names exactly what changes.
@@ -142,7 +144,7 @@ describe("version history", () => {
     const listedInDialog = await page.$$eval("#confirm-body li", (items) => items.map((i) => i.textContent));
     assert.deepEqual(listedInDialog, ["old_key", "db_password"]);
     assert.match(await textOf(page, "#confirm-body"), /Added \(1\)[\s\S]*Changed \(1\)/);
-    assert.ok(!(await page.content()).includes(RIGHT));
+    assert.ok(!(await pageHtml(page)).includes(RIGHT));
     await checkState(page, "history-restore-confirm");
     await page.click("#confirm-ok");
     await waitForText(page, "#status", `Restored version ${first} as version ${second + 1}`);
@@ -253,7 +255,9 @@ describe("version history", () => {
 
     await page.click("#discard");
     await answerConfirm(page, true);
-    await page.waitForFunction(() => !document.querySelector("#history-restore").hasAttribute("aria-disabled"));
+    await page.waitForFunction(
+      () => !window.pageRoot().querySelector("#history-restore").hasAttribute("aria-disabled"),
+    );
     assert.match(await textOf(page, "#history-restore-note"), /saves these secrets as a new version/);
 
     // Saving elsewhere in the page moves the comparison to the new loaded version.
@@ -278,7 +282,7 @@ describe("version history", () => {
     await connect(page, { job });
     await openHistory(page);
     await compareVersion(page, start - 1);
-    const domHas = async (text) => (await page.content()).includes(text);
+    const domHas = async (text) => (await pageHtml(page)).includes(text);
     assert.ok(!(await domHas(PLANTED)), "masked in the comparison");
 
     await diffRevealButton(page, "version", "token").click();

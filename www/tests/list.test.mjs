@@ -17,6 +17,7 @@ import {
   writeSecrets,
   writeSecretsInVault,
   sharedBrowser,
+  pageHtml,
 } from "./helpers.mjs";
 
 // Values carry markers that cannot appear in the page by accident.
@@ -39,7 +40,7 @@ describe("listing a job's secrets", () => {
     const { context, page } = await openPage(browser);
     await connect(page, { job });
     assert.deepEqual(await rowNames(page), ["alpha", "beta", "gamma", "multi"]);
-    const html = await page.content();
+    const html = await pageHtml(page);
     for (const marker of ["zq1", "zq2", "zq3", "42.5"])
       assert.ok(!html.includes(marker), `${marker} is not in the DOM`);
     assert.equal(await row(page, "alpha").locator(".masked").textContent(), "••••••••");
@@ -49,7 +50,7 @@ describe("listing a job's secrets", () => {
     assert.equal(await row(page, "multi").locator("pre.value").textContent(), SET.multi);
     assert.equal(await rowButton(page, "multi", "reveal").textContent(), "Hide multi");
     assert.equal(
-      await page.evaluate(() => document.activeElement.dataset.focusKey),
+      await page.evaluate(() => window.pageRoot().activeElement.dataset.focusKey),
       "reveal:multi",
       "focus stays on the button",
     );
@@ -61,11 +62,11 @@ describe("listing a job's secrets", () => {
     const shown = JSON.parse(await row(page, "beta").locator("pre.value").textContent());
     assert.deepEqual(shown, SET.beta);
     assert.equal(await page.locator("#rows pre.value").count(), 1);
-    assert.ok(!(await page.content()).includes("zq3"), "the first value left the DOM");
+    assert.ok(!(await pageHtml(page)).includes("zq3"), "the first value left the DOM");
 
     await rowButton(page, "beta", "reveal").click();
     await page.locator("#rows pre.value").waitFor({ state: "detached" });
-    assert.ok(!(await page.content()).includes("zq2"));
+    assert.ok(!(await pageHtml(page)).includes("zq2"));
     page.assertNoErrors();
     await context.close();
   });
@@ -79,7 +80,7 @@ describe("listing a job's secrets", () => {
     await rowButton(page, "multi", "copy").click();
     await waitForText(page, "#status", "Copied the value of multi");
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), SET.multi);
-    assert.ok(!(await page.content()).includes("zq"), "copying reveals nothing");
+    assert.ok(!(await pageHtml(page)).includes("zq"), "copying reveals nothing");
     page.assertNoErrors();
     await context.close();
   });
@@ -89,7 +90,7 @@ describe("listing a job's secrets", () => {
     await connect(page, { job });
     assert.equal(await textOf(page, "#filter-count"), "4 secrets");
     await page.fill("#filter", "L");
-    await page.waitForFunction(() => document.querySelectorAll("#rows tr").length === 2);
+    await page.waitForFunction(() => window.pageRoot().querySelectorAll("#rows tr").length === 2);
     assert.deepEqual(await rowNames(page), ["alpha", "multi"]);
     assert.equal(await textOf(page, "#filter-count"), "Showing 2 of 4");
     await checkState(page, "list-filtered");
@@ -97,7 +98,7 @@ describe("listing a job's secrets", () => {
     await waitForText(page, "#empty-text", "No secret name contains");
     assert.ok(await page.locator("#secrets-table").isHidden());
     await page.fill("#filter", "");
-    await page.waitForFunction(() => document.querySelectorAll("#rows tr").length === 4);
+    await page.waitForFunction(() => window.pageRoot().querySelectorAll("#rows tr").length === 4);
     page.assertNoErrors();
     await context.close();
   });

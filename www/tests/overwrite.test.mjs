@@ -14,6 +14,7 @@ import {
   waitForText,
   writeSecrets,
   sharedBrowser,
+  pageHtml,
 } from "./helpers.mjs";
 
 const jsonFile = (name, text) => ({ name, mimeType: "application/json", buffer: Buffer.from(text) });
@@ -40,8 +41,8 @@ describe("overwriting all from a file", () => {
       ["Removed (1)", ["drop"]],
     ]);
     assert.match(await textOf(page, "#file-details"), /1 unchanged/);
-    assert.ok(!(await page.content()).includes("zq"), "the preview shows no value");
-    assert.equal(await page.evaluate(() => document.activeElement.id), "file-cancel");
+    assert.ok(!(await pageHtml(page)).includes("zq"), "the preview shows no value");
+    assert.equal(await page.evaluate(() => window.pageRoot().activeElement.id), "file-cancel");
     await checkState(page, "file-preview");
 
     await page.click("#file-apply");
@@ -97,7 +98,7 @@ describe("overwriting all from a file", () => {
       "bad name: contains whitespace; use `_` or `-` between words",
     ]);
     assert.ok(await page.locator("#file-apply").isHidden());
-    assert.ok(!(await page.content()).includes("zq5"));
+    assert.ok(!(await pageHtml(page)).includes("zq5"));
     await checkState(page, "file-invalid");
     await page.click("#file-cancel");
 

@@ -16,6 +16,7 @@ import {
   waitForText,
   writeSecrets,
   sharedBrowser,
+  pageHtml,
 } from "./helpers.mjs";
 
 const TEAM = "ui-private";
@@ -61,7 +62,7 @@ describe("privacy of values and the token", () => {
     const { context, page } = await openPage(browser, { base: server.url });
     await connect(page, { team: TEAM, job, token, base: server.url });
     const markers = ["pw-marker", "login-marker", "key-marker", "48213"];
-    const domHas = async (text) => (await page.content()).includes(text);
+    const domHas = async (text) => (await pageHtml(page)).includes(text);
 
     for (const marker of [...markers, token]) assert.ok(!(await domHas(marker)), `${marker} is not in the DOM`);
 
