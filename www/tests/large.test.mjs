@@ -1,0 +1,143 @@
+// A set at the API's limit: 4,500 secrets, about 1 MiB. The page builds only the rows near the
+// viewport, announces the full count, and through selecting, filtering, revealing, editing,
+// deleting and saving, loses nothing and shows no value it was not asked to.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  answerConfirm,
+  browserStores,
+  connect,
+  fillEditor,
+  openPage,
+  pageHtml,
+  row,
+  rowButton,
+  save,
+  secretsUrl,
+  TEAM,
+  textOf,
+  UI_URL,
+  uniqueJob,
+  waitForText,
+  writeSecrets,
+  sharedBrowser,
+} from "./helpers.mjs";
+
+const COUNT = 4500;
+const BIG = "18446744073709551615"; // exact only as a BigInt
+
+/** Every value carries a marker ("zq<i>q") that cannot appear in the page by accident. */
+function secretName(i) {
+  return `secret_${String(i).padStart(4, "0")}`;
+}
+function value(i) {
+  if (i % 10 === 3) return 100000 + i;
+  if (i % 50 === 9) return { user: `user-zq${i}q`, port: i, hosts: ["a.example", "b.example"] };
+  return `zq${i}q-${"abcdefghij".repeat(22)}`;
+}
+const MARKER = /zq\d+q/;
+
+/** The set as JSON text: JSON.stringify cannot write the 64-bit integer of secret_0007. */
+function setText(set) {
+  return JSON.stringify(set).replace('"secret_0007":"BIG"', `"secret_0007":${BIG}`);
+}
+
+describe("a set of 4,500 secrets (about 1 MiB)", () => {
+  const browser = sharedBrowser();
+
+  it("selects, filters, reveals, edits, deletes and saves without losing or leaking anything", async () => {
+    const job = uniqueJob("large");
+    const set = {};
+    for (let i = 0; i < COUNT; i += 1) set[secretName(i)] = i === 7 ? "BIG" : value(i);
+    const text = setText(set);
+    assert.ok(Buffer.byteLength(text) > 950_000 && Buffer.byteLength(text) < 1_048_576, "close to 1 MiB");
+    await writeSecrets(job, text);
+
+    const { context, page } = await openPage(browser);
+    context.setDefaultTimeout(30_000);
+    await connect(page, { job });
+    await waitForText(page, "#status", `Loaded 4500 secrets`);
+
+    // The count is announced for all, while only the rows near the viewport are built.
+    assert.equal(await textOf(page, "#filter-count"), "4500 secrets");
+    assert.equal(await page.getAttribute("#secrets-table", "aria-rowcount"), "4501");
+    const built = await page.locator("#rows tr").count();
+    assert.ok(built > 0 && built < 500, `${built} rows built at first`);
+    assert.equal(await row(page, "secret_0000").getAttribute("aria-rowindex"), "2");
+    assert.equal(Number(await page.getAttribute("#size-meter", "value")), Buffer.byteLength(text));
+    assert.ok(!MARKER.test(await pageHtml(page)), "no value is in the DOM");
+    assert.ok(!(await pageHtml(page)).includes(BIG), "nor the big integer");
+
+    // Scrolling builds the rest; the last row knows its place in the whole table.
+    await page.waitForFunction(() => {
+      window.scrollTo(0, document.documentElement.scrollHeight);
+      return window.pageRoot().querySelector('#rows tr[data-name="secret_4499"]') != null;
+    });
+    assert.equal(await row(page, "secret_4499").getAttribute("aria-rowindex"), "4501");
+    assert.ok(!MARKER.test(await pageHtml(page)), "still no value in the DOM");
+    await page.evaluate(() => window.scrollTo(0, 0));
+
+    // Select two, then all, then none.
+    await row(page, "secret_0001").locator("input[type=checkbox]").check();
+    await row(page, "secret_0002").locator("input[type=checkbox]").check();
+    assert.equal(await textOf(page, "#delete-selected"), "Delete selected (2)");
+    await page.check("#select-all");
+    assert.equal(await textOf(page, "#delete-selected"), "Delete selected (4500)");
+    assert.ok(await row(page, "secret_0040").locator("input[type=checkbox]").isChecked());
+    await page.uncheck("#select-all");
+    assert.equal(await textOf(page, "#delete-selected"), "Delete selected");
+
+    // Filter: the count of matches for a name part, then back to all.
+    const expected = Object.keys(set).filter((n) => n.includes("12")).length;
+    await page.fill("#filter", "12");
+    await waitForText(page, "#filter-count", `Showing ${expected} of 4500`);
+    assert.equal(await page.getAttribute("#secrets-table", "aria-rowcount"), String(expected + 1));
+    await page.fill("#filter", "");
+    await waitForText(page, "#filter-count", "4500 secrets");
+
+    // Reveal one: that value and only that one reaches the DOM; the big integer is exact.
+    await rowButton(page, "secret_0007", "reveal").click();
+    assert.equal(await row(page, "secret_0007").locator("pre.value").textContent(), BIG);
+    await rowButton(page, "secret_0004", "reveal").click();
+    assert.equal(await row(page, "secret_0004").locator("pre.value").textContent(), value(4));
+    const shown = (await pageHtml(page)).match(new RegExp(MARKER.source, "g"));
+    assert.deepEqual(shown, ["zq4q"], "only the revealed value is in the DOM");
+    await rowButton(page, "secret_0004", "reveal").click();
+    await page.locator("#rows pre.value").waitFor({ state: "detached" });
+
+    // Edit one, add one, delete one: three pending changes, the size follows each.
+    await rowButton(page, "secret_0005", "edit").click();
+    await page.locator("#edit-dialog[open]").waitFor();
+    await fillEditor(page, { value: "edited-zq5q" });
+    await page.click("#edit-ok");
+    await page.locator("#edit-dialog").waitFor({ state: "hidden" });
+    await page.click("#add");
+    await page.locator("#edit-dialog[open]").waitFor();
+    await fillEditor(page, { name: "secret_added", type: "number", value: "42" });
+    await page.click("#edit-ok");
+    await page.locator("#edit-dialog").waitFor({ state: "hidden" });
+    await rowButton(page, "secret_0006", "delete").click();
+    await answerConfirm(page, true);
+    assert.match(await textOf(page, "#changes-summary"), /^3 unsaved changes/);
+    set.secret_0005 = "edited-zq5q";
+    set.secret_added = 42;
+    delete set.secret_0006;
+    const after = setText(set);
+    assert.equal(Number(await page.getAttribute("#size-meter", "value")), Buffer.byteLength(after));
+    assert.equal(await row(page, "secret_0005").locator(".badge").textContent(), "edited");
+
+    await save(page);
+    // Nothing lost: the server holds exactly the set, the 64-bit integer digit for digit.
+    const response = await fetch(secretsUrl(UI_URL, TEAM, job));
+    const stored = await response.text();
+    assert.ok(stored.includes(`"secret_0007":${BIG}`), "the 64-bit integer is exact");
+    assert.deepEqual(JSON.parse(stored), JSON.parse(after));
+    assert.match(await textOf(page, "#changes-summary"), /^None/);
+    await waitForText(page, "#status", "Saved: 1 added, 1 changed, 1 removed");
+
+    const stores = await browserStores(page);
+    assert.ok(!MARKER.test(stores), "no value in any browser store or the address");
+    page.assertNoErrors();
+    await context.close();
+  });
+});
