@@ -6,17 +6,24 @@
 // after the next paint (requestAnimationFrame, then a message posted from it, which runs once
 // that frame is painted). Playwright's own waits are not part of any figure.
 //
-//   node www/bench/bench.mjs URL [runs] [sizes...]     (scripts/bench-ui.sh starts the server)
+//   node www/bench/bench.mjs RUNS SIZES LABEL=URL [LABEL=URL...]
+//     e.g. node www/bench/bench.mjs 5 100,1000,4500 now=http://127.0.0.1:8080 before=http://127.0.0.1:8081
+// (scripts/bench-ui.sh starts the servers). With several pages, their runs alternate, and each
+// figure of a later page is also given as a ratio to the first page's.
 /* global console, process, fetch, performance, Buffer, URL, Event, document, window, requestAnimationFrame, MessageChannel */
 import { chromium } from "playwright-core";
 
-const [url, runsArg = "5", ...sizeArgs] = process.argv.slice(2);
-if (!url) {
-  console.error("usage: node www/bench/bench.mjs URL [runs] [sizes...]");
+const [runsArg, sizesArg, ...targetArgs] = process.argv.slice(2);
+if (!targetArgs.length) {
+  console.error("usage: node www/bench/bench.mjs RUNS SIZES LABEL=URL [LABEL=URL...]");
   process.exit(2);
 }
 const RUNS = Number(runsArg);
-const SIZES = sizeArgs.length ? sizeArgs.map(Number) : [100, 1000, 4500];
+const SIZES = sizesArg.split(",").map(Number);
+const TARGETS = targetArgs.map((arg) => {
+  const at = arg.indexOf("=");
+  return { label: arg.slice(0, at), url: arg.slice(at + 1) };
+});
 const TEAM = "bench";
 
 /**
@@ -39,12 +46,12 @@ function setText(n) {
   return `{${entries.join(",")}}`;
 }
 
-function secretsUrl(job) {
+function secretsUrl(url, job) {
   return `${url}/data-jobs/for-team/${TEAM}/jobs/${job}/deployments/TODO/secrets`;
 }
 
-async function seed(job, text) {
-  const response = await fetch(secretsUrl(job), { method: "PUT", body: text });
+async function seed(url, job, text) {
+  const response = await fetch(secretsUrl(url, job), { method: "PUT", body: text });
   if (response.status !== 204) throw new Error(`seeding ${job}: HTTP ${response.status} ${await response.text()}`);
 }
 
@@ -151,7 +158,7 @@ async function interactions(page) {
   });
 }
 
-async function loadOnce(browser, job) {
+async function loadOnce(browser, url, job) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(url).origin });
   const page = await context.newPage();
@@ -184,37 +191,51 @@ const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
 });
-const results = {}; // size -> name -> [ms]
+const results = {}; // label -> size -> {bytes, times: {name: [ms]}}
 try {
   for (const size of SIZES) {
     const text = setText(size);
     const bytes = Buffer.byteLength(text);
-    results[size] = { bytes, times: {} };
-    const record = (name, ms) => (results[size].times[name] ||= []).push(ms);
     for (let run = 0; run < RUNS; run += 1) {
-      const job = `size-${size}-${process.pid}-${run}`;
-      await seed(job, text);
-      const { context, page, load, errors } = await loadOnce(browser, job);
-      record("Load (until the list is painted)", load);
-      for (const [name, ms] of Object.entries(await interactions(page))) record(name, ms);
-      if (errors.length) throw new Error(`the page threw: ${errors.join("; ")}`);
-      await context.close();
+      for (const { label, url } of TARGETS) {
+        results[label] ||= {};
+        const sized = (results[label][size] ||= { bytes, times: {} });
+        const record = (name, ms) => (sized.times[name] ||= []).push(ms);
+        const job = `size-${size}-${process.pid}-${run}`;
+        await seed(url, job, text);
+        const { context, page, load, errors } = await loadOnce(browser, url, job);
+        record("Load (until the list is painted)", load);
+        for (const [name, ms] of Object.entries(await interactions(page))) record(name, ms);
+        if (errors.length) throw new Error(`the page threw: ${errors.join("; ")}`);
+        await context.close();
+      }
     }
-    process.stderr.write(`measured ${size} secrets (${bytes} bytes), ${RUNS} runs\n`);
+    process.stderr.write(`measured ${size} secrets (${bytes} bytes), ${RUNS} runs of each page\n`);
   }
 } finally {
   await browser.close();
 }
 
-const names = Object.keys(results[SIZES[0]].times);
-const cell = (values) => {
-  const m = median(values);
-  return `${m.toFixed(m < 10 ? 1 : 0)} (${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)})`;
-};
-console.log(`Median ms over ${RUNS} runs (min–max), from the event to the next painted frame:\n`);
-console.log(`| interaction | ${SIZES.map((s) => `${s} secrets (${results[s].bytes} B)`).join(" | ")} |`);
-console.log(`|---|${SIZES.map(() => "---").join("|")}|`);
-for (const name of names) console.log(`| ${name} | ${SIZES.map((s) => cell(results[s].times[name])).join(" | ")} |`);
+const first = TARGETS[0].label;
+const names = Object.keys(results[first][SIZES[0]].times);
+const ms = (m) => m.toFixed(m < 10 ? 1 : 0);
+const cell = (values) => `${ms(median(values))} (${ms(Math.min(...values))}–${ms(Math.max(...values))})`;
+console.log(`Median ms over ${RUNS} runs (min–max), from the event to the next painted frame.\n`);
+for (const size of SIZES) {
+  const bytes = results[first][size].bytes;
+  const labels = TARGETS.map((t) => t.label);
+  const ratios = labels.slice(1).map((l) => `${l} / ${first}`);
+  console.log(`${size} secrets (${bytes} bytes):\n`);
+  console.log(`| interaction | ${[...labels, ...ratios].join(" | ")} |`);
+  console.log(`|---|${[...labels, ...ratios].map(() => "---").join("|")}|`);
+  for (const name of names) {
+    const cells = labels.map((l) => cell(results[l][size].times[name]));
+    const base = median(results[first][size].times[name]);
+    const ratioCells = labels.slice(1).map((l) => `${(median(results[l][size].times[name]) / base).toFixed(1)}×`);
+    console.log(`| ${name} | ${[...cells, ...ratioCells].join(" | ")} |`);
+  }
+  console.log("");
+}
 if (process.env.VDK_SECRETS_BENCH_JSON) {
   const { writeFileSync } = await import("node:fs");
   writeFileSync(process.env.VDK_SECRETS_BENCH_JSON, JSON.stringify(results, null, 1));
