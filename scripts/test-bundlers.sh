@@ -2,9 +2,10 @@
 # The npm package in the bundlers JavaScript developers use, tried as a new user would: packs
 # pkg/ (built by scripts/build-npm.sh), installs the tarball into fresh apps made from
 # npm/bundler-tests/ (Vite 6, whose default target lacks top-level await; Vite 8; webpack 5;
-# each pinned by its lock file), builds each with default settings, serves each build with the
-# reference server (dev mode, on a free port on 127.0.0.1, stopped by PID) and checks the page
-# in headless Chromium: the module initialised, validated a set and reached the server.
+# TypeScript; each pinned by its lock file), builds each with default settings, serves each
+# build with the reference server (dev mode, on a free port on 127.0.0.1, stopped by PID) and
+# checks the page in headless Chromium: the module initialised, validated a set and reached
+# the server. The TypeScript app type-checks typed code against the declarations.
 #
 #   scripts/test-bundlers.sh
 #
@@ -22,7 +23,7 @@ server_bin="$CARGO_TARGET_DIR/debug/vdk-secrets-server"
 tarball="$work/$(cd "$work" && npm pack "$pkg" --silent)"
 
 pages=()
-for app in vite-6 vite-8 webpack-5; do
+for app in typescript vite-6 vite-8 webpack-5; do
     dir="$cache/$app"
     if [[ ! -d "$dir/node_modules" ]] || ! cmp -s "$templates/$app/package-lock.json" "$dir/package-lock.json"; then
         echo "==> $app: npm ci"
@@ -30,19 +31,22 @@ for app in vite-6 vite-8 webpack-5; do
         cp "$templates/$app/package.json" "$templates/$app/package-lock.json" "$dir/"
         (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     fi
-    rm -rf "$dir/dist" "$dir/src" "$dir/index.html" "$dir/main.js" "$dir/node_modules/vdk-secrets"
-    if [[ "$app" == webpack-* ]]; then
+    rm -rf "$dir/dist" "$dir/src" "$dir/index.html" "$dir/main.js" "$dir"/tsconfig*.json "$dir/node_modules/vdk-secrets"
+    if [[ "$app" == typescript ]]; then
+        cp -r "$templates/$app/src" "$templates/$app"/tsconfig*.json "$dir/"
+    elif [[ "$app" == webpack-* ]]; then
         mkdir -p "$dir/src" && cp "$templates/page/main.js" "$dir/src/index.js"
     else
         cp "$templates/page/index.html" "$templates/page/main.js" "$dir/"
     fi
-    echo "==> $app: install the packed package, build with default settings"
+    echo "==> $app: install the packed package, build with default settings (${SECONDS}s so far)"
     (cd "$dir" && npm install --no-save --offline --no-audit --no-fund --loglevel=error "$tarball")
     (cd "$dir" && npm run --silent build) 2>&1 | tee "$work/$app-build.log"
     if grep -iE "externalized|top-level await|node:fs" "$work/$app-build.log"; then
         echo "$app: the build warned about the package (above)" >&2
         exit 1
     fi
+    [[ "$app" == typescript ]] && continue
     [[ "$app" == webpack-* ]] && cp "$templates/page/webpack.html" "$dir/dist/index.html"
     spawn "$app" "$server_bin" serve --dev --listen 127.0.0.1:0 --data-dir "$work/data-$app" \
         --ui-dir "$dir/dist"
