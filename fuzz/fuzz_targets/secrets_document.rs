@@ -17,7 +17,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = SecretValue::from_json("name", text);
     match Secrets::from_json_document(text) {
         Ok(set) => {
-            let limits = Limits { max_set_bytes: 4096 };
+            let limits = Limits {
+                max_set_bytes: 4096,
+            };
             match validate::secrets(&set, &limits) {
                 Ok(()) => {
                     let again = Secrets::from_json_document(&set.to_json()).unwrap();

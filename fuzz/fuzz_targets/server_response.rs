@@ -9,7 +9,11 @@ fuzz_target!(|input: (u16, Vec<(String, String)>, Vec<u8>)| {
     let (status, headers, body) = input;
     let job = JobRef::new("team", "job").unwrap();
     let endpoint = Endpoint::new("http://127.0.0.1:1", job, None).unwrap();
-    let response = HttpResponse { status, headers, body };
+    let response = HttpResponse {
+        status,
+        headers,
+        body,
+    };
     for result in [
         endpoint.read_response(&response).map(|_| ()),
         endpoint.replace_response(&response).map(|_| ()),
