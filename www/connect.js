@@ -55,9 +55,13 @@ export function createConnect(ctx) {
     state.busy = true; // no second connect while the limit is asked for
     try {
       const config = { baseUrl, team, job, token: token || undefined };
-      // The limit comes first, so that the client is made once, with the limit it checks.
-      const maxSetBytes = await serverLimit(baseUrl);
-      client = new vdk.SecretsClient(maxSetBytes === DEFAULT_MAX_SET_BYTES ? config : { ...config, maxSetBytes });
+      client = new vdk.SecretsClient(config);
+      const maxSetBytes = await serverLimit(client, baseUrl);
+      if (maxSetBytes !== DEFAULT_MAX_SET_BYTES) {
+        // The client checks sets against its limit before sending: give it the server's.
+        client.free();
+        client = new vdk.SecretsClient({ ...config, maxSetBytes });
+      }
       if (state.client) state.client.free();
       state.client = client;
       state.maxSetBytes = maxSetBytes;
@@ -88,13 +92,23 @@ export function createConnect(ctx) {
   /**
    * The set size limit the server reports on /health (the reference server does), or the
    * package's default when it reports none, as the Control Service does not: the size meter and
-   * the check before Save then use the limit of the server that will judge the set.
+   * the check before Save then use the limit of the server that will judge the set. Asked
+   * through the client when the package can; a server that cannot say gives the default.
    */
-  async function serverLimit(baseUrl) {
+  async function serverLimit(client, baseUrl) {
     try {
-      const url = new URL("health", baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
-      const response = await fetch(url, { credentials: "omit", cache: "no-store", signal: AbortSignal.timeout(5000) });
-      const limit = (await response.json()).maxSetBytes;
+      let limit;
+      if (typeof client.serverLimits === "function") {
+        limit = (await client.serverLimits()).maxSetBytes;
+      } else {
+        const url = new URL("health", baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
+        const response = await fetch(url, {
+          credentials: "omit",
+          cache: "no-store",
+          signal: AbortSignal.timeout(5000),
+        });
+        limit = (await response.json()).maxSetBytes;
+      }
       return Number.isSafeInteger(limit) && limit > 0 ? limit : DEFAULT_MAX_SET_BYTES;
     } catch {
       return DEFAULT_MAX_SET_BYTES;

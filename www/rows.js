@@ -10,8 +10,8 @@ import { h, maskedValue } from "./dom.js";
 import { displayText, kindOf } from "./model.js";
 
 /** Rows built when the list is first drawn or the filter changes, and per step further down. */
-const FIRST_ROWS = 60;
-const MORE_ROWS = 120;
+const FIRST_ROWS = 30;
+const MORE_ROWS = 60;
 /** How far below the viewport rows are built in advance, in pixels. */
 const AHEAD = 1200;
 
