@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import stat
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +178,8 @@ def _prepare_cache_dir(cache_dir: Path) -> str | None:
 
 def _write_cache(path: Path, data: bytes) -> None:
     """Writes a compiled component whole or not at all (a rename), readable by its owner only."""
+    import tempfile
+
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".cwasm")
         try:
