@@ -81,6 +81,8 @@ scripts/test-bundlers.sh
 step "Operations UI: browser tests (headless Chromium, OpenBao)"
 scripts/test-ui.sh
 
+step "Python: the vdk-core plugin (vdk run on OpenBao) and a componentize-py job in the runner"; scripts/test-python.sh
+
 step "benchmarks compile"
 cargo bench --no-run --quiet
 
