@@ -32,8 +32,8 @@ for spec in "${PY_PINS[@]}"; do
 done
 
 echo "==> format and lint (black, ruff)"
-"$PY_VENV/bin/black" --check --quiet python examples/python-job
-"$PY_VENV/bin/ruff" check --quiet python examples/python-job
+"$PY_VENV/bin/black" --check --quiet --config python/pyproject.toml python examples/python-job
+"$PY_VENV/bin/ruff" check --quiet --config python/pyproject.toml python examples/python-job
 
 echo "==> the vdk:secrets component, bundled into the plugin's wheel"
 scripts/build-component.sh | tail -2
