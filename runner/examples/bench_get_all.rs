@@ -4,12 +4,18 @@
 //! `cargo run --release -p vdk-job-runner --example bench_get_all -- COMPONENT URL TEAM JOB [calls]`
 //! (scripts/bench-runner.sh starts a server and runs this.)
 
+#[path = "../src/cache.rs"]
+#[allow(dead_code)]
+mod cache;
 #[path = "../src/egress.rs"]
 #[allow(dead_code)]
 mod egress;
 #[path = "../src/host.rs"]
 #[allow(dead_code)]
 mod host;
+#[path = "../src/limits.rs"]
+#[allow(dead_code)]
+mod limits;
 #[path = "../src/mask.rs"]
 #[allow(dead_code)]
 mod mask;
@@ -28,15 +34,15 @@ async fn main() {
     };
     let calls: usize = rest.first().map_or(500, |n| n.parse().expect("a number"));
     let engine = host::engine().expect("wasmtime starts");
-    let compiled = host::load(&engine, component.as_ref(), None).expect("the component loads");
-    let config = host::JobConfig {
+    let compiled = cache::load(&engine, component.as_ref(), None).expect("the component loads");
+    let config = host::SecretsConfig {
         base_url: url.clone(),
         team: team.clone(),
         job: job.clone(),
         deployment_id: None,
         token: None,
     };
-    let mut side = host::SecretsSide::start(&engine, &compiled, config)
+    let mut side = host::SecretsSide::start(&engine, &compiled, config, 128 << 20)
         .await
         .expect("starts");
     let endpoint =
@@ -45,14 +51,14 @@ async fn main() {
 
     // Warm both: connections, caches, lazily compiled code.
     for _ in 0..50 {
-        side.get_all().await.unwrap().unwrap();
+        side.get_all().await.unwrap();
         native.read_all().await.unwrap();
     }
     let (mut component_us, mut native_us) = (Vec::new(), Vec::new());
     for _ in 0..5 {
         let start = Instant::now();
         for _ in 0..calls {
-            side.get_all().await.unwrap().unwrap();
+            side.get_all().await.unwrap();
         }
         component_us.push(start.elapsed().as_secs_f64() * 1e6 / calls as f64);
         let start = Instant::now();

@@ -6,22 +6,21 @@
 //!   forwards to the secrets side, with no network unless allowed.
 //!
 //! Separate stores keep the token and the network out of the job's reach even though both
-//! components run in one process.
+//! components run in one process. Each store has its own memory budget; the job's store can
+//! also be interrupted (time limit, signals) through the engine's epoch.
 
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use sha2::{Digest, Sha256};
-use tokio::sync::Mutex;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use tokio::sync::Notify;
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::egress::EgressHooks;
-use crate::mask::{MaskedOutput, Masker, Sink};
+use crate::limits::{Limit, MemoryBudget, Size, Stop, StopReason};
+use crate::mask::{MaskedOutput, SharedMasker, Sink};
 
 /// Bindings of the secrets component's world.
 pub mod secrets_side {
@@ -43,149 +42,21 @@ pub mod job_side {
     });
 }
 
-use secrets_side::vdk::secrets::configuration::Config as SecretsConfig;
+/// Where the job's secrets are: the configuration the secrets component asks its host for.
+pub use secrets_side::vdk::secrets::configuration::Config as SecretsConfig;
 use secrets_side::vdk::secrets::types::{Error as WitError, ErrorCode};
 
-/// An engine for running components asynchronously.
+/// An engine for running components asynchronously, with epoch interruption so that a job
+/// can be stopped in the middle of its own code.
 pub fn engine() -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    config.epoch_interruption(true);
     Engine::new(&config)
 }
 
-/// Loads a component, compiling it only once: the compiled form is kept in `cache_dir`,
-/// named by the component's hash and the engine's compatibility hash.
-pub fn load(
-    engine: &Engine,
-    path: &Path,
-    cache_dir: Option<&Path>,
-) -> anyhow_like::Result<Component> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("cannot read the component {}: {e}", path.display()))?;
-    let Some(cache_dir) = cache_dir else {
-        return Component::new(engine, &bytes).map_err(|e| invalid_component(path, &e));
-    };
-    let mut hasher = Sha256::new();
-    hasher.update(&bytes);
-    std::hash::Hash::hash(
-        &engine.precompile_compatibility_hash(),
-        &mut HashWriter(&mut hasher),
-    );
-    let key: String = hasher
-        .finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let cached = cache_dir.join(format!("{key}.cwasm"));
-    // Compiled code is run as it is: only a directory nobody else can write to may hold it.
-    let _ = std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(cache_dir);
-    let trusted = match private_to_this_user(cache_dir) {
-        Ok(()) => true,
-        Err(why) => {
-            eprintln!(
-                "vdk-job-runner: not using the cache {}: {why}; compiling afresh",
-                cache_dir.display()
-            );
-            false
-        }
-    };
-    if let Some(compiled) = trusted.then(|| read_private_file(&cached)).flatten() {
-        // SAFETY: the bytes were written by `precompile_component` of an engine with the same
-        // compatibility hash (part of the name), into a directory only this user can write;
-        // the file they were read from was, as opened, this user's and writable by no one else.
-        if let Ok(component) = unsafe { Component::deserialize(engine, &compiled) } {
-            return Ok(component);
-        }
-    }
-    let compiled = engine
-        .precompile_component(&bytes)
-        .map_err(|e| invalid_component(path, &e))?;
-    let temporary = cache_dir.join(format!(".{key}.{}.tmp", std::process::id()));
-    let written = trusted
-        && std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temporary)
-            .and_then(|mut file| file.write_all(&compiled))
-            .is_ok();
-    if written {
-        let _ = std::fs::rename(&temporary, &cached);
-    } else {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    // SAFETY: `compiled` was just produced by this engine.
-    unsafe { Component::deserialize(engine, &compiled) }.map_err(|e| invalid_component(path, &e))
-}
-
-/// The contents of `path` when, as opened (a link is not followed), it is a file of this user
-/// that no one else can write: checked on the open file, so a swap after the check is harmless.
-fn read_private_file(path: &Path) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || owner_problem(&meta).is_some() {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).ok()?;
-    Some(bytes)
-}
-
-/// Ok when `path` (not followed if a link) is owned by this user and writable by no one else.
-fn private_to_this_user(path: &Path) -> Result<(), String> {
-    let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
-    if meta.file_type().is_symlink() {
-        Err("it is a symbolic link".into())
-    } else {
-        owner_problem(&meta).map_or(Ok(()), Err)
-    }
-}
-
-/// What is wrong with the owner or mode of a file or directory, if anything.
-fn owner_problem(meta: &std::fs::Metadata) -> Option<String> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
-        Some(format!(
-            "it belongs to user {}, not to this user",
-            meta.uid()
-        ))
-    } else if meta.mode() & 0o022 != 0 {
-        Some("others can write to it (chmod go-w, or remove it)".into())
-    } else {
-        None
-    }
-}
-
-fn invalid_component(path: &Path, e: &wasmtime::Error) -> String {
-    format!("{} is not a usable component: {e:#}", path.display())
-}
-
-/// Feeds `Hash` output into SHA-256.
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl std::hash::Hasher for HashWriter<'_> {
-    fn finish(&self) -> u64 {
-        0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
-    }
-}
-
-/// String errors for this binary: every message is for a person.
-pub mod anyhow_like {
-    pub type Result<T> = std::result::Result<T, String>;
-}
+/// A store's epoch deadline that is never reached: only the job's store is interrupted.
+const NEVER: u64 = u64::MAX / 2;
 
 /// What the secrets component's store holds.
 pub struct SecretsState {
@@ -194,6 +65,7 @@ pub struct SecretsState {
     table: ResourceTable,
     hooks: EgressHooks,
     config: SecretsConfig,
+    memory: MemoryBudget,
 }
 
 impl WasiView for SecretsState {
@@ -229,68 +101,150 @@ pub struct SecretsSide {
     instance: secrets_side::SecretsComponent,
 }
 
-/// Where the job's secrets are.
-pub struct JobConfig {
-    pub base_url: String,
-    pub team: String,
-    pub job: String,
-    pub deployment_id: Option<String>,
-    pub token: Option<String>,
+/// Calls a function of the secrets component's `store` interface, e.g.
+/// `forward!(&mut side, call_get_secret(&name))`; a trap becomes an error for the caller.
+macro_rules! forward {
+    ($side:expr, $function:ident($($arg:expr),*)) => {{
+        let side: &mut SecretsSide = $side;
+        let result = side
+            .instance
+            .vdk_secrets_store()
+            .$function(&mut side.store, $($arg),*)
+            .await;
+        side.settle(result)
+    }};
 }
 
 impl SecretsSide {
-    /// Starts the secrets component; it may reach `config.base_url`'s authority only.
+    /// Starts the secrets component; it may reach `config.base_url`'s authority only, and
+    /// use at most `memory_limit` bytes.
     pub async fn start(
         engine: &Engine,
         component: &Component,
-        config: JobConfig,
-    ) -> anyhow_like::Result<SecretsSide> {
+        config: SecretsConfig,
+        memory_limit: usize,
+    ) -> Result<SecretsSide, String> {
         let hooks = EgressHooks::allowing(&config.base_url)?;
-        SecretsSide::start_with_egress(engine, component, config, hooks).await
+        SecretsSide::start_with_egress(engine, component, config, hooks, memory_limit).await
     }
 
     async fn start_with_egress(
         engine: &Engine,
         component: &Component,
-        config: JobConfig,
+        config: SecretsConfig,
         hooks: EgressHooks,
-    ) -> anyhow_like::Result<SecretsSide> {
+        memory_limit: usize,
+    ) -> Result<SecretsSide, String> {
         let mut linker = Linker::<SecretsState>::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| e.to_string())?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| e.to_string())?;
-        secrets_side::SecretsComponent::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
-            &mut linker,
-            |state| state,
-        )
-        .map_err(|e| e.to_string())?;
+        secrets_side::SecretsComponent::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+            .map_err(|e| e.to_string())?;
         let state = SecretsState {
             // No environment, arguments, files or sockets: only wasi:http, filtered.
             wasi: WasiCtxBuilder::new().build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks,
-            config: SecretsConfig {
-                base_url: config.base_url,
-                team: config.team,
-                job: config.job,
-                deployment_id: config.deployment_id,
-                token: config.token,
-            },
+            config,
+            memory: MemoryBudget::new(memory_limit),
         };
         let mut store = Store::new(engine, state);
-        let instance =
-            secrets_side::SecretsComponent::instantiate_async(&mut store, component, &linker)
-                .await
-                .map_err(|e| format!("the secrets component does not start: {e:#}"))?;
+        store.limiter(|s| &mut s.memory);
+        store.set_epoch_deadline(NEVER);
+        let instantiated =
+            secrets_side::SecretsComponent::instantiate_async(&mut store, component, &linker).await;
+        let instance = match instantiated {
+            Ok(instance) => instance,
+            Err(_) if store.data().memory.exceeded() => {
+                return Err(format!(
+                    "the secrets component does not start within its memory limit of {} \
+                     (--secrets-memory-limit)",
+                    Size(memory_limit)
+                ));
+            }
+            Err(e) => return Err(format!("the secrets component does not start: {e:#}")),
+        };
         Ok(SecretsSide { store, instance })
     }
 
-    pub async fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, WitError>> {
-        self.instance
-            .vdk_secrets_store()
-            .call_get_all_secrets(&mut self.store)
-            .await
+    /// Whether the component tried to use more memory than its limit.
+    pub fn over_memory_limit(&self) -> Option<Size> {
+        let memory = &self.store.data().memory;
+        memory.exceeded().then(|| Size(memory.limit()))
+    }
+
+    /// The result of a call, with a trap turned into an `unavailable` error.
+    fn settle<T>(&self, result: wasmtime::Result<Result<T, WitError>>) -> Result<T, WitError> {
+        let trap = match result {
+            Ok(answer) => return answer,
+            Err(trap) => trap,
+        };
+        let why = match self.over_memory_limit() {
+            Some(limit) => format!(
+                "it needed more than its memory limit of {limit} (the runner's \
+                 --secrets-memory-limit)"
+            ),
+            None => format!("{trap:#}"),
+        };
+        Err(WitError {
+            code: ErrorCode::Unavailable,
+            status: None,
+            what: "The secrets component failed".into(),
+            why,
+            countermeasures: "Report this to the operators of the job runner.".into(),
+            problems: Vec::new(),
+        })
+    }
+
+    /// Every secret of the job.
+    pub async fn get_all(&mut self) -> Result<Vec<(String, String)>, WitError> {
+        forward!(self, call_get_all_secrets())
+    }
+}
+
+/// Ends a run early: records why, interrupts the job's code through the engine's epoch, and
+/// wakes the run if it waits in the host.
+#[derive(Clone)]
+pub struct Stopper {
+    engine: Engine,
+    reason: StopReason,
+    woken: Arc<Notify>,
+    /// Whether the job has started: before that, a stop has nothing to interrupt.
+    running: Arc<AtomicBool>,
+}
+
+impl Stopper {
+    pub fn new(engine: &Engine) -> Self {
+        Stopper {
+            engine: engine.clone(),
+            reason: StopReason::default(),
+            woken: Arc::new(Notify::new()),
+            running: Arc::default(),
+        }
+    }
+
+    /// Stops the run for `why`, unless it is already being stopped.
+    pub fn stop(&self, why: Stop) {
+        if self.reason.set(why) {
+            self.engine.increment_epoch();
+            self.woken.notify_one();
+        }
+    }
+
+    /// Whether the job has started, so that a stop is reported by the run.
+    pub fn job_started(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    /// Why the run was stopped, if it was.
+    pub fn reason(&self) -> Option<Stop> {
+        self.reason.get()
+    }
+
+    async fn stopped(&self) {
+        self.woken.notified().await;
     }
 }
 
@@ -299,10 +253,11 @@ pub struct JobState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
-    secrets: Arc<Mutex<SecretsSide>>,
-    masker: Masker,
+    secrets: SecretsSide,
+    masker: SharedMasker,
     /// The set fetched at start with `--prefetch`, until the job writes.
     snapshot: Option<Vec<(String, String)>>,
+    memory: MemoryBudget,
 }
 
 impl WasiView for JobState {
@@ -324,33 +279,13 @@ impl WasiHttpView for JobState {
     }
 }
 
-/// A trap in the secrets component becomes an `unavailable` error for the job.
-fn trapped(e: wasmtime::Error) -> WitError {
-    WitError {
-        code: ErrorCode::Unavailable,
-        status: None,
-        what: "The secrets component failed".into(),
-        why: format!("{e:#}"),
-        countermeasures: "Report this to the operators of the job runner.".into(),
-        problems: Vec::new(),
-    }
-}
-
 impl secrets_side::vdk::secrets::types::Host for JobState {}
 
 impl job_side::vdk::secrets::store::Host for JobState {
     async fn get_secret(&mut self, name: String) -> Result<Option<String>, WitError> {
         let value = match &self.snapshot {
             Some(all) => all.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()),
-            None => {
-                let mut side = self.secrets.lock().await;
-                let SecretsSide { store, instance } = &mut *side;
-                instance
-                    .vdk_secrets_store()
-                    .call_get_secret(store, &name)
-                    .await
-                    .map_err(trapped)??
-            }
+            None => forward!(&mut self.secrets, call_get_secret(&name))?,
         };
         if let Some(json) = &value {
             self.masker.register_json(json);
@@ -361,13 +296,7 @@ impl job_side::vdk::secrets::store::Host for JobState {
     async fn get_all_secrets(&mut self) -> Result<Vec<(String, String)>, WitError> {
         let all = match &self.snapshot {
             Some(all) => all.clone(),
-            None => self
-                .secrets
-                .lock()
-                .await
-                .get_all()
-                .await
-                .map_err(trapped)??,
+            None => self.secrets.get_all().await?,
         };
         for (_, json) in &all {
             self.masker.register_json(json);
@@ -377,35 +306,17 @@ impl job_side::vdk::secrets::store::Host for JobState {
 
     async fn set_all_secrets(&mut self, secrets: Vec<(String, String)>) -> Result<(), WitError> {
         self.snapshot = None;
-        let mut side = self.secrets.lock().await;
-        let SecretsSide { store, instance } = &mut *side;
-        instance
-            .vdk_secrets_store()
-            .call_set_all_secrets(store, &secrets)
-            .await
-            .map_err(trapped)?
+        forward!(&mut self.secrets, call_set_all_secrets(&secrets))
     }
 
     async fn set_secret(&mut self, name: String, value: String) -> Result<(), WitError> {
         self.snapshot = None;
-        let mut side = self.secrets.lock().await;
-        let SecretsSide { store, instance } = &mut *side;
-        instance
-            .vdk_secrets_store()
-            .call_set_secret(store, &name, &value)
-            .await
-            .map_err(trapped)?
+        forward!(&mut self.secrets, call_set_secret(&name, &value))
     }
 
     async fn delete_secret(&mut self, name: String) -> Result<(), WitError> {
         self.snapshot = None;
-        let mut side = self.secrets.lock().await;
-        let SecretsSide { store, instance } = &mut *side;
-        instance
-            .vdk_secrets_store()
-            .call_delete_secret(store, &name)
-            .await
-            .map_err(trapped)?
+        forward!(&mut self.secrets, call_delete_secret(&name))
     }
 }
 
@@ -414,16 +325,41 @@ pub struct JobOptions {
     pub args: Vec<String>,
     pub allow_network: bool,
     pub snapshot: Option<Vec<(String, String)>>,
+    /// The most bytes the job's memories and tables may take together.
+    pub memory_limit: usize,
+    /// How long the job may run, from its start.
+    pub time_limit: Limit,
 }
 
-/// Runs the job to its end; `Err` carries a message for the person who started it.
+/// Why a run did not succeed: a message for the person who started it, and the exit status.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub status: u8,
+}
+
+/// The exit status of a run that failed for any other reason than a limit or a signal.
+pub const FAILURE_STATUS: u8 = 1;
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure {
+            message,
+            status: FAILURE_STATUS,
+        }
+    }
+}
+
+/// Runs the job to its end, or until `stopper` stops it.
 pub async fn run_job(
     engine: &Engine,
     component: &Component,
     secrets: SecretsSide,
-    masker: Masker,
+    masker: SharedMasker,
     options: JobOptions,
-) -> anyhow_like::Result<()> {
+    stopper: &Stopper,
+) -> Result<(), Failure> {
+    let time_limit = options.time_limit;
     let stdout = MaskedOutput::new(masker.clone(), Sink::Stdout);
     let stderr = MaskedOutput::new(masker.clone(), Sink::Stderr);
     let mut wasi = WasiCtxBuilder::new();
@@ -439,48 +375,126 @@ pub async fn run_job(
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| e.to_string())?;
     }
-    job_side::DataJob::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
+    job_side::DataJob::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
         .map_err(|e| e.to_string())?;
     let state = JobState {
         wasi: wasi.build(),
         http: WasiHttpCtx::new(),
         table: ResourceTable::new(),
-        secrets: Arc::new(Mutex::new(secrets)),
+        secrets,
         masker,
         snapshot: options.snapshot,
+        memory: MemoryBudget::new(options.memory_limit),
     };
     let mut store = Store::new(engine, state);
-    let job = job_side::DataJob::instantiate_async(&mut store, component, &linker)
-        .await
-        .map_err(|e| {
-            let text = format!("{e:#}");
-            if text.contains("wasi:http") || text.contains("wasi:sockets") {
-                format!(
-                    "the job needs network access ({text}); jobs get none unless the runner is \
-                     started with --allow-job-network"
-                )
-            } else {
-                format!("the job component does not start: {text}")
-            }
-        })?;
-    let outcome = job.call_run(&mut store).await;
+    store.limiter(|s| &mut s.memory);
+    // The job's code traps at the next epoch: the stopper increments it. Set before the
+    // reason is checked, so that a stop from now on interrupts the job.
+    store.epoch_deadline_trap();
+    store.set_epoch_deadline(1);
+    stopper.running.store(true, Ordering::SeqCst);
+    if let Some(stop) = stopper.reason() {
+        return Err(stopped(stop, time_limit));
+    }
+    let timer = tokio::spawn({
+        let (stopper, limit) = (stopper.clone(), time_limit.0);
+        async move {
+            tokio::time::sleep(limit).await;
+            stopper.stop(Stop::TimeLimit);
+        }
+    });
+    let run = async {
+        let job = job_side::DataJob::instantiate_async(&mut store, component, &linker)
+            .await
+            .map_err(Started::No)?;
+        job.call_run(&mut store).await.map_err(Started::Yes)
+    };
+    let outcome = tokio::select! {
+        outcome = run => Some(outcome),
+        () = stopper.stopped() => None,
+    };
+    timer.abort();
     stdout.finish();
     stderr.finish();
-    let masker = store.data().masker.clone();
+    let state = store.data();
+    if let Some(stop) = stopper
+        .reason()
+        .filter(|_| !matches!(outcome, Some(Ok(Ok(())))))
+    {
+        return Err(stopped(stop, time_limit));
+    }
+    let outcome = outcome.expect("only a stop ends the run early, and a stop returned");
+    let over_limit = |what: &str, limit: Size, flag: &str| Failure {
+        message: format!(
+            "{what} needed more than its memory limit of {limit} and was stopped (raise it \
+             with {flag})"
+        ),
+        status: crate::limits::MEMORY_LIMIT_STATUS,
+    };
+    if outcome.is_err() || matches!(outcome, Ok(Err(_))) {
+        if state.memory.exceeded() {
+            return Err(over_limit(
+                "the job",
+                Size(state.memory.limit()),
+                "--memory-limit",
+            ));
+        }
+        if let Some(limit) = state.secrets.over_memory_limit() {
+            return Err(over_limit(
+                "the secrets component",
+                limit,
+                "--secrets-memory-limit",
+            ));
+        }
+    }
+    let masker = state.masker.clone();
     let mask = |text: String| String::from_utf8_lossy(&masker.mask(text.as_bytes())).into_owned();
     match outcome {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(message)) => Err(format!("the job failed: {}", mask(message))),
-        Err(trap) => Err(format!("the job trapped: {}", mask(format!("{trap:#}")))),
+        Ok(Err(message)) => Err(format!("the job failed: {}", mask(message)).into()),
+        Err(Started::Yes(trap)) => {
+            Err(format!("the job trapped: {}", mask(format!("{trap:#}"))).into())
+        }
+        Err(Started::No(e)) => {
+            let text = format!("{e:#}");
+            Err(
+                if text.contains("wasi:http") || text.contains("wasi:sockets") {
+                    format!(
+                        "the job needs network access ({text}); jobs get none unless the runner \
+                     is started with --allow-job-network"
+                    )
+                } else {
+                    format!("the job component does not start: {text}")
+                }
+                .into(),
+            )
+        }
     }
 }
 
-/// A cache directory for compiled components: `$XDG_CACHE_HOME` or `~/.cache`.
-pub fn default_cache_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .map(|base| base.join("vdk-job-runner"))
+/// Whether the job got as far as running when it failed.
+enum Started {
+    No(wasmtime::Error),
+    Yes(wasmtime::Error),
+}
+
+fn stopped(stop: Stop, time_limit: Limit) -> Failure {
+    Failure {
+        message: stop_message(stop, time_limit),
+        status: stop.exit_status(),
+    }
+}
+
+/// What the runner says when it stops a job.
+pub fn stop_message(stop: Stop, time_limit: Limit) -> String {
+    match stop {
+        Stop::TimeLimit => format!(
+            "the job ran past its time limit of {} and was stopped (raise it with --time-limit)",
+            time_limit
+        ),
+        Stop::Terminated => "the job was stopped on SIGTERM".to_string(),
+        Stop::Interrupted => "the job was stopped on SIGINT".to_string(),
+    }
 }
 
 /// An error from the secrets component, as one line for a person.
@@ -496,6 +510,7 @@ pub fn describe(e: &WitError) -> String {
 #[cfg(test)]
 mod tests {
     use std::net::TcpListener;
+    use std::path::PathBuf;
 
     use super::*;
 
@@ -505,7 +520,7 @@ mod tests {
         let dir = std::env::var_os("VDK_TEST_COMPONENTS").expect(
             "VDK_TEST_COMPONENTS is not set: run scripts/test.sh (it builds the components)",
         );
-        load(engine, &PathBuf::from(dir).join("vdk-secrets.wasm"), None).unwrap()
+        crate::cache::load(engine, &PathBuf::from(dir).join("vdk-secrets.wasm"), None).unwrap()
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -517,7 +532,7 @@ mod tests {
 
         let engine = engine().unwrap();
         let component = secrets_component(&engine);
-        let config = JobConfig {
+        let config = SecretsConfig {
             base_url: elsewhere_url,
             team: "team".into(),
             job: "job".into(),
@@ -526,10 +541,10 @@ mod tests {
         };
         // Only the Control Service at another address is allowed.
         let hooks = EgressHooks::allowing("http://127.0.0.1:9").unwrap();
-        let mut side = SecretsSide::start_with_egress(&engine, &component, config, hooks)
+        let mut side = SecretsSide::start_with_egress(&engine, &component, config, hooks, 64 << 20)
             .await
             .unwrap();
-        let error = side.get_all().await.unwrap().unwrap_err();
+        let error = side.get_all().await.unwrap_err();
 
         assert_eq!(error.code, ErrorCode::Unavailable, "{}", describe(&error));
         assert!(
@@ -544,13 +559,7 @@ mod tests {
 
         // A write is denied as plainly, and is known not to have been saved.
         let set = vec![("k".to_string(), "\"v\"".to_string())];
-        let error = side
-            .instance
-            .vdk_secrets_store()
-            .call_set_all_secrets(&mut side.store, &set)
-            .await
-            .unwrap()
-            .unwrap_err();
+        let error = forward!(&mut side, call_set_all_secrets(&set)).unwrap_err();
         let text = describe(&error);
         assert!(
             text.contains("could not be saved") && text.contains("denied"),
@@ -564,7 +573,7 @@ mod tests {
     async fn the_validate_interface_reports_every_problem_of_a_set() {
         let engine = engine().unwrap();
         let component = secrets_component(&engine);
-        let config = JobConfig {
+        let config = SecretsConfig {
             base_url: "http://127.0.0.1:9".into(),
             team: "team".into(),
             job: "job".into(),
@@ -572,7 +581,7 @@ mod tests {
             token: None,
         };
         let hooks = EgressHooks::allowing(&config.base_url).unwrap();
-        let mut side = SecretsSide::start_with_egress(&engine, &component, config, hooks)
+        let mut side = SecretsSide::start_with_egress(&engine, &component, config, hooks, 64 << 20)
             .await
             .unwrap();
         let set: Vec<(String, String)> = [
@@ -602,38 +611,5 @@ mod tests {
             "{problems:?}"
         );
         assert!(problems[3].message.contains("limit is 40 bytes"));
-    }
-
-    #[test]
-    fn only_a_private_regular_file_of_this_user_is_read_from_the_cache() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("a.cwasm");
-        std::fs::write(&file, b"compiled").unwrap();
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert_eq!(read_private_file(&file).as_deref(), Some(&b"compiled"[..]));
-
-        // Writable by others: not trusted.
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
-        assert_eq!(read_private_file(&file), None);
-        assert!(
-            private_to_this_user(&file)
-                .unwrap_err()
-                .contains("others can write")
-        );
-
-        // A link, even to a private file: not followed.
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let link = dir.path().join("b.cwasm");
-        std::os::unix::fs::symlink(&file, &link).unwrap();
-        assert_eq!(read_private_file(&link), None);
-        assert!(
-            private_to_this_user(&link)
-                .unwrap_err()
-                .contains("symbolic link")
-        );
-
-        // A directory where a file is expected: not read.
-        assert_eq!(read_private_file(dir.path()), None);
     }
 }

@@ -1,8 +1,10 @@
 //! `vdk-job-runner`: runs a data-job component with its secrets, through the `vdk:secrets`
 //! component, in a sandbox that masks secret values in the job's output.
 
+mod cache;
 mod egress;
 mod host;
+mod limits;
 mod mask;
 
 use std::path::PathBuf;
@@ -10,8 +12,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use host::{JobConfig, JobOptions, SecretsSide};
-use mask::Masker;
+use host::{Failure, JobOptions, SecretsConfig, SecretsSide, Stopper};
+use limits::{Limit, Size, Stop};
+use mask::SharedMasker;
 
 #[derive(Parser)]
 #[command(version, about = "Runs a data-job component with its secrets")]
@@ -53,6 +56,17 @@ struct Cli {
     /// Compile components every time instead of using the cache.
     #[arg(long)]
     no_cache: bool,
+    /// The most memory the job may use (its linear memories and tables together), e.g.
+    /// 512M or 2G; past it the job is stopped, with exit status 3.
+    #[arg(long, env = "VDK_RUNNER_MEMORY_LIMIT", default_value = "512M")]
+    memory_limit: Size,
+    /// The most memory the secrets component may use.
+    #[arg(long, env = "VDK_RUNNER_SECRETS_MEMORY_LIMIT", default_value = "128M")]
+    secrets_memory_limit: Size,
+    /// How long the job may run, e.g. 90s, 10m or 2h; past it the job is stopped, with exit
+    /// status 124.
+    #[arg(long, env = "VDK_RUNNER_TIME_LIMIT", default_value = "10m")]
+    time_limit: Limit,
     /// Arguments passed to the job.
     #[arg(last = true)]
     job_args: Vec<String>,
@@ -64,49 +78,87 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("vdk-job-runner: cannot start: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(host::FAILURE_STATUS);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let engine = match host::engine() {
+        Ok(engine) => engine,
+        Err(e) => {
+            eprintln!("vdk-job-runner: cannot start wasmtime: {e:#}");
+            return ExitCode::from(host::FAILURE_STATUS);
+        }
+    };
+    let stopper = Stopper::new(&engine);
+    if let Err(e) = runtime.block_on(async { stop_on_signals(stopper.clone()) }) {
+        eprintln!("vdk-job-runner: cannot handle signals: {e}");
+        return ExitCode::from(host::FAILURE_STATUS);
+    }
+    match runtime.block_on(run(cli, engine, &stopper)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+        Err(Failure { message, status }) => {
             eprintln!("vdk-job-runner: {message}");
-            ExitCode::FAILURE
+            ExitCode::from(status)
         }
     }
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
+/// On SIGTERM or SIGINT, stops the job; before the job starts there is nothing to clean up,
+/// so the runner exits at once.
+fn stop_on_signals(stopper: Stopper) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::spawn(async move {
+        let stop = tokio::select! {
+            _ = terminate.recv() => Stop::Terminated,
+            _ = interrupt.recv() => Stop::Interrupted,
+        };
+        stopper.stop(stop);
+        if !stopper.job_started() {
+            let signal = if stop == Stop::Terminated {
+                "SIGTERM"
+            } else {
+                "SIGINT"
+            };
+            eprintln!("vdk-job-runner: stopped on {signal} before the job started");
+            std::process::exit(i32::from(stop.exit_status()));
+        }
+    });
+    Ok(())
+}
+
+async fn run(cli: Cli, engine: wasmtime::Engine, stopper: &Stopper) -> Result<(), Failure> {
     let token = token(&cli)?;
-    let engine = host::engine().map_err(|e| format!("cannot start wasmtime: {e:#}"))?;
     let cache_dir = if cli.no_cache {
         None
     } else {
-        cli.cache_dir.clone().or_else(host::default_cache_dir)
+        cli.cache_dir.clone().or_else(cache::default_cache_dir)
     };
-    let secrets_component = host::load(&engine, &cli.secrets_component, cache_dir.as_deref())?;
-    let job_component = host::load(&engine, &cli.job_component, cache_dir.as_deref())?;
-    let config = JobConfig {
+    let secrets_component = cache::load(&engine, &cli.secrets_component, cache_dir.as_deref())?;
+    let job_component = cache::load(&engine, &cli.job_component, cache_dir.as_deref())?;
+    let config = SecretsConfig {
         base_url: cli.control_service_url.clone(),
         team: cli.team.clone(),
         job: cli.job.clone(),
         deployment_id: cli.deployment_id.clone(),
         token,
     };
-    let mut secrets = SecretsSide::start(&engine, &secrets_component, config).await?;
+    let mut secrets = SecretsSide::start(
+        &engine,
+        &secrets_component,
+        config,
+        cli.secrets_memory_limit.0,
+    )
+    .await?;
     let snapshot = if cli.prefetch {
-        let all = secrets
-            .get_all()
-            .await
-            .map_err(|e| format!("the secrets component failed: {e:#}"))?
-            .map_err(|e| {
-                format!(
-                    "cannot read the secrets of job {}/{} before starting it: {}",
-                    cli.team,
-                    cli.job,
-                    host::describe(&e)
-                )
-            })?;
+        let all = secrets.get_all().await.map_err(|e| {
+            format!(
+                "cannot read the secrets of job {}/{} before starting it: {}",
+                cli.team,
+                cli.job,
+                host::describe(&e)
+            )
+        })?;
         Some(all)
     } else {
         None
@@ -117,8 +169,18 @@ async fn run(cli: Cli) -> Result<(), String> {
             .collect(),
         allow_network: cli.allow_job_network,
         snapshot,
+        memory_limit: cli.memory_limit.0,
+        time_limit: cli.time_limit,
     };
-    host::run_job(&engine, &job_component, secrets, Masker::default(), options).await
+    host::run_job(
+        &engine,
+        &job_component,
+        secrets,
+        SharedMasker::default(),
+        options,
+        stopper,
+    )
+    .await
 }
 
 fn token(cli: &Cli) -> Result<Option<String>, String> {

@@ -1,130 +1,45 @@
-//! Masking secret values in a job's output.
+//! Masking secret values in a job's output: the core's rules ([`vdk_secrets::mask`]) applied
+//! to the job's stdout and stderr streams.
 //!
-//! Every value the job obtained is registered: each string leaf of a JSON value, each line of
-//! a multi-line string, and the JSON-escaped form of each, since a job may print a value raw
-//! or inside JSON. Output is passed on a line at a time, so a value split across several
-//! writes is still recognised. Values shorter than [`MIN_MASKED_CHARS`] are not masked:
-//! hiding every `1` or `on` would make output unreadable while protecting nothing.
+//! Every value the job obtained is registered with one [`SharedMasker`]. Output is passed on
+//! a line at a time, so a value split across several writes is still recognised; a partial
+//! line longer than [`MAX_PENDING`] is passed on early, cut where no value is cut in two.
 
 use std::io::Write;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
-use serde_json::Value;
+use vdk_secrets::mask::Masker;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::pipe::AsyncWriteStream;
-
-/// Values shorter than this many characters are left visible.
-pub const MIN_MASKED_CHARS: usize = 4;
-
-/// What replaces a masked value.
-pub const MASK: &str = "***";
 
 /// A partial line longer than this is passed on early (masked, keeping a tail that could
 /// still be the start of a secret), so that output without newlines cannot grow unbounded.
 const MAX_PENDING: usize = 64 * 1024;
 
-/// The secret texts to hide, shared by the job's stdout and stderr.
+/// The values to hide, shared by the job's store, stdout and stderr.
 #[derive(Clone, Default)]
-pub struct Masker {
-    texts: Arc<Mutex<Vec<String>>>,
-}
+pub struct SharedMasker(Arc<Mutex<Masker>>);
 
-impl Masker {
+impl SharedMasker {
+    fn lock(&self) -> MutexGuard<'_, Masker> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Registers a value the job obtained, given as JSON text.
     pub fn register_json(&self, json: &str) {
-        if let Ok(value) = serde_json::from_str::<Value>(json) {
-            let mut found = Vec::new();
-            collect(&value, &mut found);
-            let mut texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
-            for text in found {
-                if !texts.contains(&text) {
-                    texts.push(text);
-                }
-            }
-            // Longest first, so that a value containing another is masked whole.
-            texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
-        }
+        self.lock().add_json(json);
     }
 
-    /// `line` with every registered text replaced by [`MASK`].
-    pub fn mask(&self, line: &[u8]) -> Vec<u8> {
-        let texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = line.to_vec();
-        for text in texts.iter() {
-            out = replace_all(&out, text.as_bytes(), MASK.as_bytes());
-        }
-        out
+    /// `bytes` with every registered value hidden.
+    pub fn mask(&self, bytes: &[u8]) -> Vec<u8> {
+        self.lock().mask_bytes(bytes)
     }
 
-    /// Where `buffer` may be cut so that `buffer[..cut]` can be masked and passed on while
-    /// `buffer[cut..]` waits: the kept tail is as long as the longest secret (it may be the
-    /// start of one), and the cut is moved back until no registered text occurs across it.
-    /// None when that would move it back more than a few secrets' length: only texts that
-    /// overlap themselves (`aaaa`, `abab`) chain that far, in output repeating them.
     fn safe_cut(&self, buffer: &[u8]) -> Option<usize> {
-        let texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
-        let longest = texts.first().map_or(0, String::len);
-        let cut = buffer.len() - longest.min(buffer.len());
-        let lowest = cut.saturating_sub(4 * longest).max(1);
-        let across = |cut: usize| {
-            texts.iter().map(String::as_bytes).find_map(|text| {
-                let first = cut.saturating_sub(text.len().saturating_sub(1));
-                (first..cut).find(|&start| buffer[start..].starts_with(text))
-            })
-        };
-        let mut safe = cut;
-        while let Some(start) = across(safe) {
-            if start < lowest {
-                return None;
-            }
-            safe = start;
-        }
-        Some(safe)
+        self.lock().safe_cut(buffer)
     }
-}
-
-fn collect(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::String(s) => {
-            let mut add = |text: &str| {
-                let text = text.trim_end_matches('\r');
-                if text.chars().count() >= MIN_MASKED_CHARS {
-                    out.push(text.to_string());
-                }
-            };
-            for text in std::iter::once(s.as_str()).chain(s.split('\n')) {
-                add(text);
-                // The same text as it appears inside printed JSON.
-                let escaped = serde_json::to_string(text).unwrap_or_default();
-                if let Some(inner) = escaped.strip_prefix('"').and_then(|e| e.strip_suffix('"')) {
-                    add(inner);
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
-        Value::Object(map) => map.values().for_each(|v| collect(v, out)),
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
-    }
-}
-
-fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    if needle.is_empty() || haystack.len() < needle.len() {
-        return haystack.to_vec();
-    }
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut i = 0;
-    while i < haystack.len() {
-        if haystack[i..].starts_with(needle) {
-            out.extend_from_slice(with);
-            i += needle.len();
-        } else {
-            out.push(haystack[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 /// Where masked output goes.
@@ -140,13 +55,13 @@ pub enum Sink {
 /// One of the job's output streams: buffers to line ends, masks, passes on.
 #[derive(Clone)]
 pub struct MaskedOutput {
-    masker: Masker,
+    masker: SharedMasker,
     sink: Sink,
     pending: Arc<Mutex<Vec<u8>>>,
 }
 
 impl MaskedOutput {
-    pub fn new(masker: Masker, sink: Sink) -> Self {
+    pub fn new(masker: SharedMasker, sink: Sink) -> Self {
         MaskedOutput {
             masker,
             sink,
@@ -237,35 +152,16 @@ impl StdoutStream for MaskedOutput {
 mod tests {
     use super::*;
 
-    #[test]
-    fn masks_string_leaves_of_json_and_each_line_of_multi_line_values() {
-        let m = Masker::default();
-        m.register_json(r#"{"user": "admin-user", "password": "hunter2!", "port": 5432}"#);
-        m.register_json(r#""-----BEGIN KEY-----\nMIIEabc123\n-----END KEY-----""#);
-        let out = m.mask(b"login admin-user/hunter2! port 5432 MIIEabc123");
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "login ***/*** port 5432 ***"
-        );
-    }
-
-    #[test]
-    fn short_values_are_the_documented_exception() {
-        let m = Masker::default();
-        m.register_json(r#""abc""#);
-        assert_eq!(m.mask(b"abc"), b"abc");
-    }
-
-    #[test]
-    fn json_escaped_forms_are_masked_too() {
-        let m = Masker::default();
-        m.register_json(r#""pa\"ss\\word""#);
-        let out = m.mask(br#"{"pw":"pa\"ss\\word"}"#);
-        assert_eq!(String::from_utf8(out).unwrap(), r#"{"pw":"***"}"#);
+    fn masker(values: &[&str]) -> SharedMasker {
+        let m = SharedMasker::default();
+        for v in values {
+            m.register_json(v);
+        }
+        m
     }
 
     /// What a job's writes come out as, through one masked stream.
-    fn output_of(masker: &Masker, writes: &[&[u8]]) -> String {
+    fn output_of(masker: &SharedMasker, writes: &[&[u8]]) -> String {
         let memory = Arc::new(Mutex::new(Vec::new()));
         let stream = MaskedOutput::new(masker.clone(), Sink::Memory(memory.clone()));
         for write in writes {
@@ -276,26 +172,22 @@ mod tests {
     }
 
     #[test]
-    fn each_line_of_a_multi_line_value_is_masked_in_its_json_escaped_form() {
-        let m = Masker::default();
-        m.register_json(r#""user=\"ops\"\npath=C:\\keys""#);
-        let out = m.mask(br#"{"a":"user=\"ops\"","b":"path=C:\\keys"}"#);
-        assert_eq!(String::from_utf8(out).unwrap(), r#"{"a":"***","b":"***"}"#);
-    }
-
-    #[test]
     fn a_value_split_across_writes_is_masked() {
-        let m = Masker::default();
-        m.register_json(r#""correct-horse""#);
+        let m = masker(&[r#""correct-horse""#]);
         let out = output_of(&m, &[b"pw=corr", b"ect-ho", b"rse\n"]);
         assert_eq!(out, "pw=***\n");
     }
 
     #[test]
+    fn a_value_written_one_character_at_a_time_is_masked() {
+        let m = masker(&[r#""correct-horse""#]);
+        let writes: Vec<&[u8]> = b"pw=correct-horse!\n".chunks(1).collect();
+        assert_eq!(output_of(&m, &writes), "pw=***!\n");
+    }
+
+    #[test]
     fn a_long_line_is_passed_on_early_without_cutting_through_a_secret() {
-        let m = Masker::default();
-        m.register_json(r#""correct-horse-battery""#);
-        m.register_json(r#""tiny-but-long-enough""#);
+        let m = masker(&[r#""correct-horse-battery""#, r#""tiny-but-long-enough""#]);
         let secret = "correct-horse-battery";
         // Every offset of the secret around the point where the buffer is passed on early.
         for shift in 0..secret.len() + 2 {
@@ -311,8 +203,7 @@ mod tests {
 
     #[test]
     fn a_long_line_repeating_a_self_overlapping_secret_keeps_memory_bounded() {
-        let m = Masker::default();
-        m.register_json(r#""aaaa""#);
+        let m = masker(&[r#""aaaa""#]);
         let memory = Arc::new(Mutex::new(Vec::new()));
         let stream = MaskedOutput::new(m, Sink::Memory(memory.clone()));
         let run = "a".repeat(MAX_PENDING / 4);

@@ -1,9 +1,16 @@
 //! An example data job, built with `cargo build --target wasm32-wasip2 -p example-job`.
 //!
-//! It reads `db_password`, `db_config` (a JSON object) and `tls_key` (multi-line), prints them
-//! and something derived from them (the runner masks the values), stores `last_run`, and with
-//! the argument `--connect HOST:PORT` tries to open a connection of its own (which the runner
-//! refuses unless the job is allowed network). With `--read-only` it stores nothing.
+//! It prints every secret of its job (the runner masks the values), then looks at a few it
+//! knows: `db_password`, `db_config` (a JSON object) and `tls_key` (multi-line), each when the
+//! job has it, and prints something derived from them. It stores `last_run` unless given
+//! `--read-only`.
+//!
+//! Other arguments make it misbehave, to test the runner:
+//! - `--connect HOST:PORT` tries to open a connection of its own (refused unless the job is
+//!   allowed network);
+//! - `--allocate MIB` allocates and fills MIB mebibytes, a mebibyte at a time;
+//! - `--spin` loops for ever in its own code;
+//! - `--sleep SECONDS` waits in the host (a clock subscription), doing nothing.
 
 wit_bindgen::generate!({
     world: "data-job",
@@ -16,11 +23,26 @@ struct Job;
 
 export!(Job);
 
+/// The value after `flag` in the job's arguments.
+fn argument(args: &[String], flag: &str) -> Result<Option<String>, String> {
+    match args.iter().position(|a| a == flag) {
+        None => Ok(None),
+        Some(i) => args
+            .get(i + 1)
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| format!("{flag} needs a value")),
+    }
+}
+
+fn describe(e: vdk::secrets::types::Error) -> String {
+    format!("{}: {}", e.what, e.why)
+}
+
 impl Guest for Job {
     fn run() -> Result<(), String> {
         let args: Vec<String> = std::env::args().collect();
-        if let Some(i) = args.iter().position(|a| a == "--connect") {
-            let target = args.get(i + 1).ok_or("--connect needs HOST:PORT")?;
+        if let Some(target) = argument(&args, "--connect")? {
             return match std::net::TcpStream::connect(target.as_str()) {
                 Ok(_) => Err(format!(
                     "connected to {target}, which should have been refused"
@@ -31,14 +53,48 @@ impl Guest for Job {
                 }
             };
         }
-        let get =
-            |name: &str| store::get_secret(name).map_err(|e| format!("{}: {}", e.what, e.why));
-        let password: String = match get("db_password")? {
-            Some(json) => serde_json::from_str(&json).map_err(|e| e.to_string())?,
-            None => return Err("the secret db_password is missing".into()),
+        if let Some(mebibytes) = argument(&args, "--allocate")? {
+            let mebibytes: usize = mebibytes.parse().map_err(|_| "--allocate needs a number")?;
+            println!("allocating {mebibytes} MiB");
+            let mut kept: Vec<Vec<u8>> = Vec::new();
+            for i in 0..mebibytes {
+                kept.push(vec![i as u8 | 1; 1 << 20]);
+            }
+            println!("allocated {} MiB", kept.len());
+            return Ok(());
+        }
+        if args.iter().any(|a| a == "--spin") {
+            println!("spinning");
+            let mut n: u64 = 0;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        }
+        if let Some(seconds) = argument(&args, "--sleep")? {
+            let seconds: u64 = seconds.parse().map_err(|_| "--sleep needs a number")?;
+            println!("sleeping {seconds} s");
+            std::thread::sleep(std::time::Duration::from_secs(seconds));
+            println!("slept");
+            return Ok(());
+        }
+
+        let all = store::get_all_secrets().map_err(describe)?;
+        println!("secrets: {}", all.len());
+        for (name, json) in &all {
+            println!("  {name} = {json}");
+        }
+        let get = |name: &str| store::get_secret(name).map_err(describe);
+        let password: Option<String> = match get("db_password")? {
+            Some(json) => Some(serde_json::from_str(&json).map_err(|e| e.to_string())?),
+            None => None,
         };
-        println!("password: {password}");
-        println!("password length: {}", password.chars().count());
+        match &password {
+            Some(password) => {
+                println!("password: {password}");
+                println!("password length: {}", password.chars().count());
+            }
+            None => println!("no db_password among the secrets"),
+        }
         if let Some(config) = get("db_config")? {
             let config: serde_json::Value =
                 serde_json::from_str(&config).map_err(|e| e.to_string())?;
@@ -56,13 +112,15 @@ impl Guest for Job {
             }
             println!();
         }
-        let all = store::get_all_secrets().map_err(|e| format!("{}: {}", e.what, e.why))?;
-        println!("secrets: {}", all.len());
         if !args.iter().any(|a| a == "--read-only") {
-            store::set_secret("last_run", "\"ok\"")
-                .map_err(|e| format!("{}: {}", e.what, e.why))?;
+            store::set_secret("last_run", "\"ok\"").map_err(describe)?;
+            println!("stored last_run");
         }
-        eprintln!("done, stderr sees {password} masked too");
+        if let Some(password) = &password {
+            eprintln!("done, stderr sees {password} masked too");
+        } else {
+            eprintln!("done");
+        }
         Ok(())
     }
 }
