@@ -19,8 +19,11 @@ rm -rf pkg && mkdir -p pkg
 wasm-bindgen --target web --out-dir pkg --out-name vdk_secrets \
     --remove-name-section --remove-producers-section \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/vdk_secrets.wasm"
-# Debian's binaryen corrupts wasm-bindgen's output; npm's does not.
-node_modules/.bin/wasm-opt -Oz \
+# Debian's binaryen corrupts wasm-bindgen's output; npm's does not. No inlining: rustc has
+# inlined what pays already, and binaryen's inlining made the module 5 KB larger gzipped
+# (docs/BENCHMARKS.md).
+node_modules/.bin/wasm-opt -Oz --converge \
+    -fimfs=0 --one-caller-inline-max-function-size=0 --partial-inlining-ifs=0 \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     pkg/vdk_secrets_bg.wasm -o pkg/vdk_secrets_bg.wasm

@@ -1,6 +1,6 @@
 //! The shared corpus of inputs and verdicts (`rules_corpus.json`), checked natively. The
-//! npm package and the component run the same core functions, so they give these verdicts
-//! too; their harnesses can load the same file with `include_str!`.
+//! npm package gets the same verdicts and words in `npm/test/rules-corpus.test.mjs`; other
+//! harnesses can load the same file with `include_str!`.
 
 use serde_json::Value;
 use vdk_secrets::validate::{self, Limits};
@@ -33,6 +33,17 @@ fn check(case: &Value, problems: &[Problem]) {
         .map(|keys| keys.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     assert_eq!(keys, expected_keys, "{case}");
+    if let Some(exact) = case["problems"].as_array() {
+        let found: Vec<(&str, &str)> = problems
+            .iter()
+            .map(|p| (p.key.as_str(), p.message.as_str()))
+            .collect();
+        let expected: Vec<(&str, &str)> = exact
+            .iter()
+            .map(|pair| (pair[0].as_str().unwrap(), pair[1].as_str().unwrap()))
+            .collect();
+        assert_eq!(found, expected, "{case}");
+    }
     let shown: Vec<String> = problems.iter().map(Problem::to_string).collect();
     for mention in case["mentions"].as_array().into_iter().flatten() {
         let mention = mention.as_str().expect("a mention is text");
