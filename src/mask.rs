@@ -171,24 +171,41 @@ fn hex_at(s: &[u8], at: usize, digits: usize) -> Option<u32> {
 
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/// The base64 characters of `bytes` placed `offset` bytes into a 3-byte group, keeping only
-/// the characters whose six bits all come from `bytes`.
-fn stable_base64(bytes: &[u8], offset: usize) -> Vec<u8> {
-    let mut padded = vec![0u8; offset];
-    padded.extend_from_slice(bytes);
-    let bits = padded.len() * 8;
+/// Standard base64 of `bytes`, padded with `=`.
+fn base64(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                BASE64[((v >> (18 - 6 * i)) & 0x3F) as usize]
+            } else {
+                b'='
+            });
+        }
+    }
+    out
+}
+
+/// The base64 forms of `bytes` placed `offset` bytes into a 3-byte group: the characters
+/// whose six bits all come from `bytes` (what shows wherever the encoded text goes on), and
+/// those followed by the rest of the encoding when `bytes` end the encoded text (the last
+/// character's spare bits are then zero, and `=` pads it).
+fn base64_forms(bytes: &[u8], offset: usize) -> [Vec<u8>; 2] {
+    let mut shifted = vec![0u8; offset];
+    shifted.extend_from_slice(bytes);
+    let encoded = base64(&shifted);
     let first = (offset * 8).div_ceil(6);
-    let last = bits / 6; // exclusive
-    (first..last)
-        .map(|k| {
-            let bit = k * 6;
-            let byte = bit / 8;
-            let pair =
-                (u16::from(padded[byte]) << 8) | u16::from(*padded.get(byte + 1).unwrap_or(&0));
-            let shift = 16 - 6 - (bit % 8);
-            BASE64[usize::from((pair >> shift) & 0x3F)]
-        })
-        .collect()
+    let stable_end = shifted.len() * 8 / 6;
+    [
+        encoded[first..stable_end].to_vec(),
+        encoded[first..].to_vec(),
+    ]
 }
 
 /// The values of one job run, and the forms in which each is hidden.
@@ -270,8 +287,7 @@ impl Masker {
                     .into(),
             ),
         ];
-        for offset in 0..3 {
-            let standard = stable_base64(bytes, offset);
+        for standard in (0..3).flat_map(|offset| base64_forms(bytes, offset)) {
             if standard.len() < MIN_MASKED_CHARS {
                 continue;
             }
@@ -413,24 +429,7 @@ mod tests {
     }
 
     fn b64(bytes: &[u8]) -> String {
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = chunk.len();
-            let b = [
-                chunk[0],
-                *chunk.get(1).unwrap_or(&0),
-                *chunk.get(2).unwrap_or(&0),
-            ];
-            let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..4 {
-                if i <= n {
-                    out.push(BASE64[((v >> (18 - 6 * i)) & 0x3F) as usize] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
+        String::from_utf8(base64(bytes)).unwrap()
     }
 
     #[test]
@@ -544,6 +543,25 @@ mod tests {
             visible.trim_end_matches('=').len() <= 3,
             "{header} -> {masked}"
         );
+    }
+
+    #[test]
+    fn a_whole_base64_text_is_masked_with_its_padding() {
+        for secret in [
+            "hunter2-e2e-password",
+            "hunter2-e2e-passwor",
+            "hunter2-e2e-passwo",
+        ] {
+            let m = masker(&[&format!("\"{secret}\"")]);
+            assert_eq!(m.mask(&b64(secret.as_bytes())), "***", "{secret}");
+            // At the end of a longer encoded text too: only the prefix's characters show.
+            let basic = b64(format!("svc:{secret}").as_bytes());
+            let masked = m.mask(&basic);
+            assert!(
+                masked.ends_with("***") && masked.len() <= 6 + 3,
+                "{basic} -> {masked}"
+            );
+        }
     }
 
     #[test]

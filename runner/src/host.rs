@@ -42,6 +42,16 @@ pub mod job_side {
     });
 }
 
+/// Bindings of wasi:config (0.2.0-draft), which the job side also serves.
+pub mod config_side {
+    wasmtime::component::bindgen!({
+        path: "wit/wasi-config.wit",
+        world: "wasi:config/imports",
+        imports: { default: async },
+    });
+}
+
+use config_side::wasi::config::store::Error as ConfigError;
 /// Where the job's secrets are: the configuration the secrets component asks its host for.
 pub use secrets_side::vdk::secrets::configuration::Config as SecretsConfig;
 use secrets_side::vdk::secrets::types::{Error as WitError, ErrorCode};
@@ -320,6 +330,35 @@ impl job_side::vdk::secrets::store::Host for JobState {
     }
 }
 
+/// wasi:config/store over the job's secrets: a string value as it is, any other value as
+/// its JSON text. Values are masked as those read through `vdk:secrets/store`.
+impl config_side::wasi::config::store::Host for JobState {
+    async fn get(&mut self, key: String) -> Result<Option<String>, ConfigError> {
+        let value = job_side::vdk::secrets::store::Host::get_secret(self, key)
+            .await
+            .map_err(|e| ConfigError::Upstream(describe(&e)))?;
+        Ok(value.map(|json| config_value(&json)))
+    }
+
+    async fn get_all(&mut self) -> Result<Vec<(String, String)>, ConfigError> {
+        let all = job_side::vdk::secrets::store::Host::get_all_secrets(self)
+            .await
+            .map_err(|e| ConfigError::Upstream(describe(&e)))?;
+        Ok(all
+            .into_iter()
+            .map(|(name, json)| (name, config_value(&json)))
+            .collect())
+    }
+}
+
+/// A secret's JSON text as a wasi:config value: a string unquoted, anything else as it is.
+fn config_value(json: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(serde_json::Value::String(text)) => text,
+        _ => json.to_string(),
+    }
+}
+
 /// How the job runs.
 pub struct JobOptions {
     pub args: Vec<String>,
@@ -376,6 +415,8 @@ pub async fn run_job(
             .map_err(|e| e.to_string())?;
     }
     job_side::DataJob::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+        .map_err(|e| e.to_string())?;
+    config_side::wasi::config::store::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
         .map_err(|e| e.to_string())?;
     let state = JobState {
         wasi: wasi.build(),

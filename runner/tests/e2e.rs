@@ -289,3 +289,59 @@ fn with_the_service_down_the_run_fails_with_a_clear_message() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_job_written_for_wasi_config_reads_its_secrets_unchanged_and_masked() {
+    let (_bao, _server, url) = start_services();
+    seed(&url);
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(&url, cache.path(), &[], &["--wasi-config"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("wasi:config values: 3"), "{stdout}");
+    // A string as it is (no JSON quotes), then masked.
+    assert!(stdout.contains("  db_password = ***\n"), "{stdout}");
+    assert!(
+        stdout.contains("db_password via wasi:config: ***"),
+        "{stdout}"
+    );
+    // Any other value as its JSON text, its string leaves masked.
+    assert!(
+        stdout.contains(r#"  db_config = {"host":"***","port":5432,"user":"***"}"#),
+        "{stdout}"
+    );
+    for secret in [PASSWORD, USER, KEY_LINE, "db.internal.example"] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "`{secret}` leaked:\n{stdout}\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn encoded_forms_of_a_secret_are_masked_in_the_job_output() {
+    let (_bao, _server, url) = start_services();
+    seed(&url);
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(&url, cache.path(), &[], &["--read-only", "--encoded"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let line = |form: &str| -> String {
+        let prefix = format!("{form}: ");
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no {form} line: {stdout}"))
+            .to_string()
+    };
+    for form in ["base64", "hex", "HEX", "unicode", "url"] {
+        assert_eq!(line(form), format!("{form}: ***"), "{stdout}");
+    }
+    // base64 of `svc:` + the password, as in a Basic auth header: only the characters that
+    // carry bits of `svc:` show.
+    let basic = line("basic");
+    assert!(
+        basic.ends_with("***") && basic.len() <= "basic: ".len() + 6 + 3,
+        "{basic}"
+    );
+}

@@ -11,10 +11,21 @@
 //! - `--allocate MIB` allocates and fills MIB mebibytes, a mebibyte at a time;
 //! - `--spin` loops for ever in its own code;
 //! - `--sleep SECONDS` waits in the host (a clock subscription), doing nothing.
+//!
+//! With `--wasi-config` it reads its secrets through the standard `wasi:config/store`
+//! (0.2.0-draft) instead, as a component written for other hosts would, and prints them.
 
 wit_bindgen::generate!({
-    world: "data-job",
-    path: "../../wit",
+    inline: "
+        package vdk:example-job;
+        world job {
+            include vdk:secrets/data-job@0.1.0;
+            import wasi:config/store@0.2.0-draft;
+        }
+    ",
+    path: ["../../wit", "../../runner/wit/wasi-config.wit"],
+    world: "vdk:example-job/job",
+    generate_all,
 });
 
 use vdk::secrets::store;
@@ -78,6 +89,20 @@ impl Guest for Job {
             return Ok(());
         }
 
+        if args.iter().any(|a| a == "--wasi-config") {
+            use wasi::config::store as config;
+            let shown = |e: config::Error| format!("wasi:config: {e:?}");
+            let all = config::get_all().map_err(shown)?;
+            println!("wasi:config values: {}", all.len());
+            for (key, value) in &all {
+                println!("  {key} = {value}");
+            }
+            match config::get("db_password").map_err(shown)? {
+                Some(password) => println!("db_password via wasi:config: {password}"),
+                None => println!("no db_password via wasi:config"),
+            }
+            return Ok(());
+        }
         let all = store::get_all_secrets().map_err(describe)?;
         println!("secrets: {}", all.len());
         for (name, json) in &all {
@@ -92,6 +117,9 @@ impl Guest for Job {
             Some(password) => {
                 println!("password: {password}");
                 println!("password length: {}", password.chars().count());
+                if args.iter().any(|a| a == "--encoded") {
+                    print_encoded(password);
+                }
             }
             None => println!("no db_password among the secrets"),
         }
@@ -123,4 +151,41 @@ impl Guest for Job {
         }
         Ok(())
     }
+}
+
+/// Prints `secret` in the encoded forms a job most often prints, one form a line.
+fn print_encoded(secret: &str) {
+    let base64 = |bytes: &[u8]| -> String {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                out.push(if i <= chunk.len() {
+                    ALPHABET[((v >> (18 - 6 * i)) & 0x3F) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    };
+    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    let unicode: String = secret
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    let url: String = secret.bytes().map(|b| format!("%{b:02X}")).collect();
+    println!("base64: {}", base64(secret.as_bytes()));
+    println!("basic: {}", base64(format!("svc:{secret}").as_bytes()));
+    println!("hex: {hex}");
+    println!("HEX: {}", hex.to_uppercase());
+    println!("unicode: {unicode}");
+    println!("url: {url}");
 }
