@@ -4,8 +4,8 @@
 // The first rows are built at once; a spacer after the table stands for the rest, and more
 // rows are built as it scrolls near the viewport (Ctrl+F finds only built rows: the filter is
 // the way to find a name). The table carries aria-rowcount and every row its aria-rowindex, so
-// assistive technology announces the full count; keyboard focus moving down scrolls the
-// spacer into reach before it can skip a row.
+// assistive technology announces the full count; keyboard focus on one of the last rows built
+// builds the next ones before it can skip them.
 import { h, maskedValue } from "./dom.js";
 import { displayText, kindOf } from "./model.js";
 
@@ -154,6 +154,17 @@ export function createRows($, state) {
     reconcile();
     requestAnimationFrame(fill);
   }
+
+  // Focus reaching one of the last rows built builds the next ones at once, before the next
+  // Tab could leave the table.
+  body.addEventListener("focusin", (event) => {
+    const tr = event.target.closest("tr[aria-rowindex]");
+    if (!tr || built >= shown.length) return;
+    if (Number(tr.getAttribute("aria-rowindex")) - 2 >= built - 5) {
+      built = Math.min(shown.length, built + MORE_ROWS);
+      reconcile();
+    }
+  });
 
   const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && fill(), {
     rootMargin: `0px 0px ${AHEAD}px 0px`,

@@ -4,6 +4,14 @@ import { diffSummary, nameList, plural } from "./dom.js";
 import { diffSets, overlap, rebase, touchedNames } from "./model.js";
 import { jobLabel, versionOf } from "./render.js";
 
+/** Resolves once the next frame is painted (or soon, in a hidden tab, which paints none). */
+function afterPaint() {
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 100);
+  });
+}
+
 export function createSave(ctx) {
   const { $, state } = ctx;
 
@@ -19,19 +27,22 @@ export function createSave(ctx) {
       return;
     }
     ctx.clearAlert();
-    const problems = vdk.validateSecrets(state.working, state.maxSetBytes);
-    if (problems.length) {
-      ctx.showError({
-        what: "Not saved: the secrets break the server's rules",
-        why: `${plural(problems.length, "problem was", "problems were")} found before sending anything.`,
-        countermeasures: "Fix each secret listed below, then save again.",
-        problems,
-      });
-      return;
-    }
     const diff = state.diff;
     ctx.setBusy(true, `Saving the secrets of ${jobLabel(state)}…`);
     try {
+      // Checking and sending a large set takes a moment: the busy state is painted first.
+      await afterPaint();
+      const problems = vdk.validateSecrets(state.working, state.maxSetBytes);
+      if (problems.length) {
+        ctx.announce("");
+        ctx.showError({
+          what: "Not saved: the secrets break the server's rules",
+          why: `${plural(problems.length, "problem was", "problems were")} found before sending anything.`,
+          countermeasures: "Fix each secret listed below, then save again.",
+          problems,
+        });
+        return;
+      }
       const etag = await state.client.setAllSecrets(state.working, state.etag);
       if (etag) {
         state.saved(etag);

@@ -68,6 +68,14 @@ describe("a set of 4,500 secrets (about 1 MiB)", () => {
     assert.ok(!MARKER.test(await pageHtml(page)), "no value is in the DOM");
     assert.ok(!(await pageHtml(page)).includes(BIG), "nor the big integer");
 
+    // Keyboard focus never runs out of rows: Tab from the last row built at first goes on to
+    // the next row, built as focus brought it within reach.
+    const lastBuilt = await page.$$eval("#rows tr", (rows) => rows[rows.length - 1].dataset.name);
+    const next = `secret_${String(Number(lastBuilt.slice(7)) + 1).padStart(4, "0")}`;
+    await rowButton(page, lastBuilt, "delete").focus();
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => window.pageRoot().activeElement.dataset.focusKey), `select:${next}`);
+
     // Scrolling builds the rest; the last row knows its place in the whole table.
     await page.waitForFunction(() => {
       window.scrollTo(0, document.documentElement.scrollHeight);
