@@ -265,8 +265,6 @@ pub struct JobState {
     table: ResourceTable,
     secrets: SecretsSide,
     masker: SharedMasker,
-    /// The set fetched at start with `--prefetch`, until the job writes.
-    snapshot: Option<Vec<(String, String)>>,
     memory: MemoryBudget,
 }
 
@@ -293,10 +291,7 @@ impl secrets_side::vdk::secrets::types::Host for JobState {}
 
 impl job_side::vdk::secrets::store::Host for JobState {
     async fn get_secret(&mut self, name: String) -> Result<Option<String>, WitError> {
-        let value = match &self.snapshot {
-            Some(all) => all.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()),
-            None => forward!(&mut self.secrets, call_get_secret(&name))?,
-        };
+        let value = forward!(&mut self.secrets, call_get_secret(&name))?;
         if let Some(json) = &value {
             self.masker.register_json(json);
         }
@@ -304,10 +299,7 @@ impl job_side::vdk::secrets::store::Host for JobState {
     }
 
     async fn get_all_secrets(&mut self) -> Result<Vec<(String, String)>, WitError> {
-        let all = match &self.snapshot {
-            Some(all) => all.clone(),
-            None => self.secrets.get_all().await?,
-        };
+        let all = self.secrets.get_all().await?;
         for (_, json) in &all {
             self.masker.register_json(json);
         }
@@ -315,17 +307,14 @@ impl job_side::vdk::secrets::store::Host for JobState {
     }
 
     async fn set_all_secrets(&mut self, secrets: Vec<(String, String)>) -> Result<(), WitError> {
-        self.snapshot = None;
         forward!(&mut self.secrets, call_set_all_secrets(&secrets))
     }
 
     async fn set_secret(&mut self, name: String, value: String) -> Result<(), WitError> {
-        self.snapshot = None;
         forward!(&mut self.secrets, call_set_secret(&name, &value))
     }
 
     async fn delete_secret(&mut self, name: String) -> Result<(), WitError> {
-        self.snapshot = None;
         forward!(&mut self.secrets, call_delete_secret(&name))
     }
 }
@@ -363,7 +352,6 @@ fn config_value(json: &str) -> String {
 pub struct JobOptions {
     pub args: Vec<String>,
     pub allow_network: bool,
-    pub snapshot: Option<Vec<(String, String)>>,
     /// The most bytes the job's memories and tables may take together.
     pub memory_limit: usize,
     /// How long the job may run, from its start.
@@ -424,7 +412,6 @@ pub async fn run_job(
         table: ResourceTable::new(),
         secrets,
         masker,
-        snapshot: options.snapshot,
         memory: MemoryBudget::new(options.memory_limit),
     };
     let mut store = Store::new(engine, state);

@@ -150,8 +150,10 @@ async fn run(cli: Cli, engine: wasmtime::Engine, stopper: &Stopper) -> Result<()
         cli.secrets_memory_limit.0,
     )
     .await?;
-    let snapshot = if cli.prefetch {
-        let all = secrets.get_all().await.map_err(|e| {
+    if cli.prefetch {
+        // The component keeps the set it read, and answers the job's reads from it until the
+        // job writes.
+        secrets.get_all().await.map_err(|e| {
             format!(
                 "cannot read the secrets of job {}/{} before starting it: {}",
                 cli.team,
@@ -159,16 +161,12 @@ async fn run(cli: Cli, engine: wasmtime::Engine, stopper: &Stopper) -> Result<()
                 host::describe(&e)
             )
         })?;
-        Some(all)
-    } else {
-        None
-    };
+    }
     let options = JobOptions {
         args: std::iter::once(cli.job_component.display().to_string())
             .chain(cli.job_args.iter().cloned())
             .collect(),
         allow_network: cli.allow_job_network,
-        snapshot,
         memory_limit: cli.memory_limit.0,
         time_limit: cli.time_limit,
     };
