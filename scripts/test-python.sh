@@ -41,7 +41,7 @@ cp components/vdk-secrets.wasm python/src/vdk_secrets_wasm/vdk-secrets.wasm
 rm -rf python/build
 "$py" -m pip wheel --quiet --no-build-isolation --no-deps ./python -w "$work/dist"
 wheel="$(ls "$work"/dist/vdk_secrets_wasm-*.whl)"
-"$py" -m zipfile -l "$wheel" | grep -q 'vdk_secrets_wasm/vdk-secrets.wasm' ||
+[[ "$("$py" -m zipfile -l "$wheel")" == *vdk_secrets_wasm/vdk-secrets.wasm* ]] ||
     { echo "the wheel $wheel does not bundle the component" >&2; exit 1; }
 "$py" -m pip install --quiet --no-deps --force-reinstall "$wheel"
 rm -rf python/build
