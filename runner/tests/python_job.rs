@@ -1,7 +1,8 @@
 //! A data job written in Python (examples/python-job, built with componentize-py) run by
 //! vdk-job-runner with the vdk:secrets component, against the reference server on a real
 //! OpenBao. scripts/test-python.sh builds both components first and sets VDK_TEST_COMPONENTS
-//! to their directory; without the Python job there the test fails, it does not skip.
+//! to their directory, then runs these tests with `--ignored` (a plain `cargo test` leaves them
+//! out, since the job is not built yet); without the Python job there they fail, never skip.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -191,6 +192,7 @@ fn text(output: &Output) -> (String, String) {
 }
 
 #[test]
+#[ignore = "needs the componentize-py job, which scripts/test-python.sh builds before it runs these"]
 fn the_python_job_reads_and_writes_its_secrets_and_its_output_is_masked() {
     let (_bao, _server, url) = start_services();
     let set = serde_json::json!({
@@ -240,6 +242,7 @@ fn the_python_job_reads_and_writes_its_secrets_and_its_output_is_masked() {
 }
 
 #[test]
+#[ignore = "needs the componentize-py job, which scripts/test-python.sh builds before it runs these"]
 fn the_python_job_runs_for_a_job_without_secrets() {
     let (_bao, _server, url) = start_services();
     let output = run(&url, "python-job-new");
@@ -255,6 +258,7 @@ fn the_python_job_runs_for_a_job_without_secrets() {
 }
 
 #[test]
+#[ignore = "needs the componentize-py job, which scripts/test-python.sh builds before it runs these"]
 fn a_failing_secrets_call_fails_the_python_job_with_the_reason() {
     let (_bao, server, url) = start_services();
     drop(server);
