@@ -10,17 +10,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-fn components() -> PathBuf {
-    let dir = std::env::var_os("VDK_TEST_COMPONENTS")
-        .map(PathBuf::from)
-        .expect("VDK_TEST_COMPONENTS is not set: run scripts/test.sh (it builds the components)");
-    assert!(
-        dir.join("example-job.wasm").is_file(),
-        "no components in {}",
-        dir.display()
-    );
-    dir
-}
+mod support;
+
+use support::components;
 
 /// How a run ended.
 struct Ended {
@@ -39,7 +31,7 @@ struct Ended {
 // The runner is waited for with wait4, which also gives its peak memory.
 #[allow(clippy::zombie_processes)]
 fn run(runner_args: &[&str], job_args: &[&str], when_started: impl FnOnce(i32)) -> Ended {
-    let dir = components();
+    let dir = components(&["example-job.wasm"]);
     // One cache for every run of these tests, so that each compiles nothing.
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("runner-limits-cache");
     let spawned = Instant::now();

@@ -4,139 +4,12 @@
 //! to their directory, then runs these tests with `--ignored` (a plain `cargo test` leaves them
 //! out, since the job is not built yet); without the Python job there they fail, never skip.
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
-/// A child process killed (by PID) when dropped.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn components() -> PathBuf {
-    let dir = std::env::var_os("VDK_TEST_COMPONENTS")
-        .map(PathBuf::from)
-        .expect("VDK_TEST_COMPONENTS is not set: run scripts/test-python.sh");
-    for file in ["vdk-secrets.wasm", "python-job.wasm"] {
-        assert!(
-            dir.join(file).is_file(),
-            "{file} is not in {}: run scripts/test-python.sh (it builds it)",
-            dir.display()
-        );
-    }
-    dir
-}
-
-/// A port P on 127.0.0.1 with P + 1 free as well (OpenBao's dev cluster listener).
-fn free_port_pair() -> u16 {
-    loop {
-        let first = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = first.local_addr().unwrap().port();
-        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-}
-
-fn openbao_healthy(port: u16) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut head = [0u8; 12];
-    stream
-        .write_all(b"GET /v1/sys/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        .is_ok()
-        && stream.read_exact(&mut head).is_ok()
-        && head.ends_with(b" 200")
-}
-
-/// OpenBao in dev mode and the reference server on it; returns the server's URL.
-fn start_services() -> (Process, Process, String) {
-    let bao_bin =
-        std::env::var_os("BAO_BIN").expect("BAO_BIN is not set: run scripts/test-python.sh");
-    let mut started = None;
-    'attempts: for _ in 0..5 {
-        let port = free_port_pair();
-        let mut bao = Process(
-            Command::new(&bao_bin)
-                .args(["server", "-dev", "-dev-root-token-id=py-root"])
-                .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !openbao_healthy(port) {
-            if matches!(bao.0.try_wait(), Ok(Some(_))) {
-                continue 'attempts;
-            }
-            assert!(Instant::now() < deadline, "OpenBao did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        started = Some((bao, port));
-        break;
-    }
-    let (bao, port) = started.expect("OpenBao exited on start five times");
-    let server_bin =
-        PathBuf::from(env!("CARGO_BIN_EXE_vdk-job-runner")).with_file_name("vdk-secrets-server");
-    let mut server = Command::new(server_bin)
-        .args([
-            "serve",
-            "--dev",
-            "--listen",
-            "127.0.0.1:0",
-            "--backend",
-            "vault",
-        ])
-        .args(["--vault-addr", &format!("http://127.0.0.1:{port}")])
-        .env("VAULT_TOKEN", "py-root")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server binary is built next to the runner");
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("vdk-secrets-server listening on ")
-        .unwrap_or_else(|| panic!("the server did not start: {line}"))
-        .to_string();
-    (bao, Process(server), url)
-}
-
-fn http(method: &str, url: &str, body: Option<&str>) -> String {
-    let (method, url, body) = (
-        method.to_string(),
-        url.to_string(),
-        body.map(str::to_string),
-    );
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async {
-                let mut request = reqwest::Client::new().request(method.parse().unwrap(), &url);
-                if let Some(body) = body {
-                    request = request.body(body);
-                }
-                request.send().await.unwrap().text().await.unwrap()
-            })
-    })
-    .join()
-    .unwrap()
-}
+use support::{components, http, start_services, text};
 
 fn secrets_url(url: &str, job: &str) -> String {
     format!("{url}/data-jobs/for-team/team-py/jobs/{job}/deployments/TODO/secrets")
@@ -164,7 +37,7 @@ fn run(url: &str, job: &str) -> Output {
 }
 
 fn invoke(url: &str, job: &str) -> Output {
-    let dir = components();
+    let dir = components(&["vdk-secrets.wasm", "python-job.wasm"]);
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("python-job-cache");
     Command::new(env!("CARGO_BIN_EXE_vdk-job-runner"))
         .arg("--secrets-component")
@@ -182,13 +55,6 @@ fn invoke(url: &str, job: &str) -> Output {
         .arg(dir.join("python-job.wasm"))
         .output()
         .unwrap()
-}
-
-fn text(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[test]
