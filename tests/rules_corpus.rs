@@ -1,12 +1,50 @@
-//! The shared corpus of inputs and verdicts (`rules_corpus.json`), checked natively. The
-//! npm package gets the same verdicts and words in `npm/test/rules-corpus.test.mjs`; other
-//! harnesses can load the same file with `include_str!`.
+//! The shared corpus of inputs and verdicts, checked natively. Every client runs the same
+//! cases and must give the same verdicts and the very same words:
+//!
+//! - `rules_corpus.json`: hand-written job references and secrets documents;
+//! - `corpus/fuzz-documents.jsonl`: secrets documents taken from fuzzing (every input in
+//!   `fuzz/regressions/secrets_document/` and a fixed sample of the fuzz corpus), one case a
+//!   line, with what the native code answers recorded as the expectation.
+//!
+//! The other harnesses: `npm/test/rules-corpus.test.mjs` (the npm package in Node),
+//! `www/tests/rules-corpus.test.mjs` (in headless Chromium) and `runner/tests/rules_corpus.rs`
+//! (the WASI component in wasmtime).
+//!
+//! Recording (after a deliberate change of a message, or a new regression input):
+//!
+//! ```sh
+//! VDK_BLESS_CORPUS=1 cargo test --test rules_corpus
+//! # also take a new sample from a local fuzz corpus:
+//! VDK_BLESS_CORPUS=1 VDK_CORPUS_SAMPLE=fuzz/corpus/secrets_document cargo test --test rules_corpus
+//! ```
+//!
+//! Recording rewrites the expectations of the fuzz cases only; hand-written cases keep
+//! theirs. Review the diff before committing it.
 
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vdk_secrets::validate::{self, Limits};
 use vdk_secrets::{JobRef, Problem, Secrets};
 
 const CORPUS: &str = include_str!("rules_corpus.json");
+
+/// The fuzz-derived cases, relative to the crate root.
+const FUZZ_CASES: &str = "tests/corpus/fuzz-documents.jsonl";
+
+/// The regression inputs of the `secrets_document` fuzz target, relative to the crate root.
+const REGRESSIONS: &str = "fuzz/regressions/secrets_document";
+
+/// The sample of a fuzz corpus: inputs of at most this many bytes...
+const SAMPLE_MAX_BYTES: u64 = 256;
+/// ...of which this many read as one JSON object,
+const SAMPLE_OBJECTS: usize = 120;
+/// this many do not,
+const SAMPLE_OTHERS: usize = 75;
+/// and this many are not UTF-8 (read as the npm package's callers decode bytes: invalid
+/// sequences become U+FFFD).
+const SAMPLE_NOT_UTF8: usize = 5;
 
 fn corpus(section: &str) -> Vec<Value> {
     let corpus: Value = serde_json::from_str(CORPUS).expect("the corpus is JSON");
@@ -78,5 +116,203 @@ fn secrets_documents_get_the_corpus_verdicts() {
     for case in &cases {
         let document = case["document"].as_str().unwrap();
         check(case, &document_problems(document));
+    }
+}
+
+/// One fuzz-derived case: the input and what the native code answers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FuzzCase {
+    /// The input file, relative to the repository.
+    from: String,
+    /// Whether the file is not UTF-8 (then `document` is its text with every invalid
+    /// sequence replaced by U+FFFD).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    lossy: bool,
+    document: String,
+    /// Whether `validateSecretsDocument` finds no problem.
+    valid: bool,
+    /// `validateSecretsDocument`: every problem, as [key, message].
+    problems: Vec<(String, String)>,
+    /// `checkSecretsDocument` (`validate::document`): every problem, and the set's size.
+    check: DocumentCheck,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentCheck {
+    problems: Vec<(String, String)>,
+    size: usize,
+}
+
+fn pairs(problems: Vec<Problem>) -> Vec<(String, String)> {
+    problems.into_iter().map(|p| (p.key, p.message)).collect()
+}
+
+impl FuzzCase {
+    /// The case of one input, with what the native code answers today.
+    fn answered(from: String, bytes: &[u8]) -> FuzzCase {
+        let document = String::from_utf8_lossy(bytes).into_owned();
+        let lossy = std::str::from_utf8(bytes).is_err();
+        let problems = pairs(document_problems(&document));
+        let check = validate::document(&document, &Limits::default());
+        FuzzCase {
+            from,
+            lossy,
+            valid: problems.is_empty(),
+            problems,
+            check: DocumentCheck {
+                problems: pairs(check.problems),
+                size: check.size,
+            },
+            document,
+        }
+    }
+
+    /// The same input answered again by the code as it is now.
+    fn again(&self) -> FuzzCase {
+        let mut case = FuzzCase::answered(self.from.clone(), self.document.as_bytes());
+        case.lossy = self.lossy;
+        case
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read_fuzz_cases() -> Vec<FuzzCase> {
+    let text = std::fs::read_to_string(root().join(FUZZ_CASES))
+        .unwrap_or_else(|e| panic!("{FUZZ_CASES}: {e}"));
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{FUZZ_CASES}:{}: {e}", i + 1))
+        })
+        .collect()
+}
+
+/// The files of a directory, sorted by name.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// `path` as the cases name it: relative to the repository, with `/`.
+fn relative(path: &Path) -> String {
+    let path = path.strip_prefix(root()).unwrap_or(path);
+    path.to_string_lossy().replace('\\', "/")
+}
+
+fn regression_cases() -> Vec<FuzzCase> {
+    files(&root().join(REGRESSIONS))
+        .iter()
+        .map(|path| FuzzCase::answered(relative(path), &std::fs::read(path).unwrap()))
+        .collect()
+}
+
+/// A fixed sample of a fuzz corpus: its files in name order (libFuzzer names a file by the
+/// SHA-1 of its content, so this is a fixed shuffle), at most [`SAMPLE_MAX_BYTES`] each,
+/// taking the first [`SAMPLE_OBJECTS`] that read as one JSON object, the first
+/// [`SAMPLE_OTHERS`] that do not, and the first [`SAMPLE_NOT_UTF8`] that are not UTF-8.
+fn sample_cases(dir: &Path) -> Vec<FuzzCase> {
+    let (mut objects, mut others, mut not_utf8) = (0, 0, 0);
+    let mut sample = Vec::new();
+    for path in files(dir) {
+        if std::fs::metadata(&path).unwrap().len() > SAMPLE_MAX_BYTES {
+            continue;
+        }
+        let case = FuzzCase::answered(relative(&path), &std::fs::read(&path).unwrap());
+        let count = if case.lossy {
+            (&mut not_utf8, SAMPLE_NOT_UTF8)
+        } else if case.check.size > 0 {
+            (&mut objects, SAMPLE_OBJECTS)
+        } else {
+            (&mut others, SAMPLE_OTHERS)
+        };
+        if *count.0 < count.1 {
+            *count.0 += 1;
+            sample.push(case);
+        }
+    }
+    sample
+}
+
+fn write_fuzz_cases(cases: &[FuzzCase]) {
+    let mut text = String::new();
+    for case in cases {
+        text.push_str(&serde_json::to_string(case).unwrap());
+        text.push('\n');
+    }
+    let path = root().join(FUZZ_CASES);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+}
+
+/// Whether this run records the fuzz cases' expectations instead of checking them.
+fn blessing() -> bool {
+    std::env::var_os("VDK_BLESS_CORPUS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+#[test]
+fn fuzz_documents_get_their_recorded_verdicts() {
+    if blessing() {
+        let sample = match std::env::var_os("VDK_CORPUS_SAMPLE") {
+            Some(dir) => sample_cases(&root().join(dir)),
+            None if !root().join(FUZZ_CASES).exists() => Vec::new(),
+            None => read_fuzz_cases()
+                .iter()
+                .filter(|case| !case.from.starts_with(REGRESSIONS))
+                .map(FuzzCase::again)
+                .collect(),
+        };
+        let mut cases = regression_cases();
+        cases.extend(sample);
+        write_fuzz_cases(&cases);
+        eprintln!("recorded {} cases in {FUZZ_CASES}", cases.len());
+    }
+    let cases = read_fuzz_cases();
+    let valid = cases.iter().filter(|case| case.valid).count();
+    assert!(
+        valid > 10 && cases.len() - valid > 10,
+        "valid and invalid documents both"
+    );
+    for case in &cases {
+        assert_eq!(
+            case.valid,
+            case.problems.is_empty(),
+            "{}: a valid case has no problems",
+            case.from
+        );
+        assert_eq!(&case.again(), case, "{}", case.from);
+    }
+}
+
+#[test]
+fn every_fuzz_regression_input_is_a_corpus_case() {
+    if blessing() {
+        return; // the other test records every regression input
+    }
+    let cases = read_fuzz_cases();
+    let regressions = regression_cases();
+    assert!(!regressions.is_empty());
+    for regression in &regressions {
+        let case = cases.iter().find(|case| case.from == regression.from);
+        let case = case.unwrap_or_else(|| {
+            panic!(
+                "{} is not in {FUZZ_CASES}; record it with VDK_BLESS_CORPUS=1",
+                regression.from
+            )
+        });
+        assert_eq!(
+            case.document, regression.document,
+            "{} changed; record it again with VDK_BLESS_CORPUS=1",
+            regression.from
+        );
     }
 }
