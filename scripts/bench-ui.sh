@@ -2,7 +2,8 @@
 # The secrets page at 100, 1,000 and 4,500 secrets (about 1 MiB, the API's limit): loading and
 # each interaction, timed inside headless Chromium from the event to the next painted frame.
 # Starts a release build of the reference server (dev mode, embedded store) serving www/, seeds
-# a job per size and run, and prints the median (and min–max) of each interaction per size.
+# a job per size and run, and prints the median (and min–max) of each interaction per size,
+# then the page's memory (JS heap and WebAssembly) empty, loaded and after the interactions.
 #
 #   scripts/bench-ui.sh [runs] [sizes]                    (default: 5 100,1000,4500)
 #   VDK_SECRETS_BENCH_BASELINE=REV scripts/bench-ui.sh …  also the page as committed at REV,

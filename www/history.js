@@ -433,8 +433,8 @@ export function createHistoryPanel(page) {
       panel.revealed = null;
       panel.notice = "";
       if (newEtag) {
-        // The new version holds exactly the restored version's set.
-        page.adopt(structuredClone(secrets), newEtag);
+        // The new version holds exactly the restored version's set (the panel lets go of it).
+        page.adopt(secrets, newEtag);
       } else {
         const read = await client.getAllSecretsVersioned();
         page.adopt(read.secrets, read.etag);

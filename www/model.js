@@ -204,6 +204,17 @@ export function putEntry(set, name, value) {
   Object.defineProperty(set, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/**
+ * A new set with the same entries: the values are shared, not copied. The page never changes a
+ * value in place (an edit puts a new value), so two sets may share them, and a loaded 1 MiB set
+ * held as the base and the working copy takes its values' memory once.
+ */
+export function copySet(set) {
+  const copy = {};
+  for (const name of Object.keys(set)) putEntry(copy, name, set[name]);
+  return copy;
+}
+
 /** Names sorted by code unit: the order the server stores them in. */
 export function sortedNames(secrets) {
   return Object.keys(secrets).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -240,8 +251,8 @@ export function touchedNames(diff) {
  */
 export function rebase(base, mine, theirs) {
   const edits = diffSets(base, mine);
-  const result = structuredClone(theirs);
-  for (const name of [...edits.added, ...edits.changed]) putEntry(result, name, structuredClone(mine[name]));
+  const result = copySet(theirs);
+  for (const name of [...edits.added, ...edits.changed]) putEntry(result, name, mine[name]);
   for (const name of edits.removed) delete result[name];
   return result;
 }

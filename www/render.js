@@ -86,8 +86,9 @@ function renderChanges({ $, state }) {
     ? `${plural(count, "unsaved change")}. Nothing is sent until you save.`
     : "None. Edits stay in this page until you save.";
   $("changes-list").replaceChildren(...changeLines(diffGroups(diff)));
-  setAvailable($("save"), count > 0 && state.conflict == null);
-  setAvailable($("discard"), count > 0);
+  // While the page is busy (saving, loading) both show as unavailable; their handlers wait.
+  setAvailable($("save"), count > 0 && state.conflict == null && !state.busy);
+  setAvailable($("discard"), count > 0 && !state.busy);
   $("changes").classList.toggle("dirty", count > 0);
 }
 

@@ -35,27 +35,30 @@ export function createRows($, state) {
   let rowHeight = 44; // measured once rows exist; sizes the spacer
   const rows = new Map(); // name -> {tr, box, value, status, revealed}
 
+  const badgeOf = (status) => (status === "added" ? "new" : status === "changed" ? "edited" : null);
+
   function buildRow(name) {
     const value = state.working[name];
     const status = state.statusOf(name);
     const revealed = state.revealed === name;
-    const badge = status === "added" ? "new" : status === "changed" ? "edited" : null;
+    const badge = badgeOf(status);
     const box = h("input", {
       type: "checkbox",
       "aria-label": `Select ${name}`,
       dataset: { name, focusKey: `select:${name}` },
     });
     box.checked = state.selected.has(name);
+    const nameCell = h(
+      "th",
+      { scope: "row", class: "col-name" },
+      h("span", { class: "name" }, name),
+      badge ? h("span", { class: "badge" }, badge) : null,
+    );
     const tr = h(
       "tr",
       { dataset: { name }, class: badge ? `row-${badge}` : null },
       h("td", { class: "col-select" }, box),
-      h(
-        "th",
-        { scope: "row", class: "col-name" },
-        h("span", { class: "name" }, name),
-        badge ? h("span", { class: "badge" }, badge) : null,
-      ),
+      nameCell,
       h("td", { class: "col-type", "data-label": "Type" }, kindOf(value)),
       h(
         "td",
@@ -75,7 +78,26 @@ export function createRows($, state) {
         ),
       ),
     );
-    return { tr, box, value, status, revealed };
+    return { tr, box, nameCell, value, status, revealed };
+  }
+
+  /** Whether a built row shows the state's value and visibility, only not its status. */
+  function statusOnly(name, row) {
+    return row.value === state.working[name] && row.revealed === (state.revealed === name);
+  }
+
+  /**
+   * Brings a row whose only change is its status (a save makes "edited" rows plain) up to
+   * date in place: the focus stays where it is and nothing is rebuilt.
+   */
+  function restate(name, row) {
+    row.status = state.statusOf(name);
+    const badge = badgeOf(row.status);
+    if (badge) row.tr.className = `row-${badge}`;
+    else row.tr.removeAttribute("class");
+    const old = row.nameCell.querySelector(".badge");
+    if (old) old.remove();
+    if (badge) row.nameCell.append(h("span", { class: "badge" }, badge));
   }
 
   /** Whether a built row no longer shows what the state holds for its name. */
@@ -106,7 +128,7 @@ export function createRows($, state) {
     for (let i = 0; i < built; i += 1) {
       const name = shown[i];
       let row = rows.get(name);
-      if (row && stale(name, row)) {
+      if (row && stale(name, row) && !statusOnly(name, row)) {
         const fresh = buildRow(name);
         if (row.tr === cursor) cursor = fresh.tr;
         row.tr.replaceWith(fresh.tr);
@@ -116,6 +138,7 @@ export function createRows($, state) {
         row = buildRow(name);
         rows.set(name, row);
       } else {
+        if (row.status !== state.statusOf(name)) restate(name, row);
         const selected = state.selected.has(name);
         if (row.box.checked !== selected) row.box.checked = selected;
       }
@@ -150,7 +173,10 @@ export function createRows($, state) {
     const top = rest.getBoundingClientRect().top;
     if (top > window.innerHeight + AHEAD) return;
     if (built > 0) rowHeight = Math.max(24, body.getBoundingClientRect().height / built);
-    built = Math.min(shown.length, built + MORE_ROWS);
+    // A jump deep into the spacer (End, a dragged scroll bar) builds every row up to where the
+    // view now is in one step, not a step per frame, each laying out a longer table.
+    const reach = Math.ceil((window.innerHeight + AHEAD - top) / rowHeight);
+    built = Math.min(shown.length, built + Math.max(MORE_ROWS, reach));
     reconcile();
     requestAnimationFrame(fill);
   }

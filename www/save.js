@@ -1,15 +1,23 @@
 // Saving the working copy, the conflict when someone saved first, and discarding edits.
-import * as vdk from "./vendor/vdk-secrets/index.js";
 import { diffSummary, nameList, plural } from "./dom.js";
 import { diffSets, overlap, rebase, touchedNames } from "./model.js";
 import { jobLabel, versionOf } from "./render.js";
 
-/** Resolves once the next frame is painted (or soon, in a hidden tab, which paints none). */
+/**
+ * Resolves once the frame showing the latest changes is painted: at the next frame after it
+ * (two animation frames), so that work started then cannot hold that paint back. A hidden tab
+ * paints no frames; there it resolves after 100 ms.
+ */
 function afterPaint() {
   return new Promise((resolve) => {
-    requestAnimationFrame(() => setTimeout(resolve, 0));
+    requestAnimationFrame(() => requestAnimationFrame(() => resolve()));
     setTimeout(resolve, 100);
   });
+}
+
+/** Whether the client refused a set before sending it: a rule broken, listed in `problems`. */
+function refusedBeforeSending(error) {
+  return Boolean(error && error.code === "invalid-input" && error.status == null && Array.isArray(error.problems));
 }
 
 export function createSave(ctx) {
@@ -30,19 +38,10 @@ export function createSave(ctx) {
     const diff = state.diff;
     ctx.setBusy(true, `Saving the secrets of ${jobLabel(state)}…`);
     try {
-      // Checking and sending a large set takes a moment: the busy state is painted first.
+      // Converting and checking a large set takes a moment: the busy state is painted first.
+      // The client checks the whole set against the server's limit before sending it (its
+      // error lists every problem), so the set crosses into WebAssembly once.
       await afterPaint();
-      const problems = vdk.validateSecrets(state.working, state.maxSetBytes);
-      if (problems.length) {
-        ctx.announce("");
-        ctx.showError({
-          what: "Not saved: the secrets break the server's rules",
-          why: `${plural(problems.length, "problem was", "problems were")} found before sending anything.`,
-          countermeasures: "Fix each secret listed below, then save again.",
-          problems,
-        });
-        return;
-      }
       const etag = await state.client.setAllSecrets(state.working, state.etag);
       if (etag) {
         state.saved(etag);
@@ -56,6 +55,14 @@ export function createSave(ctx) {
     } catch (error) {
       if (error && error.code === "conflict") {
         await showConflict(error);
+      } else if (refusedBeforeSending(error)) {
+        ctx.announce("");
+        ctx.showError({
+          what: "Not saved: the secrets break the server's rules",
+          why: `${plural(error.problems.length, "problem was", "problems were")} found before sending anything.`,
+          countermeasures: "Fix each secret listed below, then save again.",
+          problems: error.problems,
+        });
       } else {
         ctx.showError(error);
         ctx.announce("");

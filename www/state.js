@@ -2,7 +2,10 @@
 // them (the sorted names, the pending diff, the size). Render code reads it; event handlers
 // change it through its methods, which keep every derived value up to date in time
 // proportional to what changed: an edit costs one entry, not the whole set.
-import { diffSets, putEntry, sameValue, sortedNames } from "./model.js";
+//
+// The base and the working copy are two objects sharing their values (`copySet`): nothing here
+// or in the views changes a value in place, an edit puts a new one.
+import { copySet, diffSets, putEntry, sameValue, sortedNames } from "./model.js";
 
 const own = (object, name) => Object.prototype.hasOwnProperty.call(object, name);
 const byCodeUnit = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
@@ -74,7 +77,7 @@ export class PageState {
   /** Makes a set read from the server both the base and the working copy, nothing pending. */
   adopt(secrets, etag) {
     this.base = secrets;
-    this.working = structuredClone(secrets);
+    this.working = copySet(secrets);
     this.etag = etag;
     this.conflict = null;
     this.revealed = null;
@@ -110,7 +113,7 @@ export class PageState {
 
   /** Drops every edit: the working copy is the base again. */
   discard() {
-    this.replaceWorking(structuredClone(this.base), {
+    this.replaceWorking(copySet(this.base), {
       diff: { added: [], changed: [], removed: [] },
       size: this.#baseSize,
     });
@@ -119,7 +122,7 @@ export class PageState {
 
   /** After a save: what was sent is now the base, at `etag`. */
   saved(etag) {
-    this.base = structuredClone(this.working);
+    this.base = copySet(this.working);
     this.etag = etag;
     this.#baseSize = this.#size;
     this.#status.clear();

@@ -4,7 +4,13 @@
 //
 // Each time is taken inside the page: from just before the event is dispatched to the frame
 // after the next paint (requestAnimationFrame, then a message posted from it, which runs once
-// that frame is painted). Playwright's own waits are not part of any figure.
+// that frame is painted). Playwright's own waits are not part of any figure. Save is given
+// twice, until its busy state is painted and until its saved state is, with the PUT's own time
+// (resource timing) apart from the page's.
+//
+// Memory, after a full garbage collection (DevTools protocol): the JS heap in use and the
+// WebAssembly memory, on the empty page, once loaded, and after the interactions, with the
+// growth per byte of the set ("copies of the set").
 //
 //   node www/bench/bench.mjs RUNS SIZES LABEL=URL [LABEL=URL...]
 //     e.g. node www/bench/bench.mjs 5 100,1000,4500 now=http://127.0.0.1:8080 before=http://127.0.0.1:8081
@@ -150,17 +156,49 @@ async function interactions(page) {
     q("#edit-ok").click();
     await paint();
     // Save paints its first result (the page busy, "Saving…") at once; the saved state follows
-    // when the server has answered. Both are timed from the click.
+    // when the server has answered. Both are timed from the click; the PUT's own time (from the
+    // request to the last byte of the answer, by resource timing) shows what of the second is
+    // the network and the server, and the rest is the page's own work.
     const start = performance.now();
     q("#save").click();
     await until(() => text("#status").startsWith("Saving"), "the save to start");
     await paint();
-    out["Save (Saving… shown)"] = performance.now() - start;
+    out["Save: feedback painted"] = performance.now() - start;
     await until(() => text("#status").startsWith("Saved"), "the save");
     await paint();
-    out["Save (until saved, server included)"] = performance.now() - start;
+    const saved = performance.now() - start;
+    out["Save: saved state painted"] = saved;
+    let put;
+    for (let tries = 0; !put && tries < 50; tries += 1) {
+      put = performance
+        .getEntriesByType("resource")
+        .find((e) => e.name.endsWith("/secrets") && e.startTime >= start && e.initiatorType === "fetch");
+      if (!put) await paint();
+    }
+    if (!put) throw new Error("no resource timing entry for the save's request");
+    out["Save: of which the PUT"] = put.responseEnd - put.startTime;
+    out["Save: of which the page"] = saved - (put.responseEnd - put.startTime);
     return out;
   });
+}
+
+/**
+ * The page's memory after a full garbage collection: the JS heap in use, and the bytes of every
+ * WebAssembly memory in the page (found on the heap, wherever the package keeps it).
+ */
+async function memory(cdp) {
+  for (let i = 0; i < 3; i += 1) await cdp.send("HeapProfiler.collectGarbage");
+  const { usedSize } = await cdp.send("Runtime.getHeapUsage");
+  const { result: proto } = await cdp.send("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype" });
+  const { objects } = await cdp.send("Runtime.queryObjects", { prototypeObjectId: proto.objectId });
+  const { result } = await cdp.send("Runtime.callFunctionOn", {
+    objectId: objects.objectId,
+    functionDeclaration: "function () { return this.reduce((sum, m) => sum + m.buffer.byteLength, 0); }",
+    returnByValue: true,
+  });
+  await cdp.send("Runtime.releaseObject", { objectId: objects.objectId });
+  await cdp.send("Runtime.releaseObject", { objectId: proto.objectId });
+  return { js: usedSize, wasm: result.value };
 }
 
 async function loadOnce(browser, url, job) {
@@ -175,6 +213,8 @@ async function loadOnce(browser, url, job) {
     const button = window.bench.q("#connect");
     return button && !button.disabled;
   });
+  const cdp = await context.newCDPSession(page);
+  const empty = await memory(cdp);
   const load = await page.evaluate(async () => {
     const { q, text, time, qa } = window.bench;
     return time(
@@ -183,7 +223,8 @@ async function loadOnce(browser, url, job) {
       "the list",
     );
   });
-  return { context, page, load, errors };
+  const loaded = await memory(cdp);
+  return { context, page, cdp, load, errors, empty, loaded };
 }
 
 function median(values) {
@@ -208,9 +249,21 @@ try {
         const record = (name, ms) => (sized.times[name] ||= []).push(ms);
         const job = `size-${size}-${process.pid}-${run}`;
         await seed(url, job, text);
-        const { context, page, load, errors } = await loadOnce(browser, url, job);
+        const { context, page, cdp, load, errors, empty, loaded } = await loadOnce(browser, url, job);
         record("Load (until the list is painted)", load);
         for (const [name, ms] of Object.entries(await interactions(page))) record(name, ms);
+        const after = await memory(cdp);
+        const mem = (sized.memory ||= {});
+        const keep = (name, value) => (mem[name] ||= []).push(value);
+        keep("empty page: JS heap", empty.js);
+        keep("empty page: wasm memory", empty.wasm);
+        keep("loaded: JS heap", loaded.js);
+        keep("loaded: wasm memory", loaded.wasm);
+        keep("after the interactions and Save: JS heap", after.js);
+        keep("after the interactions and Save: wasm memory", after.wasm);
+        keep("loaded JS heap − empty, per byte of the set", (loaded.js - empty.js) / bytes);
+        keep("loaded wasm memory − empty, per byte of the set", (loaded.wasm - empty.wasm) / bytes);
+        keep("saved JS heap − empty, per byte of the set", (after.js - empty.js) / bytes);
         if (errors.length) throw new Error(`the page threw: ${errors.join("; ")}`);
         await context.close();
       }
@@ -238,6 +291,23 @@ for (const size of SIZES) {
     const base = median(results[first][size].times[name]);
     const ratioCells = labels.slice(1).map((l) => `${(median(results[l][size].times[name]) / base).toFixed(1)}×`);
     console.log(`| ${name} | ${[...cells, ...ratioCells].join(" | ")} |`);
+  }
+  console.log("");
+}
+console.log("Memory after a full garbage collection, median over the runs (min–max): MiB, or copies of the set.\n");
+const memoryCell = (name, values) =>
+  name.includes("per byte")
+    ? `${median(values).toFixed(2)}× (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`
+    : `${(median(values) / 1048576).toFixed(2)} (${(Math.min(...values) / 1048576).toFixed(2)}–${(Math.max(...values) / 1048576).toFixed(2)})`;
+for (const { label } of TARGETS) {
+  console.log(
+    `| ${label} | ${SIZES.map((size) => `${size} secrets (${results[label][size].bytes} bytes)`).join(" | ")} |`,
+  );
+  console.log(`|---|${SIZES.map(() => "---").join("|")}|`);
+  for (const name of Object.keys(results[label][SIZES[0]].memory)) {
+    console.log(
+      `| ${name} | ${SIZES.map((size) => memoryCell(name, results[label][size].memory[name])).join(" | ")} |`,
+    );
   }
   console.log("");
 }

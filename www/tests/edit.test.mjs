@@ -20,6 +20,7 @@ import {
   uniqueJob,
   waitForText,
   writeSecrets,
+  writeSecretsInVault,
   sharedBrowser,
 } from "./helpers.mjs";
 
@@ -257,6 +258,36 @@ describe("adding and editing secrets", () => {
     assert.match(await textOf(page, "#alert"), /the set is \d+ bytes as JSON and the limit is 1048576 bytes/);
     await checkState(page, "size-over-limit");
     assert.deepEqual((await readSecrets(job)).secrets, { small: "s" }, "nothing was sent");
+    page.assertNoErrors();
+    await context.close();
+  });
+
+  it("lists every problem of the set on Save, those of secrets it did not touch too", async () => {
+    // Another writer of the shared Vault stored a name the rules refuse; this page's edit
+    // then takes the set over the limit. Save names both and sends nothing.
+    const job = uniqueJob("problems");
+    const stored = '{"bad name":"zq1","fine":"zq2"}';
+    await writeSecretsInVault(job, stored);
+    const { context, page } = await openPage(browser);
+    await connect(page, { job });
+    await waitForText(page, "#status", "Loaded 2 secrets");
+    await rowButton(page, "fine", "edit").click();
+    await page.locator("#edit-dialog[open]").waitFor();
+    await fillEditor(page, { value: "y".repeat(1_100_000) });
+    await page.click("#edit-ok");
+    await page.locator("#edit-dialog").waitFor({ state: "hidden" });
+    await page.click("#save");
+    await waitForText(page, "#alert", "Not saved: the secrets break the server's rules");
+    const alert = await textOf(page, "#alert");
+    assert.match(alert, /2 problems were found before sending anything/);
+    const problems = await page.locator("#alert .problems li").allTextContents();
+    assert.equal(problems.length, 2, problems.join("\n"));
+    assert.match(problems[0], /^bad name: /);
+    assert.match(problems[1], /the limit is 1048576 bytes/);
+    assert.equal(await textOf(page, "#changes-summary"), "1 unsaved change. Nothing is sent until you save.");
+    assert.equal(await page.getAttribute("#save", "aria-disabled"), null, "Save is available again");
+    const response = await fetch(secretsUrl(UI_URL, TEAM, job));
+    assert.equal(await response.text(), stored, "nothing was sent");
     page.assertNoErrors();
     await context.close();
   });

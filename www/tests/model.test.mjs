@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  copySet,
   diffSets,
   displayText,
   editorTypeOf,
@@ -30,6 +31,17 @@ describe("model", () => {
     const theirs = { a: 1, b: 200, c: 3, e: 5 }; // changed b; added e
     assert.deepEqual(rebase(base, mine, theirs), { a: 10, b: 20, d: 4, e: 5 });
     assert.deepEqual(overlap(diffSets(base, mine), diffSets(base, theirs)), ["b"]);
+  });
+
+  it("copies a set's entries, sharing the values rather than copying them", () => {
+    const set = JSON.parse('{"b": {"x": [1]}, "a": "s", "__proto__": [2]}');
+    const copy = copySet(set);
+    assert.notEqual(copy, set);
+    assert.deepEqual(Object.keys(copy), ["b", "a", "__proto__"]);
+    assert.equal(Object.getPrototypeOf(copy), Object.prototype);
+    assert.equal(copy.b, set.b, "the same value object, not a copy of it");
+    delete copy.a;
+    assert.equal(set.a, "s", "the sets themselves are separate");
   });
 
   it("keeps a secret named __proto__ an ordinary entry", () => {
