@@ -10,7 +10,7 @@ use crate::client::SecretsClient;
 use crate::error::{Error, ErrorKind, Problem};
 use crate::job::JobRef;
 use crate::secrets::{SecretValue, Secrets};
-use crate::transport::wasi::WasiTransport;
+use crate::transport::wasi::{WasiTransport, block_on};
 use crate::validate::{self, Limits};
 
 wit_bindgen::generate!({
@@ -33,7 +33,7 @@ thread_local! {
     static CLIENT: OnceCell<Result<SecretsClient<WasiTransport>, Error>> = const { OnceCell::new() };
 }
 
-/// Runs `operation` with the configured client on wstd's executor.
+/// Runs `operation` with the configured client; its waits block on wasi pollables.
 fn with_client<T>(
     operation: impl AsyncFnOnce(&SecretsClient<WasiTransport>) -> Result<T, Error>,
 ) -> Result<T, wit::Error> {
@@ -42,7 +42,7 @@ fn with_client<T>(
             .get_or_init(client_from_host)
             .as_ref()
             .map_err(|e| wit::Error::from(e.clone()))?;
-        Ok(wstd::runtime::block_on(operation(client))?)
+        Ok(block_on(operation(client))?)
     })
 }
 
@@ -55,8 +55,11 @@ fn client_from_host() -> Result<SecretsClient<WasiTransport>, Error> {
     let token = config.token.map(Token::new).transpose()?;
     let endpoint = Endpoint::new(&config.base_url, job, token)?;
     // Reads are answered from the last set read until the job writes, as VDK's own secrets
-    // wrapper does; per-key changes always read afresh.
-    Ok(SecretsClient::new(WasiTransport, endpoint).with_cache(true))
+    // wrapper does; per-key changes always read afresh. scripts/bench-runner.sh also builds
+    // the component with `--cfg vdk_bench_no_read_cache`, to time every read over wasi:http.
+    #[allow(unexpected_cfgs)]
+    let cache = !cfg!(vdk_bench_no_read_cache);
+    Ok(SecretsClient::new(WasiTransport, endpoint).with_cache(cache))
 }
 
 /// The pairs converted, each value parsed or the problem why not; the core makes the set.
