@@ -456,9 +456,11 @@ pub fn keep_type(
             "false" => Some(Value::Bool(false)),
             _ => None,
         },
-        Value::Number(_) => serde_json::from_str::<serde_json::Number>(text)
+        // Read as a `Value`, not a `Number`: the same numbers, without serde's typed error
+        // path (which formats floats) in the wasm builds.
+        Value::Number(_) => serde_json::from_str::<Value>(text)
             .ok()
-            .map(Value::Number),
+            .filter(Value::is_number),
         Value::Array(_) => serde_json::from_str::<Value>(text)
             .ok()
             .filter(Value::is_array),

@@ -173,9 +173,15 @@ impl Secrets {
     /// Parses a set that came from a server: one JSON object. Errors never quote the body.
     pub(crate) fn from_server_body(body: &[u8]) -> Result<Self, String> {
         match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(map)) => Ok(Secrets(
-                map.into_iter().map(|(k, v)| (k, SecretValue(v))).collect(),
-            )),
+            Ok(Value::Object(map)) => {
+                // Inserted one by one: `collect` into a map would sort first, and bring a
+                // sort into the wasm builds for input that is sorted already.
+                let mut set = BTreeMap::new();
+                for (name, value) in map {
+                    set.insert(name, SecretValue(value));
+                }
+                Ok(Secrets(set))
+            }
             Ok(other) => Err(format!(
                 "the body is a JSON {}, not an object of secrets",
                 type_name(&other)
@@ -247,11 +253,13 @@ impl fmt::Debug for Secrets {
 
 impl<N: Into<String>, V: Into<SecretValue>> FromIterator<(N, V)> for Secrets {
     fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
-        Secrets(
-            iter.into_iter()
-                .map(|(n, v)| (n.into(), v.into()))
-                .collect(),
-        )
+        // Inserted one by one, the last value of a name kept, as `collect` into a map would,
+        // without its sort (see `from_server_body`).
+        let mut set = Secrets::new();
+        for (name, value) in iter {
+            set.insert(name, value);
+        }
+        set
     }
 }
 

@@ -108,7 +108,8 @@ pub fn secrets(set: &Secrets, limits: &Limits) -> Result<(), Error> {
     }
 }
 
-/// Every problem in a set, in name order, the size problem (if any) last.
+/// Every problem in a set, in the order of [`sort_problems`]: by name, the problems keyed
+/// `""` (an empty name, the size) last.
 pub fn secrets_problems(set: &Secrets, limits: &Limits) -> Vec<Problem> {
     let mut problems: Vec<Problem> = set
         .iter()
@@ -117,6 +118,7 @@ pub fn secrets_problems(set: &Secrets, limits: &Limits) -> Vec<Problem> {
         })
         .collect();
     problems.extend(size_problem(json_size(set), limits));
+    sort_problems(&mut problems);
     problems
 }
 
@@ -165,11 +167,10 @@ pub fn document(text: &str, limits: &Limits) -> DocumentCheck {
     };
     let mut problems = Vec::new();
     // At most one number problem per name (its first number); it replaces the value's rules.
-    let mut number_problems: BTreeMap<String, Problem> = parsed
-        .number_problems
-        .into_iter()
-        .map(|p| (p.key.clone(), p))
-        .collect();
+    let mut number_problems: BTreeMap<String, Problem> = BTreeMap::new();
+    for problem in parsed.number_problems {
+        number_problems.insert(problem.key.clone(), problem);
+    }
     for (name, value) in parsed.secrets.iter() {
         problems.extend(secret_name_problem(name));
         let number = number_problems.remove(name);
@@ -203,7 +204,8 @@ pub fn entry_size(name: &str, value: &SecretValue) -> usize {
 
 /// A set from entries a binding converted from its own form (a JS object's members, the
 /// component's name and JSON pairs): the entries that converted, and the problems of the
-/// others (their name's too, since the set's rules never see them) and of names given twice.
+/// others and of names given twice. As in [`secrets_problems`], a bad name is an entry's one
+/// problem: its conversion's problem is reported only when the name is good.
 pub fn converted_set(
     entries: impl IntoIterator<Item = (String, Result<SecretValue, Problem>)>,
 ) -> (Secrets, Vec<Problem>) {
@@ -218,10 +220,7 @@ pub fn converted_set(
                     set.insert(name, value);
                 }
             }
-            Err(problem) => {
-                problems.extend(secret_name_problem(&name));
-                problems.push(problem);
-            }
+            Err(problem) => problems.push(secret_name_problem(&name).unwrap_or(problem)),
         }
     }
     (set, problems)
@@ -240,10 +239,51 @@ pub fn converted_set_problems(
     problems
 }
 
-/// Puts problems in the order [`secrets_problems`] reports them: by name, problems of the set
-/// as a whole last.
+/// Puts problems in the order every check reports them: by name, the problems keyed `""`
+/// (an empty name, the set as a whole) last; stable.
 pub fn sort_problems(problems: &mut [Problem]) {
-    problems.sort_by(|a, b| (a.key.is_empty(), &a.key).cmp(&(b.key.is_empty(), &b.key)));
+    // A stable merge sort written out (runs of 1, 2, 4, ... merged through a buffer holding
+    // the left run), which skips runs already in order: problems mostly arrive as a few
+    // sorted lists. The standard library's sorts are several kilobytes in the wasm builds.
+    fn after(a: &Problem, b: &Problem) -> bool {
+        (a.key.is_empty(), &a.key) > (b.key.is_empty(), &b.key)
+    }
+    fn take(p: &mut Problem) -> Problem {
+        Problem {
+            key: std::mem::take(&mut p.key),
+            message: std::mem::take(&mut p.message),
+        }
+    }
+    let n = problems.len();
+    let mut left: Vec<Problem> = Vec::new();
+    let mut width = 1;
+    while width < n {
+        let mut start = 0;
+        while start + width < n {
+            let mid = start + width;
+            let end = (mid + width).min(n);
+            if after(&problems[mid - 1], &problems[mid]) {
+                left.clear();
+                left.extend(problems[start..mid].iter_mut().map(take));
+                // Output goes to `k`, always before the right run's next problem `j`; once
+                // the left run is used up, the rest of the right run is in place.
+                let (mut i, mut j, mut k) = (0, mid, start);
+                while i < left.len() {
+                    let next = if j < end && after(&left[i], &problems[j]) {
+                        j += 1;
+                        take(&mut problems[j - 1])
+                    } else {
+                        i += 1;
+                        take(&mut left[i - 1])
+                    };
+                    problems[k] = next;
+                    k += 1;
+                }
+            }
+            start = end;
+        }
+        width *= 2;
+    }
 }
 
 /// The size of a set as compact UTF-8 JSON, the measure the Secrets API limits.
@@ -325,17 +365,16 @@ pub(crate) fn secret_name_problem(name: &str) -> Option<Problem> {
     None
 }
 
+/// The problem with a value nested more than [`MAX_VALUE_DEPTH`] levels deep, whichever
+/// binding finds it.
+pub(crate) const NESTED_TOO_DEEP: &str =
+    "has a value nested more than 64 levels deep; flatten it or store it as a string";
+
 /// The problem with a value, if any.
 fn value_problem(name: &str, value: &Value) -> Option<Problem> {
     let mut number = None;
     if walk(value, MAX_VALUE_DEPTH, &mut number) {
-        return Some(Problem::new(
-            name,
-            format!(
-                "has a value nested more than {MAX_VALUE_DEPTH} levels deep; flatten it or \
-                 store it as a string"
-            ),
-        ));
+        return Some(Problem::new(name, NESTED_TOO_DEEP));
     }
     number.map(|why| Problem::new(name, why))
 }
@@ -606,8 +645,16 @@ mod tests {
         let s = set(json!({"a b": 1, "": 2, "ok": 3, "c\td": 4}));
         let e = secrets(&s, &Limits::default()).unwrap_err();
         let keys: Vec<&str> = e.problems().iter().map(|p| p.key.as_str()).collect();
-        assert_eq!(keys, ["", "a b", "c\td"]);
+        // By name, the empty name's problem last, as every binding's check orders them.
+        assert_eq!(keys, ["a b", "c\td", ""]);
         assert!(e.to_string().contains("3 problems"), "{e}");
+        let (_, converted) = converted_set(s.iter().map(|(n, v)| (n.to_string(), Ok(v.clone()))));
+        assert!(converted.is_empty());
+        let entries = s.iter().map(|(n, v)| (n.to_string(), Ok(v.clone())));
+        assert_eq!(
+            converted_set_problems(entries, &Limits::default()),
+            e.problems()
+        );
     }
 
     #[test]
@@ -910,6 +957,53 @@ mod tests {
             UNPRINTABLE.windows(2).all(|w| w[0].1 < w[1].0),
             "sorted and apart"
         );
+    }
+
+    #[test]
+    fn a_bad_name_is_the_one_problem_of_an_entry_that_did_not_convert() {
+        let failed = |name: &str| (name.to_string(), Err(Problem::new(name, "cannot be JSON")));
+        let (set, problems) = converted_set([failed("a b"), failed("ok")]);
+        assert!(set.is_empty());
+        assert_eq!(
+            problems,
+            [
+                secret_name_problem("a b").unwrap(),
+                Problem::new("ok", "cannot be JSON")
+            ]
+        );
+    }
+
+    #[test]
+    fn the_depth_problem_names_the_depth_limit() {
+        assert!(NESTED_TOO_DEEP.contains(&format!(" {MAX_VALUE_DEPTH} levels")));
+    }
+
+    #[test]
+    fn problems_sort_by_name_stably_with_the_set_last() {
+        // Pseudo-random keys with many repeats, each problem numbered in its input order: the
+        // result must equal the standard library's stable sort of the same list.
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for len in [0, 1, 2, 3, 7, 8, 9, 31, 64, 100, 1000] {
+            let problems: Vec<Problem> = (0..len)
+                .map(|i| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let key = match seed % 7 {
+                        0 => String::new(),
+                        k => format!("k{}", (seed >> 8) % (k * 3)),
+                    };
+                    Problem::new(key, i.to_string())
+                })
+                .collect();
+            let mut expected = problems.clone();
+            expected.sort_by(|a, b| (a.key.is_empty(), &a.key).cmp(&(b.key.is_empty(), &b.key)));
+            let mut sorted = problems.clone();
+            sort_problems(&mut sorted);
+            assert_eq!(sorted, expected, "{len} problems");
+            sort_problems(&mut expected);
+            assert_eq!(sorted, expected, "sorted already");
+        }
     }
 
     #[test]

@@ -37,11 +37,15 @@ test("the tarball ships the module, its wasm and its types, nothing else", () =>
     "index.js",
     "node.js",
     "package.json",
+    "snippets",
     "vdk_secrets.d.ts",
     "vdk_secrets.js",
     "vdk_secrets_bg.wasm",
     "vdk_secrets_bg.wasm.d.ts",
   ]);
+  // wasm-bindgen's file for the module's own JS (one walk of a set, in src/js/convert.rs).
+  const snippets = readdirSync(join(app, "node_modules", "vdk-secrets", "snippets"), { recursive: true });
+  assert.deepEqual(snippets.filter((f) => f.endsWith(".js")).length, 1, snippets.join());
   const types = readFileSync(join(app, "node_modules", "vdk-secrets", "vdk_secrets.d.ts"), "utf8");
   assert.match(types, /getSecret\(name: string\): Promise<JsonValue \| undefined>/);
   assert.match(types, /getAllSecrets\(\): Promise<Secrets>/);

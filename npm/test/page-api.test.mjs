@@ -114,6 +114,60 @@ test("secretEntrySize adds up to secretsSize for random sets", () => {
   assert.equal(api.secretEntrySize("ключ", "é"), Buffer.byteLength('"ключ":"é"'));
 });
 
+test("validateSecrets finds the same problems in plain JSON data as member by member", () => {
+  // Plain data crosses into the module as one JSON text; a set holding anything JSON text
+  // cannot carry (here `undefined`) is converted member by member. Both must see the same
+  // values: the same problems, and the same size to the byte (the limit of 1 makes every
+  // set report it).
+  const deep = (levels) => (levels === 0 ? "leaf" : [deep(levels - 1)]);
+  const numbers = [
+    2 ** 60,
+    -(2 ** 60),
+    2 ** 53 + 2,
+    2 ** 53 - 1,
+    -(2 ** 53 - 1),
+    1e20,
+    1e21,
+    123456789012345680000,
+    -0,
+    0.1,
+    5e-324,
+    1.7976931348623157e308,
+    1e30,
+    -1e19,
+    18446744073709552000,
+    1.5,
+    2.5e-3,
+    42,
+  ];
+  const sets = [
+    JSON.parse('{"__proto__": {"x": 1}, "ok": "v", "a b": 1, "": 2, "bell\\u0007": 3}'),
+    { numbers, each: Object.fromEntries(numbers.map((n, i) => [`n${i}`, n])), big: 1e30, neg: -1e19 },
+    { lone: "\ud800 and \udfff", ["key\ud83d"]: "v", emoji: '🔑 \u2028 "q" \\ </', nested: deep(63) },
+    Object.fromEntries(numbers.map((n, i) => [`k${i}`, { v: [n, String(n), null, true] }])),
+  ];
+  for (const [i, set] of sets.entries()) {
+    const plain = api.validateSecrets(set, 1);
+    const converted = api
+      .validateSecrets({ ...set, "zzz-undefined": undefined }, 1)
+      .filter((p) => p.key !== "zzz-undefined");
+    assert.deepEqual(plain, converted, `set ${i}`);
+    assert.match(plain.at(-1).message, new RegExp(`^the set is ${api.secretsSize(set)} bytes`), `set ${i}`);
+    assert.ok(plain.every((p) => !p.message.includes("zzz")));
+  }
+  // What only the member-by-member path can name is still named.
+  assert.match(api.validateSecrets({ k: [1, NaN] })[0].message, /NaN or Infinity\) at \[1\]/);
+  assert.match(api.validateSecrets({ k: { d: new Date(0) } })[0].message, /a Date at \.d/);
+  const cycle = { a: 1 };
+  cycle.self = cycle;
+  for (const value of [deep(65), cycle]) {
+    assert.deepEqual(api.validateSecrets({ k: value }), [
+      { key: "k", message: "has a value nested more than 64 levels deep; flatten it or store it as a string" },
+    ]);
+  }
+  assert.match(api.validateSecrets({ k: { toJSON: () => 1 } })[0].message, /a function at \.toJSON/);
+});
+
 test("secretEntrySize throws a SecretsError for a value JSON cannot hold", () => {
   for (const bad of [undefined, NaN, () => 1, new Date(0), 2n ** 64n]) {
     assert.throws(

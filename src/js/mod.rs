@@ -297,11 +297,10 @@ pub fn validate_secrets(
     #[wasm_bindgen(js_name = maxSetBytes)] max_set_bytes: Option<f64>,
 ) -> JsValue {
     // Values that cannot be JSON are reported with every rule broken by the rest.
-    let problems = match convert::secret_entries(&secrets) {
-        Ok(entries) => validate::converted_set_problems(entries, &limits_arg(max_set_bytes)),
-        Err(problem) => vec![problem],
-    };
-    problems_to_js(Some(problems))
+    problems_to_js(Some(convert::set_problems(
+        &secrets,
+        &limits_arg(max_set_bytes),
+    )))
 }
 
 /// Every problem with a secrets document (JSON text): syntax, duplicate names, every rule.
