@@ -3,14 +3,15 @@
 //!
 //! - `rules_corpus.json`: hand-written job references and secrets documents;
 //! - `corpus/fuzz-documents.jsonl`: secrets documents taken from fuzzing (every input in
-//!   `fuzz/regressions/secrets_document/` and a fixed sample of the fuzz corpus), one case a
-//!   line, with what the native code answers recorded as the expectation.
+//!   `fuzz/regressions/secrets_document/` and a fixed sample of the fuzz corpus) and every
+//!   file in `corpus/inputs/` (documents written for the edges between the clients' paths),
+//!   one case a line, with what the native code answers recorded as the expectation.
 //!
 //! The other harnesses: `npm/test/rules-corpus.test.mjs` (the npm package in Node),
 //! `www/tests/rules-corpus.test.mjs` (in headless Chromium) and `runner/tests/rules_corpus.rs`
 //! (the WASI component in wasmtime).
 //!
-//! Recording (after a deliberate change of a message, or a new regression input):
+//! Recording (after a deliberate change of a message, or a new input file):
 //!
 //! ```sh
 //! VDK_BLESS_CORPUS=1 cargo test --test rules_corpus
@@ -35,6 +36,9 @@ const FUZZ_CASES: &str = "tests/corpus/fuzz-documents.jsonl";
 
 /// The regression inputs of the `secrets_document` fuzz target, relative to the crate root.
 const REGRESSIONS: &str = "fuzz/regressions/secrets_document";
+
+/// Documents written for the edges between the clients' paths, relative to the crate root.
+const INPUTS: &str = "tests/corpus/inputs";
 
 /// The sample of a fuzz corpus: inputs of at most this many bytes...
 const SAMPLE_MAX_BYTES: u64 = 256;
@@ -132,6 +136,10 @@ struct FuzzCase {
     document: String,
     /// Whether `validateSecretsDocument` finds no problem.
     valid: bool,
+    /// Whether the document reads as a set without a repeated name or a number that would be
+    /// stored changed (`Secrets::from_json_document` succeeds): then the same set given as
+    /// entries (a JS object, the component's pairs) has the problems of `check`.
+    whole: bool,
     /// `validateSecretsDocument`: every problem, as [key, message].
     problems: Vec<(String, String)>,
     /// `checkSecretsDocument` (`validate::document`): every problem, and the set's size.
@@ -160,6 +168,7 @@ impl FuzzCase {
             from,
             lossy,
             valid: problems.is_empty(),
+            whole: Secrets::from_json_document(&document).is_ok(),
             problems,
             check: DocumentCheck {
                 problems: pairs(check.problems),
@@ -192,6 +201,22 @@ fn read_fuzz_cases() -> Vec<FuzzCase> {
         .collect()
 }
 
+/// The input of a recorded case, whatever else the case records.
+#[derive(Deserialize)]
+struct Input {
+    from: String,
+    #[serde(default)]
+    lossy: bool,
+    document: String,
+}
+
+fn read_inputs() -> Vec<Input> {
+    let text = std::fs::read_to_string(root().join(FUZZ_CASES)).unwrap();
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
 /// The files of a directory, sorted by name.
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -209,10 +234,12 @@ fn relative(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-fn regression_cases() -> Vec<FuzzCase> {
-    files(&root().join(REGRESSIONS))
+/// The cases of every file in [`REGRESSIONS`] and [`INPUTS`].
+fn input_file_cases() -> Vec<FuzzCase> {
+    [REGRESSIONS, INPUTS]
         .iter()
-        .map(|path| FuzzCase::answered(relative(path), &std::fs::read(path).unwrap()))
+        .flat_map(|dir| files(&root().join(dir)))
+        .map(|path| FuzzCase::answered(relative(&path), &std::fs::read(&path).unwrap()))
         .collect()
 }
 
@@ -265,13 +292,18 @@ fn fuzz_documents_get_their_recorded_verdicts() {
         let sample = match std::env::var_os("VDK_CORPUS_SAMPLE") {
             Some(dir) => sample_cases(&root().join(dir)),
             None if !root().join(FUZZ_CASES).exists() => Vec::new(),
-            None => read_fuzz_cases()
-                .iter()
-                .filter(|case| !case.from.starts_with(REGRESSIONS))
-                .map(FuzzCase::again)
+            None => read_inputs()
+                .into_iter()
+                .filter(|input| !input.from.starts_with(REGRESSIONS))
+                .filter(|input| !input.from.starts_with(INPUTS))
+                .map(|input| {
+                    let mut case = FuzzCase::answered(input.from, input.document.as_bytes());
+                    case.lossy = input.lossy;
+                    case
+                })
                 .collect(),
         };
-        let mut cases = regression_cases();
+        let mut cases = input_file_cases();
         cases.extend(sample);
         write_fuzz_cases(&cases);
         eprintln!("recorded {} cases in {FUZZ_CASES}", cases.len());
@@ -294,25 +326,26 @@ fn fuzz_documents_get_their_recorded_verdicts() {
 }
 
 #[test]
-fn every_fuzz_regression_input_is_a_corpus_case() {
+fn every_regression_and_input_file_is_a_corpus_case() {
     if blessing() {
-        return; // the other test records every regression input
+        return; // the other test records every input file
     }
     let cases = read_fuzz_cases();
-    let regressions = regression_cases();
-    assert!(!regressions.is_empty());
-    for regression in &regressions {
-        let case = cases.iter().find(|case| case.from == regression.from);
+    let inputs = input_file_cases();
+    assert!(inputs.iter().any(|case| case.from.starts_with(REGRESSIONS)));
+    assert!(inputs.iter().any(|case| case.from.starts_with(INPUTS)));
+    for input in &inputs {
+        let case = cases.iter().find(|case| case.from == input.from);
         let case = case.unwrap_or_else(|| {
             panic!(
                 "{} is not in {FUZZ_CASES}; record it with VDK_BLESS_CORPUS=1",
-                regression.from
+                input.from
             )
         });
         assert_eq!(
-            case.document, regression.document,
+            case.document, input.document,
             "{} changed; record it again with VDK_BLESS_CORPUS=1",
-            regression.from
+            input.from
         );
     }
 }

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { answer, disagreements, inputs, loadCorpus, root } from "../../tests/corpus/corpus.mjs";
+import { answer, assertAgreement, inputs, loadCorpus, root } from "../../tests/corpus/corpus.mjs";
 
 const corpus = loadCorpus();
 
@@ -22,5 +22,7 @@ test("every case gets the native verdict and words", async () => {
   const api = await import(pathToFileURL(resolve(root, "pkg/node.js")).href);
   const answers = answer(api, inputs(corpus));
   assert.equal(answers.documents.length, corpus.documents.length + corpus.fuzz.length);
-  assert.deepEqual(disagreements(corpus, answers), []);
+  // Most sets also go in as JS objects (JSON.parse keeps them as the package reads them).
+  assert.ok(answers.documents.filter((a) => Array.isArray(a.object)).length > 50);
+  assertAgreement(corpus, answers);
 });

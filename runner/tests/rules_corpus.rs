@@ -130,6 +130,7 @@ impl Built {
 const EMPTY_NAME_ORDER: &[&str] = &[
     r#""{\"bell\\u0007\": 1, \"\": 2}""#,
     "fuzz/corpus/secrets_document/0bfeea4e7fe50a8d5b098b8ea9430ee0d6471a5f",
+    "tests/corpus/inputs/empty-name-beside-bad-name.json",
 ];
 
 type Pairs = Vec<(String, String)>;
