@@ -99,6 +99,7 @@ export const TEMPLATE = `
           <tr aria-rowindex="1">
             <th scope="col" class="col-select">
               <input id="select-all" type="checkbox" aria-label="Select all shown secrets">
+              <label for="select-all" class="select-all-label">Select all</label>
             </th>
             <th scope="col">Name</th>
             <th scope="col">Type</th>

@@ -2,14 +2,20 @@
 // serious or critical in any state.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { join } from "node:path";
 import {
+  ARTIFACTS,
   UI_URL,
+  assertAccessible,
   checkState,
   connect,
+  largeSet,
   openPage,
   readSecrets,
   rowButton,
   rowNames,
+  save,
+  textOf,
   uniqueJob,
   waitForText,
   writeSecrets,
@@ -175,4 +181,49 @@ describe("accessibility", () => {
       await context.close();
     });
   }
+
+  it("has no serious or critical axe violation with 4,500 secrets at 360 px, dark scheme", async () => {
+    const job = uniqueJob("axe-large");
+    const { text } = largeSet(4500);
+    await writeSecrets(job, text());
+    const { context, page } = await openPage(browser, { width: 360, height: 740, colorScheme: "dark" });
+    context.setDefaultTimeout(30_000);
+    // The page is as tall as all its rows would be: screenshots show the viewport only.
+    const check = async (name) => {
+      await page.screenshot({ path: join(ARTIFACTS, `large-360-dark-${name}.png`) });
+      await assertAccessible(page, `large-360-dark-${name}`);
+    };
+    await connect(page, { job });
+    await waitForText(page, "#status", "Loaded 4500 secrets");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling (${overflow} px too wide)`);
+    await check("list");
+
+    // Selected, one value shown, filtered; then rows built further down by scrolling.
+    await page.check("#select-all");
+    await rowButton(page, "secret_0004", "reveal").click();
+    await page.locator("#rows pre.value").waitFor();
+    await page.fill("#filter", "secret_00");
+    await waitForText(page, "#filter-count", "Showing 100 of 4500");
+    await check("filtered");
+    await page.fill("#filter", "");
+    await page.uncheck("#select-all");
+    await page.evaluate(() => window.scrollTo(0, window.innerHeight * 40));
+    await page.waitForFunction(() => window.pageRoot().querySelectorAll("#rows tr").length > 100);
+    await check("scrolled");
+
+    // An edit saved: the pending change, then the saved state.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await rowButton(page, "secret_0001", "delete").click();
+    await page.locator("#confirm-dialog[open]").waitFor();
+    await page.click("#confirm-ok");
+    await page.locator("#confirm-dialog").waitFor({ state: "hidden" });
+    await check("unsaved");
+    await save(page);
+    assert.match(await textOf(page, "#status"), /^Saved: 1 removed/);
+    await check("saved");
+    assert.equal(Object.keys((await readSecrets(job)).secrets).length, 4499);
+    page.assertNoErrors();
+    await context.close();
+  });
 });

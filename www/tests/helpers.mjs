@@ -192,6 +192,36 @@ export async function writeSecrets(job, secrets, { team = TEAM, base = UI_URL, t
 }
 
 /**
+ * A set at the API's limit: `count` secrets (4,500 make about 1 MiB), named secret_0000 on.
+ * Every value carries a marker ("zq<i>q", matched by LARGE_MARKER) that cannot appear in the
+ * page by accident; secret_0007 holds LARGE_BIG, a 64-bit integer only a BigInt holds exactly.
+ * Returns the set (secret_0007 as the placeholder "BIG") and `text(set)`, its JSON with the
+ * integer written out, for this set or a changed copy of it.
+ */
+export function largeSet(count = 4500) {
+  const set = {};
+  for (let i = 0; i < count; i += 1) set[largeName(i)] = i === 7 ? "BIG" : largeValue(i);
+  return {
+    set,
+    text: (changed = set) => JSON.stringify(changed).replace('"secret_0007":"BIG"', `"secret_0007":${LARGE_BIG}`),
+  };
+}
+
+export const LARGE_BIG = "18446744073709551615";
+export const LARGE_MARKER = /zq\d+q/;
+
+export function largeName(i) {
+  return `secret_${String(i).padStart(4, "0")}`;
+}
+
+/** The value of secret `i` of `largeSet`: mostly strings, some numbers and objects. */
+export function largeValue(i) {
+  if (i % 10 === 3) return 100000 + i;
+  if (i % 50 === 9) return { user: `user-zq${i}q`, port: i, hosts: ["a.example", "b.example"] };
+  return `zq${i}q-${"abcdefghij".repeat(22)}`;
+}
+
+/**
  * Stores a job's secrets straight in OpenBao, in the record layout the server's Vault backend
  * reads, as another writer sharing the Vault would: for JSON the server itself refuses.
  */

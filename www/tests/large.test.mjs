@@ -8,6 +8,10 @@ import {
   browserStores,
   connect,
   fillEditor,
+  LARGE_BIG,
+  LARGE_MARKER,
+  largeSet,
+  largeValue,
   openPage,
   pageHtml,
   row,
@@ -24,32 +28,14 @@ import {
 } from "./helpers.mjs";
 
 const COUNT = 4500;
-const BIG = "18446744073709551615"; // exact only as a BigInt
-
-/** Every value carries a marker ("zq<i>q") that cannot appear in the page by accident. */
-function secretName(i) {
-  return `secret_${String(i).padStart(4, "0")}`;
-}
-function value(i) {
-  if (i % 10 === 3) return 100000 + i;
-  if (i % 50 === 9) return { user: `user-zq${i}q`, port: i, hosts: ["a.example", "b.example"] };
-  return `zq${i}q-${"abcdefghij".repeat(22)}`;
-}
-const MARKER = /zq\d+q/;
-
-/** The set as JSON text: JSON.stringify cannot write the 64-bit integer of secret_0007. */
-function setText(set) {
-  return JSON.stringify(set).replace('"secret_0007":"BIG"', `"secret_0007":${BIG}`);
-}
 
 describe("a set of 4,500 secrets (about 1 MiB)", () => {
   const browser = sharedBrowser();
 
   it("selects, filters, reveals, edits, deletes and saves without losing or leaking anything", async () => {
     const job = uniqueJob("large");
-    const set = {};
-    for (let i = 0; i < COUNT; i += 1) set[secretName(i)] = i === 7 ? "BIG" : value(i);
-    const text = setText(set);
+    const { set, text: setText } = largeSet(COUNT);
+    const text = setText();
     assert.ok(Buffer.byteLength(text) > 950_000 && Buffer.byteLength(text) < 1_048_576, "close to 1 MiB");
     await writeSecrets(job, text);
 
@@ -65,8 +51,8 @@ describe("a set of 4,500 secrets (about 1 MiB)", () => {
     assert.ok(built > 0 && built < 500, `${built} rows built at first`);
     assert.equal(await row(page, "secret_0000").getAttribute("aria-rowindex"), "2");
     assert.equal(Number(await page.getAttribute("#size-meter", "value")), Buffer.byteLength(text));
-    assert.ok(!MARKER.test(await pageHtml(page)), "no value is in the DOM");
-    assert.ok(!(await pageHtml(page)).includes(BIG), "nor the big integer");
+    assert.ok(!LARGE_MARKER.test(await pageHtml(page)), "no value is in the DOM");
+    assert.ok(!(await pageHtml(page)).includes(LARGE_BIG), "nor the big integer");
 
     // Keyboard focus never runs out of rows: Tab from the last row built at first goes on to
     // the next row, built as focus brought it within reach.
@@ -82,7 +68,7 @@ describe("a set of 4,500 secrets (about 1 MiB)", () => {
       return window.pageRoot().querySelector('#rows tr[data-name="secret_4499"]') != null;
     });
     assert.equal(await row(page, "secret_4499").getAttribute("aria-rowindex"), "4501");
-    assert.ok(!MARKER.test(await pageHtml(page)), "still no value in the DOM");
+    assert.ok(!LARGE_MARKER.test(await pageHtml(page)), "still no value in the DOM");
     await page.evaluate(() => window.scrollTo(0, 0));
 
     // Select two, then all, then none.
@@ -105,10 +91,10 @@ describe("a set of 4,500 secrets (about 1 MiB)", () => {
 
     // Reveal one: that value and only that one reaches the DOM; the big integer is exact.
     await rowButton(page, "secret_0007", "reveal").click();
-    assert.equal(await row(page, "secret_0007").locator("pre.value").textContent(), BIG);
+    assert.equal(await row(page, "secret_0007").locator("pre.value").textContent(), LARGE_BIG);
     await rowButton(page, "secret_0004", "reveal").click();
-    assert.equal(await row(page, "secret_0004").locator("pre.value").textContent(), value(4));
-    const shown = (await pageHtml(page)).match(new RegExp(MARKER.source, "g"));
+    assert.equal(await row(page, "secret_0004").locator("pre.value").textContent(), largeValue(4));
+    const shown = (await pageHtml(page)).match(new RegExp(LARGE_MARKER.source, "g"));
     assert.deepEqual(shown, ["zq4q"], "only the revealed value is in the DOM");
     await rowButton(page, "secret_0004", "reveal").click();
     await page.locator("#rows pre.value").waitFor({ state: "detached" });
@@ -138,13 +124,13 @@ describe("a set of 4,500 secrets (about 1 MiB)", () => {
     // Nothing lost: the server holds exactly the set, the 64-bit integer digit for digit.
     const response = await fetch(secretsUrl(UI_URL, TEAM, job));
     const stored = await response.text();
-    assert.ok(stored.includes(`"secret_0007":${BIG}`), "the 64-bit integer is exact");
+    assert.ok(stored.includes(`"secret_0007":${LARGE_BIG}`), "the 64-bit integer is exact");
     assert.deepEqual(JSON.parse(stored), JSON.parse(after));
     assert.match(await textOf(page, "#changes-summary"), /^None/);
     await waitForText(page, "#status", "Saved: 1 added, 1 changed, 1 removed");
 
     const stores = await browserStores(page);
-    assert.ok(!MARKER.test(stores), "no value in any browser store or the address");
+    assert.ok(!LARGE_MARKER.test(stores), "no value in any browser store or the address");
     page.assertNoErrors();
     await context.close();
   });
