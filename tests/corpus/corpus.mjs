@@ -109,58 +109,14 @@ function handWritten(kase, found) {
   return wrong;
 }
 
-/** `problems` as a set given as entries orders them: by name, the `""` keys last. */
-const emptyKeysLast = (problems) => [...problems.filter(([k]) => k !== ""), ...problems.filter(([k]) => k === "")];
-
-const DEPTH = /^(has a value nested|is nested) more than 64 levels deep/;
-
-/**
- * Disagreements that are known and not yet settled, each for the listed cases alone, and only
- * when `explains` holds (the difference is the one described). A listed case that agrees
- * fails the check: then its entry goes.
- */
-export const KNOWN = [
-  {
-    what:
-      "a secret with an empty name: a set given as entries reports its problem last, with the " +
-      "problems of the whole set, where the document check reports it first, in name order",
-    call: "validateSecrets(JSON.parse(document))",
-    cases: [
-      "tests/corpus/inputs/empty-name-beside-bad-name.json",
-      "fuzz/corpus/secrets_document/0bfeea4e7fe50a8d5b098b8ea9430ee0d6471a5f",
-    ],
-    explains: (expected, found) => same(found, emptyKeysLast(expected)),
-  },
-  {
-    what:
-      "a value nested too deep: the conversion of a JS object words it its own way (with the " +
-      "path), and reports it beside a bad name, where the document check reports the name alone",
-    call: "validateSecrets(JSON.parse(document))",
-    cases: ["tests/corpus/inputs/deep-value.json", "tests/corpus/inputs/bad-name-and-deep-value.json"],
-    explains: (expected, found) => {
-      const others = (list) => list.filter(([, m]) => !DEPTH.test(m));
-      const keys = (list) => [...new Set(list.map(([k]) => k))];
-      return (
-        same(others(found), others(expected)) &&
-        same(keys(found), keys(expected)) &&
-        found.some(([, m]) => m.startsWith("is nested more than 64 levels deep at [0]"))
-      );
-    },
-  },
-];
-
 /**
  * Every disagreement between the corpus and `answers` (what `answer` returned for
- * `inputs(corpus)`), each naming the case, the call, what was wrong and what was found, and
- * `known` (an entry of KNOWN) when it is one of those.
+ * `inputs(corpus)`), each naming the case, the call, what was wrong and what was found.
  */
 export function disagreements(corpus, answers) {
   const out = [];
-  const report = (name, call, wrong, found, expected) => {
-    const known = KNOWN.find(
-      (k) => k.call === call && k.cases.includes(name) && expected !== undefined && k.explains(expected, found),
-    );
-    for (const what of wrong) out.push({ case: name, call, what, found, ...(known ? { known: known.what } : {}) });
+  const report = (name, call, wrong, found) => {
+    for (const what of wrong) out.push({ case: name, call, what, found });
   };
   corpus.jobs.forEach((kase, i) => {
     const name = JSON.stringify([kase.team, kase.job]);
@@ -184,23 +140,13 @@ export function disagreements(corpus, answers) {
     // A set read whole from the text is the same set as an object: the same problems.
     if (kase.whole && object !== null && !same(object, kase.problems)) {
       const call = "validateSecrets(JSON.parse(document))";
-      report(kase.from, call, [`should be ${JSON.stringify(kase.problems)}`], object, kase.problems);
+      report(kase.from, call, [`should be ${JSON.stringify(kase.problems)}`], object);
     }
   });
   return out;
 }
 
-/**
- * Fails unless `answers` agree with the corpus everywhere but the KNOWN disagreements, and
- * each of those is still there.
- */
+/** Fails, listing every disagreement, unless `answers` agree with the corpus everywhere. */
 export function assertAgreement(corpus, answers) {
-  const found = disagreements(corpus, answers);
-  assert.deepEqual(
-    found.filter((d) => d.known === undefined),
-    [],
-  );
-  const seen = found.filter((d) => d.known !== undefined).map((d) => `${d.call} ${d.case}`);
-  const listed = KNOWN.flatMap((k) => k.cases.map((c) => `${k.call} ${c}`));
-  assert.deepEqual(seen.sort(), listed.sort(), "a known disagreement is gone: remove it from KNOWN");
+  assert.deepEqual(disagreements(corpus, answers), []);
 }
