@@ -10,5 +10,9 @@ if [[ ! -f pkg/index.js || ! -f pkg/vdk_secrets_bg.wasm ]] ||
 fi
 rm -rf www/vendor/vdk-secrets
 mkdir -p www/vendor/vdk-secrets
-# Only what a browser loads: the entry module, the wasm-bindgen glue and the module itself.
+# Only what a browser loads: the entry module, the wasm-bindgen glue, the JS snippets the glue
+# imports (when the package has any) and the module itself.
 cp pkg/index.js pkg/vdk_secrets.js pkg/vdk_secrets_bg.wasm www/vendor/vdk-secrets/
+if [[ -d pkg/snippets ]]; then
+    cp -r pkg/snippets www/vendor/vdk-secrets/
+fi
