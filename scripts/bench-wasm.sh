@@ -2,6 +2,8 @@
 # Validating the same 1 MiB secrets document natively and in WebAssembly under Node, in one
 # run, alternating three times; prints the medians and the ratio. Builds pkg/ first.
 #   scripts/bench-wasm.sh [iterations-per-measurement]     (default 200)
+# With VDK_BENCH_BEFORE=DIR (a package directory built by build-npm.sh from another commit),
+# each round times that module too, for a before/after comparison in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
@@ -9,15 +11,26 @@ n="${1:-200}"
 scripts/build-npm.sh >/dev/null
 cargo build --release --quiet --example validate_timing
 doc="$(mktemp -d)/one-mib.json"
-native=(); wasm=(); object=()
+before="${VDK_BENCH_BEFORE:-}"
+native=(); wasm=(); object=(); wasm_before=(); object_before=()
 for round in 1 2 3; do
     native+=("$("$CARGO_TARGET_DIR/release/examples/validate_timing" "$doc" "$n")")
     read -r w o < <(node npm/bench/validate.mjs "$doc" "$n")
     wasm+=("$w"); object+=("$o")
     echo "round $round: native ${native[-1]} ms, wasm ${wasm[-1]} ms (JS object path ${object[-1]} ms)"
+    if [[ -n "$before" ]]; then
+        read -r w o < <(node npm/bench/validate.mjs "$doc" "$n" "$before")
+        wasm_before+=("$w"); object_before+=("$o")
+        echo "         before: wasm $w ms (JS object path $o ms)"
+    fi
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 nm="$(median "${native[@]}")"; wm="$(median "${wasm[@]}")"; om="$(median "${object[@]}")"
 echo "document of $(stat -c %s "$doc") bytes; median native $nm ms, wasm under Node $(node --version) $wm ms," \
-     "ratio $(python3 -c "print(f'{$wm/$nm:.2f}')"); JS object path $om ms"
+     "ratio $(ratio "$wm" "$nm"); JS object path $om ms, ratio $(ratio "$om" "$nm")"
+if [[ -n "$before" ]]; then
+    bw="$(median "${wasm_before[@]}")"; bo="$(median "${object_before[@]}")"
+    echo "before ($before): wasm $bw ms, ratio $(ratio "$bw" "$nm"); JS object path $bo ms, ratio $(ratio "$bo" "$nm")"
+fi
 rm -rf "$(dirname "$doc")"

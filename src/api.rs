@@ -644,10 +644,12 @@ fn listed_versions(body: &[u8]) -> Option<Vec<u64>> {
     let serde_json::Value::Array(items) = fields.get("versions")? else {
         return None;
     };
-    let mut versions: Vec<u64> = items.iter().filter_map(serde_json::Value::as_u64).collect();
-    versions.sort_unstable();
-    versions.dedup();
-    Some(versions)
+    // A set, not a sorted `Vec`: no slice sort in the wasm builds.
+    let mut versions = std::collections::BTreeSet::new();
+    for version in items.iter().filter_map(serde_json::Value::as_u64) {
+        versions.insert(version);
+    }
+    Some(versions.into_iter().collect())
 }
 
 /// Sorted versions in short form, runs joined: `1, 3-7, 9`. At most 10 runs are shown.

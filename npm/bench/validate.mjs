@@ -1,11 +1,13 @@
 // Times validating a secrets document in WebAssembly under Node (see scripts/bench-wasm.sh).
-//   node npm/bench/validate.mjs DOCUMENT.json [iterations]
+//   node npm/bench/validate.mjs DOCUMENT.json [iterations] [package directory, default pkg/]
 // Prints two medians in milliseconds: the document path (the same Rust code the native
 // timing runs) and the JS-object path (validateSecrets on JSON.parse'd input).
 import { readFileSync } from "node:fs";
-import { validateSecretsDocument, validateSecrets } from "../../pkg/index.js";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 
-const [path, n = "200"] = process.argv.slice(2);
+const [path, n = "200", dir = resolve(import.meta.dirname, "../../pkg")] = process.argv.slice(2);
+const { validateSecretsDocument, validateSecrets } = await import(pathToFileURL(resolve(dir, "index.js")).href);
 const text = readFileSync(path, "utf8");
 const object = JSON.parse(text);
 const median = (f) => {
