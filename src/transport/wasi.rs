@@ -99,10 +99,13 @@ fn exchange(request: HttpRequest) -> Result<HttpResponse, TransportError> {
             ));
         }
     }
-    let announced = fields
-        .get("content-length")
-        .first()
-        .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok());
+    let announced = fields.get("content-length").first().and_then(|v| {
+        std::str::from_utf8(v)
+            .ok()?
+            .trim_ascii()
+            .parse::<u64>()
+            .ok()
+    });
     drop(fields);
     if announced.is_some_and(too_large) {
         return Err(too_large_error());
@@ -110,7 +113,7 @@ fn exchange(request: HttpRequest) -> Result<HttpResponse, TransportError> {
     let incoming = response
         .consume()
         .map_err(|()| TransportError::maybe_sent("the response's body could not be read"))?;
-    let body = read_body(&incoming, announced.unwrap_or(0))?;
+    let body = read_body(&incoming, announced)?;
     drop(IncomingBody::finish(incoming));
     Ok(HttpResponse {
         status,
@@ -176,15 +179,16 @@ fn write_body(body: &OutgoingBody, bytes: &[u8]) -> Result<(), TransportError> {
     Ok(())
 }
 
-/// The body, read to its end (or to the cap); `announced` is the expected length, if any.
-fn read_body(incoming: &IncomingBody, announced: u64) -> Result<Vec<u8>, TransportError> {
+/// The body, read to its end (or to the cap); `announced` is its length, if the response
+/// gave one: reading stops there, without waiting to be told the stream ended.
+fn read_body(incoming: &IncomingBody, announced: Option<u64>) -> Result<Vec<u8>, TransportError> {
     let stream: InputStream = incoming
         .stream()
         .map_err(|()| TransportError::maybe_sent("the response's body could not be read"))?;
     let mut body = Vec::new();
-    loop {
+    while announced != Some(body.len() as u64) {
         // Ask for what is left of the announced length, or a generous chunk.
-        let wanted = announced.saturating_sub(body.len() as u64).max(64 * 1024);
+        let wanted = announced.map_or(64 * 1024, |n| n.saturating_sub(body.len() as u64));
         match stream.blocking_read(wanted) {
             Ok(chunk) => {
                 if too_large((body.len() + chunk.len()) as u64) {
@@ -193,19 +197,15 @@ fn read_body(incoming: &IncomingBody, announced: u64) -> Result<Vec<u8>, Transpo
                 if body.is_empty() {
                     // The first chunk is the body, uncopied; usually it is all of it.
                     body = chunk;
-                    body.reserve(
-                        usize::try_from(announced)
-                            .unwrap_or(0)
-                            .saturating_sub(body.len()),
-                    );
                 } else {
                     body.extend_from_slice(&chunk);
                 }
             }
-            Err(StreamError::Closed) => return Ok(body),
+            Err(StreamError::Closed) => break,
             Err(e) => return Err(stream_error(e)),
         }
     }
+    Ok(body)
 }
 
 fn stream_error(e: StreamError) -> TransportError {
