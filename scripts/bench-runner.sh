@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The runner's benchmarks, each in one run against the same reference server:
-#  (a) warm get-all-secrets through the vdk:secrets component vs the native Rust client;
+#  (a) warm get-all-secrets through the vdk:secrets component vs the native Rust client, with
+#      the component's read cache (as jobs use it) and without (every read over wasi:http);
 #  (b) a whole cold start of vdk-job-runner (compiled components cached, --prefetch) that
 #      reads the job's secrets, vs a fresh Python process reading them with VDK's generated
 #      client (vdk-control-service-api);
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 starts="${1:-20}"
 venv_install "vdk-control-service-api==1.0.13"
-scripts/build-component.sh | tail -2
+scripts/build-component.sh --bench-uncached "$work/uncached.wasm" | tail -2
 # One cargo invocation, so that the binaries and the example share one feature resolution and
 # a second run of this script rebuilds nothing.
 cargo build --release --quiet -p vdk-secrets-server -p vdk-job-runner --bins --example bench_get_all
@@ -22,7 +23,7 @@ url="$(server_url server)"
 curl -sf -X PUT -d "$(python3 -c 'import json; print(json.dumps({f"secret_{i:02}": "v" * 64 for i in range(20)} | {"db_password": "bench-password", "db_config": {"host": "h", "port": 1, "user": "u"}}))')" \
     "$url/data-jobs/for-team/bench/jobs/job/deployments/TODO/secrets"
 
-echo "(a) $("$bin/examples/bench_get_all" components/vdk-secrets.wasm "$url" bench job 300)"
+echo "(a) $("$bin/examples/bench_get_all" components/vdk-secrets.wasm "$url" bench job 300 "$work/uncached.wasm")"
 
 runner=("$bin/vdk-job-runner" --secrets-component components/vdk-secrets.wasm --control-service-url "$url"
         --team bench --job job --prefetch --cache-dir "$work/cache" components/example-job.wasm
