@@ -1,5 +1,8 @@
 //! Any bytes as a secrets document: parsing and validation never panic, accepted sets
-//! survive a round trip, and no error quotes a string value of the document.
+//! survive a round trip, no error quotes a string value of the document, and every path to a
+//! verdict agrees: the document check that reports everything at once (`validate::document`),
+//! and the set given as entries, as the npm package's objects and the component's (name, JSON)
+//! pairs give it (`validate::converted_set_problems`).
 //!
 //! An error may quote names: secret names, and keys of objects inside values when it points
 //! at a place inside one. A value can be part of a name (`{"x $abc": "$abc"}`), so every name
@@ -15,11 +18,33 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = SecretValue::from_json("name", text);
+    let limits = Limits {
+        max_set_bytes: 4096,
+    };
+    let check = validate::document(text, &limits);
     match Secrets::from_json_document(text) {
         Ok(set) => {
-            let limits = Limits {
-                max_set_bytes: 4096,
-            };
+            let problems = validate::secrets_problems(&set, &limits);
+            assert_eq!(
+                check.problems.is_empty(),
+                problems.is_empty(),
+                "the document checks disagree"
+            );
+            // The same set as entries: as values, and each through its own JSON text.
+            let values = set.iter().map(|(n, v)| (n.to_string(), Ok(v.clone())));
+            assert_eq!(
+                validate::converted_set_problems(values, &limits),
+                problems,
+                "the set as entries"
+            );
+            let texts = set
+                .iter()
+                .map(|(n, v)| (n.to_string(), SecretValue::parse(n, &v.to_json())));
+            assert_eq!(
+                validate::converted_set_problems(texts, &limits),
+                problems,
+                "the set as (name, JSON) pairs"
+            );
             match validate::secrets(&set, &limits) {
                 Ok(()) => {
                     let again = Secrets::from_json_document(&set.to_json()).unwrap();
@@ -41,7 +66,10 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
-        Err(e) => assert!(!e.report().what.is_empty()),
+        Err(e) => {
+            assert!(!e.report().what.is_empty());
+            assert!(!check.problems.is_empty(), "the document checks disagree");
+        }
     }
 });
 
