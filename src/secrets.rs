@@ -366,6 +366,16 @@ impl ParsedDocument {
     }
 }
 
+/// The members of JSON text that is one object, in document order, names written twice
+/// included; `None` for any other text. Errors are not described: for text known to be JSON.
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
+pub(crate) fn object_members(text: &str) -> Option<Vec<(String, Value)>> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let members = de.deserialize_any(EntriesVisitor).ok()?;
+    de.end().ok()?;
+    Some(members)
+}
+
 /// Collects a top-level JSON object's entries in document order, duplicates included.
 struct EntriesVisitor;
 

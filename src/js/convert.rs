@@ -11,7 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::Problem;
 use crate::numbers::{self, MAX_SAFE_INTEGER};
-use crate::secrets::{SecretValue, Secrets};
+use crate::secrets::{self, SecretValue, Secrets};
 use crate::validate::{self, MAX_VALUE_DEPTH};
 
 /// Converts a plain object of secrets; every problem is collected.
@@ -59,8 +59,8 @@ pub fn set_problems(value: &JsValue, limits: &validate::Limits) -> Vec<Problem> 
     let text = is_plain_object(value)
         .then(|| plain_json_text(value, MAX_VALUE_DEPTH as u32, MAX_ITEMS as u32))
         .flatten();
-    if let Some(Ok(Value::Object(map))) = text.map(|text| serde_json::from_str::<Value>(&text)) {
-        let entries = map.into_iter().map(|(name, mut value)| {
+    if let Some(members) = text.and_then(|text| secrets::object_members(&text)) {
+        let entries = members.into_iter().map(|(name, mut value)| {
             as_js_numbers(&mut value);
             (name, Ok(SecretValue::new(value)))
         });
