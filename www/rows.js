@@ -33,7 +33,7 @@ export function createRows($, state) {
   let filter = null; // the filter `shown` was drawn for
   let built = 0; // rows built: shown[0 .. built)
   let rowHeight = 44; // measured once rows exist; sizes the spacer
-  const rows = new Map(); // name -> {tr, box, value, status, revealed}
+  const rows = new Map(); // name -> {tr, box, nameCell, value, status, revealed}
 
   const badgeOf = (status) => (status === "added" ? "new" : status === "changed" ? "edited" : null);
 
