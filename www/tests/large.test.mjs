@@ -16,7 +16,6 @@ import {
   pageHtml,
   row,
   rowButton,
-  save,
   secretsUrl,
   TEAM,
   textOf,
@@ -120,7 +119,26 @@ describe("a set of 4,500 secrets (about 1 MiB)", () => {
     assert.equal(Number(await page.getAttribute("#size-meter", "value")), Buffer.byteLength(after));
     assert.equal(await row(page, "secret_0005").locator(".badge").textContent(), "edited");
 
-    await save(page);
+    // Save shows that it is busy in the click's own task, before the set is converted and
+    // sent: the status says so, and Save and Discard are unavailable until it is done.
+    const busy = await page.evaluate(() => {
+      const root = window.pageRoot();
+      root.getElementById("save").click();
+      return {
+        status: root.getElementById("status").textContent,
+        save: root.getElementById("save").getAttribute("aria-disabled"),
+        discard: root.getElementById("discard").getAttribute("aria-disabled"),
+        busy: root.getElementById("secrets-section").getAttribute("aria-busy"),
+      };
+    });
+    assert.deepEqual(busy, {
+      status: `Saving the secrets of ${TEAM}/${job}…`,
+      save: "true",
+      discard: "true",
+      busy: "true",
+    });
+    await waitForText(page, "#status", "Saved");
+    assert.equal(await page.getAttribute("#save", "aria-disabled"), "true", "nothing left to save");
     // Nothing lost: the server holds exactly the set, the 64-bit integer digit for digit.
     const response = await fetch(secretsUrl(UI_URL, TEAM, job));
     const stored = await response.text();
