@@ -54,7 +54,13 @@ describe("the rules corpus in Chromium", () => {
     await new Promise((ready) => server.listen(0, "127.0.0.1", ready));
     base = `http://127.0.0.1:${server.address().port}`;
   });
-  after(() => new Promise((closed) => server.close(closed)));
+  after(
+    () =>
+      new Promise((closed) => {
+        server.close(closed);
+        server.closeAllConnections();
+      }),
+  );
 
   // browser.js: the entry bundlers pick for browsers (`await init()` first); index.js: the
   // entry a page imports by its path (top-level await loads the module).
