@@ -35,6 +35,19 @@ rm -rf pkg && mkdir -p pkg
 wasm-bindgen --target web --out-dir pkg --out-name vdk_secrets \
     --remove-name-section --remove-producers-section \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/vdk_secrets.wasm"
+# Strings cross into the module through wasm-bindgen's passStringToWasm0, which copies a
+# string's ASCII prefix one character at a time in JS: a third of validating a 1 MiB set.
+# Past 64 characters, its other branch (TextEncoder.encode, then one copy) is many times
+# faster, so long strings take that one. Checked: the build fails if the code is not there.
+node -e '
+const fs = require("fs");
+const file = "pkg/vdk_secrets.js";
+const from = "function passStringToWasm0(arg, malloc, realloc) {\n    if (realloc === undefined) {";
+const to = "function passStringToWasm0(arg, malloc, realloc) {\n    if (realloc === undefined || arg.length > 64) {";
+const glue = fs.readFileSync(file, "utf8");
+if (glue.split(from).length !== 2) throw new Error(`${file}: passStringToWasm0 is not as expected`);
+fs.writeFileSync(file, glue.replace(from, to));
+'
 # Debian's binaryen corrupts wasm-bindgen's output; npm's does not. No inlining: rustc has
 # inlined what pays already, and binaryen's inlining made the module 5 KB larger gzipped
 # (docs/BENCHMARKS.md).

@@ -168,6 +168,22 @@ test("validateSecrets finds the same problems in plain JSON data as member by me
   assert.match(api.validateSecrets({ k: { toJSON: () => 1 } })[0].message, /a function at \.toJSON/);
 });
 
+test("long texts cross into the module as exactly as short ones", () => {
+  // Past 64 characters a string crosses by TextEncoder.encode instead of a copy loop; both
+  // must give the same UTF-8, a lone surrogate included (U+FFFD, as TextEncoder makes it).
+  for (const value of ["é🔑\u2028 ключ", "\ud800x", "a".repeat(70) + "é", "é".repeat(70) + "\udfff"]) {
+    for (const pad of [0, 100]) {
+      // Written out, not by JSON.stringify, which would escape the lone surrogates.
+      const text = `{"${"k".repeat(pad)}é": "${value}${"x".repeat(pad)}"}`;
+      const { secrets, problems, size } = api.checkSecretsDocument(text);
+      assert.deepEqual(problems, []);
+      const expected = JSON.parse(text.toWellFormed());
+      assert.deepEqual(secrets, expected);
+      assert.equal(size, Buffer.byteLength(JSON.stringify(expected)));
+    }
+  }
+});
+
 test("secretEntrySize throws a SecretsError for a value JSON cannot hold", () => {
   for (const bad of [undefined, NaN, () => 1, new Date(0), 2n ** 64n]) {
     assert.throws(
