@@ -8,7 +8,8 @@
 #
 # The vdk:secrets component is linked as a core module first, shrunk with wasm-opt (npm's
 # binaryen, as for the npm package) and only then made a component with `wasm-tools component
-# new`, which reads the WIT the bindings embedded in the module.
+# new`, which reads the WIT the bindings embedded in the module; names and other custom
+# sections are stripped last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -27,7 +28,10 @@ secrets_component() {
         --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
         --enable-mutable-globals --enable-reference-types --enable-multivalue \
         "$CARGO_TARGET_DIR/wasm32-wasip2/component-release/vdk_secrets.wasm" -o "$work/core.wasm"
-    wasm-tools component new "$work/core.wasm" -o "$out"
+    wasm-tools component new "$work/core.wasm" -o "$work/component.wasm"
+    # The custom sections left are names for debuggers (8 KB of them name the component's
+    # own instances and functions) and producers; the interfaces do not depend on them.
+    wasm-tools strip --all "$work/component.wasm" -o "$out"
 }
 if [[ "${1:-}" == "--bench-uncached" ]]; then
     secrets_component "$2" --cfg vdk_bench_no_read_cache
