@@ -2,6 +2,7 @@
 # Validating the same 1 MiB secrets document natively and in WebAssembly under Node, in one
 # run, alternating three times; prints the medians and the ratio. Builds pkg/ first.
 #   scripts/bench-wasm.sh [iterations-per-measurement]     (default 200)
+# ROUNDS=n sets the number of alternating rounds (default 3): more on a busy machine.
 # With VDK_BENCH_BEFORE=DIR (a package directory built by build-npm.sh from another commit),
 # each round times that module too, for a before/after comparison in the same run.
 set -euo pipefail
@@ -13,7 +14,7 @@ cargo build --release --quiet --example validate_timing
 doc="$(mktemp -d)/one-mib.json"
 before="${VDK_BENCH_BEFORE:-}"
 native=(); wasm=(); object=(); wasm_before=(); object_before=()
-for round in 1 2 3; do
+for round in $(seq "${ROUNDS:-3}"); do
     native+=("$("$CARGO_TARGET_DIR/release/examples/validate_timing" "$doc" "$n")")
     read -r w o < <(node npm/bench/validate.mjs "$doc" "$n")
     wasm+=("$w"); object+=("$o")
@@ -29,6 +30,10 @@ ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 nm="$(median "${native[@]}")"; wm="$(median "${wasm[@]}")"; om="$(median "${object[@]}")"
 echo "document of $(stat -c %s "$doc") bytes; median native $nm ms, wasm under Node $(node --version) $wm ms," \
      "ratio $(ratio "$wm" "$nm"); JS object path $om ms, ratio $(ratio "$om" "$nm")"
+# Each round's own ratios, native and wasm timed moments apart: steadier on a busy machine.
+per_round() { for i in "${!native[@]}"; do ratio "$(eval "echo \${$1[$i]}")" "${native[$i]}"; done; }
+echo "median of the rounds' ratios: document $(median $(per_round wasm)), JS object path $(median $(per_round object))" \
+     "${before:+; before: document $(median $(per_round wasm_before)), JS object path $(median $(per_round object_before))}"
 if [[ -n "$before" ]]; then
     bw="$(median "${wasm_before[@]}")"; bo="$(median "${object_before[@]}")"
     echo "before ($before): wasm $bw ms, ratio $(ratio "$bw" "$nm"); JS object path $bo ms, ratio $(ratio "$bo" "$nm")"

@@ -777,7 +777,7 @@ impl ServerError {
     const MAX_PROBLEMS: usize = 100;
 
     fn parse(body: &[u8]) -> Option<ServerError> {
-        let serde_json::Value::Object(mut fields) = serde_json::from_slice(body).ok()? else {
+        let serde_json::Value::Object(fields) = serde_json::from_slice(body).ok()? else {
             return None;
         };
         let clean = |field: Option<&serde_json::Value>| {
@@ -791,7 +791,7 @@ impl ServerError {
             why: clean(fields.get("why")),
             consequences: clean(fields.get("consequences")),
             countermeasures: clean(fields.get("countermeasures")),
-            problems: fields.remove("problems"),
+            problems: fields.get("problems").cloned(),
         };
         let any = parsed.what.is_some()
             || parsed.why.is_some()

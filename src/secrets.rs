@@ -342,7 +342,8 @@ impl ParsedDocument {
             let name = entries
                 .get(found.member)
                 .map_or("", |(name, _)| name.as_str());
-            if named.insert(name) {
+            // Owned names, as in `seen_repeated`: one kind of set in the wasm builds, not two.
+            if named.insert(name.to_string()) {
                 number_problems.push(Problem::new(name, found.message()));
             }
         }

@@ -74,7 +74,8 @@ pub fn set_problems(value: &JsValue, limits: &validate::Limits) -> Vec<Problem> 
 
 #[wasm_bindgen(inline_js = r#"
 export function plainJsonText(set, maxDepth, maxItems) {
-  if (Object.prototype.toJSON !== undefined || Array.prototype.toJSON !== undefined) return undefined;
+  const { toJSON } = Object.prototype;
+  if (toJSON !== undefined || Array.prototype.toJSON !== undefined) return undefined;
   let items = maxItems;
   const plain = (v, depth) => {
     switch (typeof v) {
