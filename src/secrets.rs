@@ -3,6 +3,7 @@
 //! [`SecretValue`] holds one JSON value and redacts it in `Debug`; [`Secrets`] maps names to
 //! values and shows only names. Both wipe their strings from memory when dropped.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -212,6 +213,18 @@ impl Secrets {
         self.0.insert(name.into(), value.into())
     }
 
+    /// Adds secret `name` if it is not in the set yet, with one search; otherwise gives the
+    /// name back.
+    pub(crate) fn insert_new(&mut self, name: String, value: SecretValue) -> Result<(), String> {
+        match self.0.entry(name) {
+            Entry::Vacant(slot) => {
+                slot.insert(value);
+                Ok(())
+            }
+            Entry::Occupied(given) => Err(given.key().clone()),
+        }
+    }
+
     /// Removes secret `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<SecretValue> {
         self.0.remove(name)
@@ -351,13 +364,17 @@ impl ParsedDocument {
         let mut repeated = Vec::new();
         let mut seen_repeated = BTreeSet::new();
         for (name, value) in entries {
-            if secrets.contains_key(&name) {
-                if seen_repeated.insert(name.clone()) {
-                    repeated.push(name);
+            // One search per name: comparing names is most of building the set in wasm.
+            match secrets.entry(name) {
+                Entry::Vacant(slot) => {
+                    slot.insert(SecretValue(value));
                 }
-                continue;
+                Entry::Occupied(first) => {
+                    if seen_repeated.insert(first.key().clone()) {
+                        repeated.push(first.key().clone());
+                    }
+                }
             }
-            secrets.insert(name, SecretValue(value));
         }
         Ok(ParsedDocument {
             secrets: Secrets(secrets),

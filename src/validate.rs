@@ -215,10 +215,8 @@ pub fn converted_set(
     for (name, converted) in entries {
         match converted {
             Ok(value) => {
-                if set.contains(&name) {
+                if let Err(name) = set.insert_new(name, value) {
                     problems.push(Problem::new(name, "is given more than once; keep one"));
-                } else {
-                    set.insert(name, value);
                 }
             }
             Err(problem) => problems.push(secret_name_problem(&name).unwrap_or(problem)),
