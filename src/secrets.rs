@@ -64,7 +64,8 @@ impl SecretValue {
 
     /// The value as JSON text, e.g. `"\"s3cret\""`.
     pub fn to_json(&self) -> String {
-        self.0.to_string()
+        // `to_string` would go through `Value`'s `Display`, which brings the pretty printer.
+        serde_json::to_string(&self.0).expect("a JSON value always serializes")
     }
 
     /// Takes the value out; the caller is now responsible for it.

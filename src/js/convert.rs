@@ -174,7 +174,8 @@ fn convert_value(
 /// `BigInt`s: a JS number would round them, and saving the set back would store the rounded
 /// number.
 pub fn to_js(value: &Value) -> JsValue {
-    let js = js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL);
+    let text = serde_json::to_string(value).unwrap_or_default();
+    let js = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
     if !has_big_integer(value) {
         return js;
     }
