@@ -614,6 +614,7 @@ mod tests {
             .unwrap();
         let set: Vec<(String, String)> = [
             ("not json", "{"),
+            ("broken", "{"),
             ("bad name", "1"),
             ("fine", "\"0123456789012345678901234567890123456789\""),
         ]
@@ -627,17 +628,16 @@ mod tests {
             .await
             .unwrap();
         let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
-        // A value that is not JSON hides no other rule: its own name, other names, the size.
-        assert_eq!(
-            keys,
-            ["bad name", "not json", "not json", ""],
-            "{problems:?}"
-        );
-        assert!(problems[1].message.contains("whitespace"), "{problems:?}");
+        // A bad name is its entry's one problem, as in a document ("not json" also has a value
+        // that is not JSON); a value that is not JSON under a good name is reported, and it
+        // hides no other entry's rule, nor the size.
+        assert_eq!(keys, ["bad name", "broken", "not json", ""], "{problems:?}");
+        assert!(problems[0].message.contains("whitespace"), "{problems:?}");
         assert!(
-            problems[2].message.contains("not valid JSON"),
+            problems[1].message.contains("not valid JSON"),
             "{problems:?}"
         );
+        assert!(problems[2].message.contains("whitespace"), "{problems:?}");
         assert!(problems[3].message.contains("limit is 40 bytes"));
     }
 }
