@@ -202,7 +202,8 @@ async fn bad_names_and_bodies_are_400_with_every_problem() {
         .iter()
         .map(|p| p["key"].as_str().unwrap())
         .collect();
-    assert_eq!(keys, ["", "a b"]);
+    // Problems of named secrets first, by name; the empty name's with the whole set's, last.
+    assert_eq!(keys, ["a b", ""]);
     assert!(!body.to_string().contains("hunter2"));
     for bad in ["[1]", "not json", "{\"a\": 1, \"a\": 2}", ""] {
         assert_eq!(
