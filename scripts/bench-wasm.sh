@@ -31,7 +31,7 @@ nm="$(median "${native[@]}")"; wm="$(median "${wasm[@]}")"; om="$(median "${obje
 echo "document of $(stat -c %s "$doc") bytes; median native $nm ms, wasm under Node $(node --version) $wm ms," \
      "ratio $(ratio "$wm" "$nm"); JS object path $om ms, ratio $(ratio "$om" "$nm")"
 # Each round's own ratios, native and wasm timed moments apart: steadier on a busy machine.
-per_round() { for i in "${!native[@]}"; do ratio "$(eval "echo \${$1[$i]}")" "${native[$i]}"; done; }
+per_round() { local -n times="$1"; for i in "${!native[@]}"; do ratio "${times[$i]}" "${native[$i]}"; done; }
 echo "median of the rounds' ratios: document $(median $(per_round wasm)), JS object path $(median $(per_round object))" \
      "${before:+; before: document $(median $(per_round wasm_before)), JS object path $(median $(per_round object_before))}"
 if [[ -n "$before" ]]; then

@@ -81,9 +81,12 @@ export function createRows($, state) {
     return { tr, box, nameCell, value, status, revealed };
   }
 
-  /** Whether a built row shows the state's value and visibility, only not its status. */
-  function statusOnly(name, row) {
-    return row.value === state.working[name] && row.revealed === (state.revealed === name);
+  /**
+   * Whether a built row shows another value or visibility than the state holds for its name:
+   * such a row is rebuilt. A change of status alone is made in place, by `restate`.
+   */
+  function outdated(name, row) {
+    return row.value !== state.working[name] || row.revealed !== (state.revealed === name);
   }
 
   /**
@@ -98,15 +101,6 @@ export function createRows($, state) {
     const old = row.nameCell.querySelector(".badge");
     if (old) old.remove();
     if (badge) row.nameCell.append(h("span", { class: "badge" }, badge));
-  }
-
-  /** Whether a built row no longer shows what the state holds for its name. */
-  function stale(name, row) {
-    return (
-      row.value !== state.working[name] ||
-      row.status !== state.statusOf(name) ||
-      row.revealed !== (state.revealed === name)
-    );
   }
 
   /** Brings the built rows in line with shown[0 .. built): reuses, rebuilds, moves, removes. */
@@ -128,7 +122,7 @@ export function createRows($, state) {
     for (let i = 0; i < built; i += 1) {
       const name = shown[i];
       let row = rows.get(name);
-      if (row && stale(name, row) && !statusOnly(name, row)) {
+      if (row && outdated(name, row)) {
         const fresh = buildRow(name);
         if (row.tr === cursor) cursor = fresh.tr;
         row.tr.replaceWith(fresh.tr);
