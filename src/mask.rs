@@ -244,7 +244,7 @@ impl Masker {
     /// Registers a value the job obtained, given as JSON text: every string leaf, and each
     /// line of a multi-line string. Text that is not JSON is registered as it is.
     pub fn add_json(&mut self, json: &str) {
-        match serde_json::from_str::<Value>(json) {
+        match crate::secrets::json::from_str(json) {
             Ok(value) => self.add_value(&value),
             Err(_) => self.add_text(json),
         }

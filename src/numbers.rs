@@ -31,9 +31,9 @@
 //! the text scanned once ([`changes_in`]), and only the number tokens with a fraction or an
 //! exponent are read again.
 
-use std::fmt::Write as _;
-
 use serde_json::{Number, Value};
+
+use crate::secrets::json;
 
 /// What storing a number would change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -338,10 +338,7 @@ fn reads_back(n: f64) -> bool {
 
 /// The float serde_json's reader makes of a number token, as it would inside a document.
 fn read_float(token: &str) -> Option<f64> {
-    match serde_json::from_str::<Value>(token) {
-        Ok(Value::Number(n)) => n.as_f64(),
-        _ => None,
-    }
+    json::read_float(token)
 }
 
 /// The text serde_json's writer prints for a float, on the stack.
@@ -355,7 +352,7 @@ impl Printed {
     /// Prints `n` as serde_json does; false if it cannot (a float that is not finite).
     fn print(&mut self, n: f64) -> bool {
         self.len = 0;
-        Number::from_f64(n).is_some_and(|number| write!(self, "{number}").is_ok())
+        json::write_f64(self, n)
     }
 
     fn as_str(&self) -> &str {

@@ -7,13 +7,17 @@ use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use zeroize::Zeroize;
 
 use crate::error::{Error, Problem, Report};
 use crate::numbers::{self, Found};
+
+/// Reading and printing JSON text (see the module).
+#[doc(hidden)]
+#[path = "json/mod.rs"]
+pub mod json;
 
 /// One secret's value: a JSON string, number, boolean, list, object or null.
 ///
@@ -45,7 +49,7 @@ impl SecretValue {
 
     /// As [`SecretValue::from_json`], with the one problem alone.
     pub fn parse(name: &str, json: &str) -> Result<Self, Problem> {
-        match serde_json::from_str::<Value>(json) {
+        match json::from_str(json) {
             Ok(value) => match number_changes(json, std::iter::once(&value)).first() {
                 None => Ok(SecretValue(value)),
                 Some(found) => Err(Problem::new(name, found.message())),
@@ -64,8 +68,7 @@ impl SecretValue {
 
     /// The value as JSON text, e.g. `"\"s3cret\""`.
     pub fn to_json(&self) -> String {
-        // `to_string` would go through `Value`'s `Display`, which brings the pretty printer.
-        serde_json::to_string(&self.0).expect("a JSON value always serializes")
+        json::to_string(&self.0)
     }
 
     /// Takes the value out; the caller is now responsible for it.
@@ -174,7 +177,7 @@ impl Secrets {
 
     /// Parses a set that came from a server: one JSON object. Errors never quote the body.
     pub(crate) fn from_server_body(body: &[u8]) -> Result<Self, String> {
-        match serde_json::from_slice::<Value>(body) {
+        match json::from_slice(body) {
             Ok(Value::Object(map)) => {
                 // Inserted one by one: `collect` into a map would sort first, and bring a
                 // sort into the wasm builds for input that is sorted already.
@@ -251,9 +254,14 @@ impl Secrets {
         self.0.iter().map(|(k, v)| (k.as_str(), v))
     }
 
+    /// The names and values themselves, for printing.
+    pub(crate) fn entries(&self) -> &BTreeMap<String, SecretValue> {
+        &self.0
+    }
+
     /// The whole set as compact JSON, the form the Secrets API takes.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.0).expect("a map with string keys always serializes")
+        json::set_to_string(&self.0)
     }
 }
 
@@ -288,15 +296,14 @@ impl IntoIterator for Secrets {
 
 /// Where a JSON parse failed, without quoting any of the input (serde_json's own messages can
 /// include the text it choked on).
-pub(crate) fn json_error_position(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let what = match e.classify() {
-        Category::Eof => "unexpected end",
-        Category::Syntax => "syntax error",
-        Category::Data => "unexpected shape",
-        Category::Io => "read error",
+pub(crate) fn json_error_position(e: &impl json::ErrorPosition) -> String {
+    let e = e.json_error();
+    let what = match e.category {
+        json::Category::Eof => "unexpected end",
+        json::Category::Syntax => "syntax error",
+        json::Category::Data => "unexpected shape",
     };
-    format!("{what} at line {} column {}", e.line(), e.column())
+    format!("{what} at line {} column {}", e.line, e.column)
 }
 
 /// The numbers in `json`, parsed into `values`, that would be stored changed (see the
@@ -327,11 +334,7 @@ impl ParsedDocument {
     /// Reads `document`, which must be one JSON object; the error (syntax, or not an
     /// object) names where, never what, and has no problems listed.
     pub(crate) fn parse(document: &str) -> Result<Self, Error> {
-        let mut de = serde_json::Deserializer::from_str(document);
-        let entries = match de
-            .deserialize_any(EntriesVisitor)
-            .and_then(|entries| de.end().map(|()| entries))
-        {
+        let entries = match json::object_members(document) {
             Ok(entries) => entries,
             Err(e) => {
                 let why = if e.is_data() {
@@ -389,56 +392,8 @@ impl ParsedDocument {
 /// included; `None` for any other text. Errors are not described: for text known to be JSON.
 #[cfg_attr(not(feature = "js"), allow(dead_code))]
 pub(crate) fn object_members(text: &str) -> Option<Vec<(String, Value)>> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let members = de.deserialize_any(EntriesVisitor).ok()?;
-    de.end().ok()?;
-    Some(members)
+    json::object_members(text).ok()
 }
-
-/// Collects a top-level JSON object's entries in document order, duplicates included.
-struct EntriesVisitor;
-
-impl<'de> Visitor<'de> for EntriesVisitor {
-    type Value = Vec<(String, Value)>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object of secrets")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some(entry) = map.next_entry::<String, Value>()? {
-            entries.push(entry);
-        }
-        Ok(entries)
-    }
-
-    // Anything but an object. The caller words the error itself, so these do not describe
-    // the value as serde's defaults would, which saves their code in the wasm builds.
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(serde::de::Error::custom(NOT_AN_OBJECT))
-    }
-    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Err(E::custom(NOT_AN_OBJECT))
-    }
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Err(E::custom(NOT_AN_OBJECT))
-    }
-    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Err(E::custom(NOT_AN_OBJECT))
-    }
-    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Err(E::custom(NOT_AN_OBJECT))
-    }
-    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(E::custom(NOT_AN_OBJECT))
-    }
-    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-        Err(E::custom(NOT_AN_OBJECT))
-    }
-}
-
-const NOT_AN_OBJECT: &str = "not a JSON object";
 
 #[cfg(test)]
 mod tests {

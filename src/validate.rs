@@ -58,7 +58,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Problem};
 use crate::numbers;
-use crate::secrets::{ParsedDocument, REPEATED_NAME, SecretValue, Secrets};
+use crate::secrets::{ParsedDocument, REPEATED_NAME, SecretValue, Secrets, json};
 
 /// The longest secret name accepted, in characters.
 pub const MAX_SECRET_NAME_CHARS: usize = 256;
@@ -197,10 +197,7 @@ pub fn document(text: &str, limits: &Limits) -> DocumentCheck {
 /// entries takes 2 + the sum of its entries' sizes + (n − 1) bytes (braces and commas), and
 /// an empty set 2: that is [`json_size`].
 pub fn entry_size(name: &str, value: &SecretValue) -> usize {
-    let mut counter = ByteCounter(0);
-    serde_json::to_writer(&mut counter, name).expect("counting bytes cannot fail");
-    serde_json::to_writer(&mut counter, value).expect("counting bytes cannot fail");
-    counter.0 + 1
+    json::entry_len(name, value.expose())
 }
 
 /// A set from entries a binding converted from its own form (a JS object's members, the
@@ -287,9 +284,7 @@ pub fn sort_problems(problems: &mut [Problem]) {
 
 /// The size of a set as compact UTF-8 JSON, the measure the Secrets API limits.
 pub fn json_size(set: &Secrets) -> usize {
-    let mut counter = ByteCounter(0);
-    serde_json::to_writer(&mut counter, set).expect("counting bytes cannot fail");
-    counter.0
+    json::set_len(set.entries())
 }
 
 /// Checks a team name (the `{team}` of the API path).
@@ -523,20 +518,6 @@ const UNPRINTABLE: &[(u32, u32, Unprintable)] = {
         (0x100000, 0x10FFFD, PrivateUse),
     ]
 };
-
-/// An `io::Write` that only counts.
-struct ByteCounter(usize);
-
-impl std::io::Write for ByteCounter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[cfg(test)]
 mod tests {

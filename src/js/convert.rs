@@ -174,7 +174,7 @@ fn convert_value(
 /// `BigInt`s: a JS number would round them, and saving the set back would store the rounded
 /// number.
 pub fn to_js(value: &Value) -> JsValue {
-    let text = serde_json::to_string(value).unwrap_or_default();
+    let text = secrets::json::to_string(value);
     let js = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
     if !has_big_integer(value) {
         return js;
