@@ -41,10 +41,13 @@ spawn main "$server_bin" serve --listen 127.0.0.1:0 --tokens-file "$work/tokens"
 main_url="$(server_url main)"
 spawn none "$server_bin" serve --listen 127.0.0.1:0 --dev --backend none --cors-origin "$origin"
 none_url="$(server_url none)"
+# The API's own limits (1 MiB sets), without tokens: for sets at the limit.
+spawn large "$server_bin" serve --listen 127.0.0.1:0 --dev --data-dir "$work/large" --cors-origin "$origin"
+large_url="$(server_url large)"
 
 for _ in $(seq 50); do curl -fs "$decoy_url/" > /dev/null && break; sleep 0.1; done
 export VDK_SECRETS_TEST_URL="$main_url" VDK_SECRETS_TEST_NONE_URL="$none_url" VDK_SECRETS_TEST_TOKEN="$token"
-export VDK_SECRETS_TEST_DECOY_URL="$decoy_url"
+export VDK_SECRETS_TEST_DECOY_URL="$decoy_url" VDK_SECRETS_TEST_LARGE_URL="$large_url"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
 echo "==> wasm-bindgen-test in Node $(node --version)"

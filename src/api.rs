@@ -298,17 +298,27 @@ impl Endpoint {
         limits: &Limits,
     ) -> Result<HttpRequest, Error> {
         validate::secrets(secrets, limits)?;
+        Ok(self.checked_replace_request(secrets.to_json().into_bytes(), etag))
+    }
+
+    /// `PUT` a set's JSON text as it is, with `If-Match` when `etag` is known. For text whose
+    /// set has passed every rule already, as [`Endpoint::replace_request`] checks them.
+    pub(crate) fn checked_replace_request(
+        &self,
+        body: Vec<u8>,
+        etag: Option<&ETag>,
+    ) -> HttpRequest {
         let mut headers = self.headers();
         headers.push(("content-type", "application/json".to_string()));
         if let Some(etag) = etag {
             headers.push(("if-match", etag.as_str().to_string()));
         }
-        Ok(HttpRequest {
+        HttpRequest {
             method: Method::Put,
             url: self.url(),
             headers,
-            body: Some(secrets.to_json().into_bytes()),
-        })
+            body: Some(body),
+        }
     }
 
     /// The server's health URL (`{base}/health`), which reports its limits.

@@ -361,9 +361,39 @@ impl<T: Transport> SecretsClient<T> {
         }
     }
 
+    /// Replaces the whole set with the one `text` writes, as [`SecretsClient::replace_all`]
+    /// (no `etag`) and [`SecretsClient::replace_if_match`] do, sending `text` itself: for a
+    /// binding that has the set's compact JSON text at hand. `members` are the text's members
+    /// as read; they are checked as those methods check a set, with the same error.
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    pub(crate) async fn replace_with_text(
+        &self,
+        text: String,
+        members: Vec<(String, Value)>,
+        etag: Option<&ETag>,
+    ) -> Result<Option<ETag>, Error> {
+        let entries = members
+            .into_iter()
+            .map(|(name, value)| (name, Ok(SecretValue::new(value))));
+        let problems = validate::converted_set_problems(entries, &self.limits);
+        if !problems.is_empty() {
+            return Err(Error::invalid("The set of secrets", problems));
+        }
+        let request = self
+            .endpoint
+            .checked_replace_request(text.into_bytes(), etag);
+        self.send_write(request).await
+    }
+
     /// One write, never retried; the cache is dropped first, whatever the outcome.
     async fn write(&self, secrets: &Secrets, etag: Option<&ETag>) -> Result<Option<ETag>, Error> {
         let request = self.endpoint.replace_request(secrets, etag, &self.limits)?;
+        self.send_write(request).await
+    }
+
+    /// Sends a checked `PUT` of the set, never retried; the cache is dropped first, whatever
+    /// the outcome.
+    async fn send_write(&self, request: HttpRequest) -> Result<Option<ETag>, Error> {
         self.clear_cache();
         match self.transport.send(request).await {
             Ok(response) => self.endpoint.replace_response(&response),

@@ -164,15 +164,23 @@ impl JsSecretsClient {
         #[wasm_bindgen(unchecked_param_type = "Secrets")] secrets: JsValue,
         #[wasm_bindgen(js_name = ifMatch)] if_match: Option<String>,
     ) -> Result<JsValue, JsValue> {
-        let secrets = secrets_arg(&secrets)?;
-        let etag = match if_match {
-            Some(tag) => {
-                let tag = ETag::new(tag);
-                self.inner.replace_if_match(&secrets, &tag).await
+        let if_match = if_match.map(ETag::new);
+        let etag = match set_text(&secrets) {
+            Some((text, members)) => {
+                self.inner
+                    .replace_with_text(text, members, if_match.as_ref())
+                    .await?
             }
-            None => self.inner.replace_all(&secrets).await.map(|()| None),
-        }?;
-        Ok(etag_to_js(etag.as_ref()))
+            None => {
+                let secrets = whole_set_arg(&secrets, self.inner.limits())?;
+                match &if_match {
+                    Some(tag) => self.inner.replace_if_match(&secrets, tag).await?,
+                    None => self.inner.replace_all(&secrets).await.map(|()| None)?,
+                }
+            }
+        };
+        // Without `ifMatch` the new etag is not reported, as before.
+        Ok(etag_to_js(etag.as_ref().filter(|_| if_match.is_some())))
     }
 
     /// Sets one secret, keeping the others. A string for an existing number, boolean, list
@@ -457,6 +465,108 @@ fn limits_arg(max_set_bytes: Option<f64>) -> Limits {
         },
         _ => Limits::default(),
     }
+}
+
+/// A plain set's compact JSON text and its members as read back from it, when
+/// `JSON.stringify` gives exactly the set (see [`json_text_of_set`]); `None` otherwise, and
+/// then the set is converted member by member, which names every problem.
+///
+/// Crossing into the module once per value is most of what converting a large set costs;
+/// one text crosses at once, is read once, and is then sent as it is.
+fn set_text(secrets: &JsValue) -> Option<(String, Vec<(String, serde_json::Value)>)> {
+    if !convert::is_plain_object(secrets) {
+        return None;
+    }
+    let text = json_text_of_set(
+        secrets,
+        validate::MAX_VALUE_DEPTH as u32,
+        convert::MAX_ITEMS as u32,
+    )?;
+    let members = crate::secrets::object_members(&text)?;
+    Some((text, members))
+}
+
+#[wasm_bindgen(inline_js = r#"
+const MIN_I64 = -(2n ** 63n);
+const MAX_U64 = 2n ** 64n - 1n;
+export function jsonTextOfSet(set, maxDepth, maxItems) {
+  if (Object.prototype.toJSON !== undefined || Array.prototype.toJSON !== undefined) return undefined;
+  if (BigInt.prototype.toJSON !== undefined) return undefined;
+  let items = maxItems;
+  let bigints = 0;
+  const plain = (v, depth) => {
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+        return true;
+      case "number":
+        // An integer beyond 2^53 - 1 is a float to the module, which JSON.stringify does not
+        // show: such a set takes the other path.
+        return Number.isFinite(v) && (Number.isSafeInteger(v) || !Number.isInteger(v));
+      case "bigint":
+        bigints += 1;
+        return v >= MIN_I64 && v <= MAX_U64;
+      case "object":
+        if (v === null) return true;
+        break;
+      default:
+        return false;
+    }
+    if (depth >= maxDepth) return false;
+    if (Array.isArray(v)) {
+      const n = v.length;
+      if ((items -= n) < 0) return false;
+      for (let i = 0; i < n; i++) if (!plain(v[i], depth + 1)) return false;
+      return true;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== null && proto !== Object.prototype) return false;
+    const keys = Object.keys(v);
+    if ((items -= keys.length) < 0) return false;
+    for (let i = 0; i < keys.length; i++) if (!plain(v[keys[i]], depth + 1)) return false;
+    return true;
+  };
+  try {
+    const keys = Object.keys(set);
+    for (let i = 0; i < keys.length; i++) if (!plain(set[keys[i]], 0)) return undefined;
+    if (bigints === 0) return JSON.stringify(set);
+    // A BigInt is written as a marked string, then the marks are replaced by its digits; a
+    // set whose own text holds the mark takes the other path.
+    const mark = `vdk-bigint-${Math.random().toString(36).slice(2)}:`;
+    const text = JSON.stringify(set, (_, v) => (typeof v === "bigint" ? mark + v : v));
+    let replaced = 0;
+    const digits = text.replace(new RegExp(`"${mark}(-?[0-9]+)"`, "g"), (_, n) => {
+      replaced += 1;
+      return n;
+    });
+    return replaced === bigints && !digits.includes(mark) ? digits : undefined;
+  } catch {
+    return undefined;
+  }
+}
+"#)]
+extern "C" {
+    /// The compact JSON text of a plain object of secrets, when `JSON.stringify` gives exactly
+    /// its members as the module would convert them one by one (BigInts as their exact
+    /// digits); `undefined` for anything else: `undefined`, `NaN`, functions, class
+    /// instances, `toJSON`, holes, integers beyond 2^53 − 1 held as JS numbers, BigInts beyond
+    /// 64 bits, and nesting or sizes the conversion refuses.
+    #[wasm_bindgen(js_name = jsonTextOfSet)]
+    fn json_text_of_set(set: &JsValue, max_depth: u32, max_items: u32) -> Option<String>;
+}
+
+/// A set converted member by member; when a member does not convert, the error lists every
+/// problem of the set, as `validateSecrets` does, not only the conversions'.
+fn whole_set_arg(secrets: &JsValue, limits: &Limits) -> Result<Secrets, JsValue> {
+    let entries = convert::secret_entries(secrets)
+        .map_err(|problem| Error::invalid("The set of secrets", vec![problem]))?;
+    let (set, mut problems) = validate::converted_set(entries);
+    if problems.is_empty() {
+        return Ok(set);
+    }
+    problems.extend(validate::secrets_problems(&set, limits));
+    validate::sort_problems(&mut problems);
+    Err(Error::invalid("The set of secrets", problems).into())
 }
 
 fn secrets_arg(secrets: &JsValue) -> Result<Secrets, JsValue> {
