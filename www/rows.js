@@ -1,19 +1,28 @@
-// The secrets table: one row per shown secret, built only for the rows near the viewport and
-// rebuilt only when what the row shows changed.
+// The secrets table: one row per shown secret, but only the rows in and near the view exist,
+// and a row is rebuilt only when what it shows changed.
 //
-// The first rows are built at once; a spacer after the table stands for the rest, and more
-// rows are built as it scrolls near the viewport (Ctrl+F finds only built rows: the filter is
-// the way to find a name). The table carries aria-rowcount and every row its aria-rowindex, so
-// assistive technology announces the full count; keyboard focus on one of the last rows built
-// builds the next ones before it can skip them.
+// The rows built are a window over the shown names, moved as the page scrolls, plus a few kept
+// wherever the view is: the first and the last row (so that Tab into the table, forwards or
+// backwards, lands on the right row), the row holding keyboard focus and its neighbours (so
+// that Tab and Shift+Tab go on row by row), the row whose value is shown and the row being
+// edited. Between them, hidden spacer rows as tall as the rows they stand for keep the
+// table's height, and so the scroll bar, honest. A jump anywhere (End, a dragged scroll bar)
+// builds only the rows around the new view. The table carries aria-rowcount and every row its
+// aria-rowindex, so assistive technology announces the full count and each row's place.
+// Ctrl+F finds only built rows: the filter is the way to find a name.
 import { h, maskedValue } from "./dom.js";
 import { displayText, kindOf } from "./model.js";
 
-/** Rows built when the list is first drawn or the filter changes, and per step further down. */
+/** Rows built before the view has been measured (the list first drawn, another filter). */
 const FIRST_ROWS = 30;
-const MORE_ROWS = 60;
-/** How far below the viewport rows are built in advance, in pixels. */
-const AHEAD = 1200;
+/** Rows built beyond each edge of the view when the window moves. */
+const OVERSCAN = 15;
+/** The window moves once the view comes within this many rows of one of its edges. */
+const MARGIN = 4;
+/** Rows kept on each side of the focused row. */
+const NEAR_FOCUS = 2;
+/** The spacers' row height until rows are measured, in pixels. */
+const ROW_GUESS = 44;
 
 function actionButton(action, name, label) {
   return h(
@@ -24,15 +33,34 @@ function actionButton(action, name, label) {
   );
 }
 
+/** The index of `name` in the sorted array `names` (by code unit, as the state sorts), or -1. */
+function indexIn(names, name) {
+  if (name == null) return -1;
+  let low = 0;
+  let high = names.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (names[middle] < name) low = middle + 1;
+    else high = middle;
+  }
+  return names[low] === name ? low : -1;
+}
+
 /** The list view of one page: `update()` after any change of `state`. */
 export function createRows($, state) {
   const body = $("rows");
   const table = $("secrets-table");
-  const rest = $("rows-rest");
+  const root = body.getRootNode();
   let shown = []; // the names shown, in order (the state's array)
   let filter = null; // the filter `shown` was drawn for
-  let built = 0; // rows built: shown[0 .. built)
-  let rowHeight = 44; // measured once rows exist; sizes the spacer
+  let start = 0; // the window: shown[start .. end) are built
+  let end = 0;
+  let rowHeight = ROW_GUESS; // the spacers' height per row
+  let measured = false; // whether rowHeight comes from rows on screen
+  let focusName = null; // the row keyboard focus is in (or was in, while a dialog is open)
+  let layout = []; // body's children in order: {el, from, to}, a row (to = from + 1) or a spacer
+  let reconciling = false;
+  let syncPending = false;
   const rows = new Map(); // name -> {tr, box, nameCell, value, status, revealed}
 
   const badgeOf = (status) => (status === "added" ? "new" : status === "changed" ? "edited" : null);
@@ -81,6 +109,13 @@ export function createRows($, state) {
     return { tr, box, nameCell, value, status, revealed };
   }
 
+  /** A hidden row standing for shown[from .. to), as tall as they would be. */
+  function buildSpacer(from, to) {
+    const cell = h("td", { colspan: "5" });
+    cell.style.height = `${(to - from) * rowHeight}px`;
+    return { el: h("tr", { class: "spacer", "aria-hidden": "true" }, cell), from, to };
+  }
+
   /**
    * Whether a built row shows another value or visibility than the state holds for its name:
    * such a row is rebuilt. A change of status alone is made in place, by `restate`.
@@ -103,23 +138,55 @@ export function createRows($, state) {
     if (badge) row.nameCell.append(h("span", { class: "badge" }, badge));
   }
 
-  /** Brings the built rows in line with shown[0 .. built): reuses, rebuilds, moves, removes. */
+  /** The indices of the rows to build, ascending: the window and the rows kept anywhere. */
+  function wanted() {
+    const n = shown.length;
+    const out = new Set();
+    for (let i = start; i < end; i += 1) out.add(i);
+    if (n) out.add(0).add(n - 1);
+    const focused = indexIn(shown, focusName);
+    if (focused >= 0) {
+      for (let i = Math.max(0, focused - NEAR_FOCUS); i <= Math.min(n - 1, focused + NEAR_FOCUS); i += 1) out.add(i);
+    }
+    for (const name of [state.revealed, state.editing && state.editing.original]) {
+      const at = indexIn(shown, name);
+      if (at >= 0) out.add(at);
+    }
+    return [...out].sort((a, b) => a - b);
+  }
+
+  /**
+   * Brings the body in line with `wanted()`: rows leaving go, rows staying are reused (never
+   * moved, so focus stays in them) or rebuilt when outdated, new rows and spacers are inserted.
+   */
   function reconcile() {
-    const root = body.getRootNode();
+    reconciling = true;
     const active = root.activeElement;
     const focusKey = active && body.contains(active) ? active.dataset.focusKey : null;
-
-    // Rows leaving the window go first, so that the rows staying keep their order and only
-    // new rows are inserted.
-    const keep = new Set(shown.slice(0, built));
+    const indices = wanted();
+    const keep = new Set(indices.map((i) => shown[i]));
     for (const [name, row] of rows) {
       if (!keep.has(name)) {
         row.tr.remove();
         rows.delete(name);
       }
     }
+    for (const item of layout) if (!item.row) item.el.remove();
+
+    // What is left are rows staying, in the order they are shown: new ones go in between.
+    const next = [];
     let cursor = body.firstChild;
-    for (let i = 0; i < built; i += 1) {
+    let previous = -1;
+    const place = (el) => {
+      if (el === cursor) cursor = cursor.nextSibling;
+      else body.insertBefore(el, cursor);
+    };
+    for (const i of indices) {
+      if (i > previous + 1) {
+        const spacer = buildSpacer(previous + 1, i);
+        place(spacer.el);
+        next.push(spacer);
+      }
       const name = shown[i];
       let row = rows.get(name);
       if (row && outdated(name, row)) {
@@ -136,77 +203,147 @@ export function createRows($, state) {
         const selected = state.selected.has(name);
         if (row.box.checked !== selected) row.box.checked = selected;
       }
-      if (row.tr !== cursor) body.insertBefore(row.tr, cursor);
-      else cursor = cursor.nextSibling;
+      place(row.tr);
       const index = String(i + 2);
       if (row.tr.getAttribute("aria-rowindex") !== index) row.tr.setAttribute("aria-rowindex", index);
+      next.push({ el: row.tr, from: i, to: i + 1, row });
+      previous = i;
     }
-    while (cursor) {
-      const next = cursor.nextSibling;
-      cursor.remove();
-      cursor = next;
+    if (previous < shown.length - 1) {
+      const spacer = buildSpacer(previous + 1, shown.length);
+      body.append(spacer.el);
+      next.push(spacer);
     }
+    layout = next;
 
     table.setAttribute("aria-rowcount", String(shown.length + 1));
-    sizeSpacer();
     if (focusKey && !body.contains(root.activeElement)) {
       const again = body.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`);
       (again || $("secrets-heading")).focus();
     }
+    reconciling = false;
   }
 
-  function sizeSpacer() {
-    const left = shown.length - built;
-    rest.hidden = left <= 0;
-    rest.style.height = left > 0 ? `${left * rowHeight}px` : "0";
+  /**
+   * The first and last index the viewport shows, from the layout as drawn, or null when the
+   * table is not drawn. A point within a spacer maps to the row it stands for.
+   */
+  function viewRange() {
+    const bottom = window.innerHeight || document.documentElement.clientHeight;
+    let first = -1;
+    let last = -1;
+    let above = true;
+    let heights = 0;
+    let counted = 0;
+    for (const item of layout) {
+      const rect = item.el.getBoundingClientRect();
+      if (item.row && item.from >= start && item.from < end && !item.row.revealed) {
+        heights += rect.height;
+        counted += 1;
+      }
+      if (rect.bottom <= 0) continue;
+      above = false;
+      if (rect.top >= bottom) continue;
+      const per = rect.height / (item.to - item.from) || rowHeight;
+      const at = (y) => item.from + Math.min(item.to - item.from - 1, Math.max(0, Math.floor((y - rect.top) / per)));
+      if (first < 0) first = at(0);
+      last = at(bottom);
+    }
+    if (counted >= 5 && remeasure(heights / counted)) return viewRange();
+    if (!layout.length || table.hidden || !body.getClientRects().length) return null;
+    if (first < 0) return above ? [shown.length - 1, shown.length - 1] : [0, 0];
+    return [first, last];
   }
 
-  /** Builds more rows while the spacer is within reach of the viewport. */
-  function fill() {
-    if (built >= shown.length || rest.hidden || !rest.isConnected) return;
-    const top = rest.getBoundingClientRect().top;
-    if (top > window.innerHeight + AHEAD) return;
-    if (built > 0) rowHeight = Math.max(24, body.getBoundingClientRect().height / built);
-    // A jump deep into the spacer (End, a dragged scroll bar) builds every row up to where the
-    // view now is in one step, not a step per frame, each laying out a longer table.
-    const reach = Math.ceil((window.innerHeight + AHEAD - top) / rowHeight);
-    built = Math.min(shown.length, built + Math.max(MORE_ROWS, reach));
-    reconcile();
-    requestAnimationFrame(fill);
+  /**
+   * Sizes the spacers from the rows on screen, once measured and when they grow or shrink by
+   * more than a tenth; returns whether it did.
+   */
+  function remeasure(height) {
+    if (measured && Math.abs(height - rowHeight) <= rowHeight * 0.1) return false;
+    measured = true;
+    rowHeight = Math.max(16, height);
+    for (const item of layout) {
+      if (!item.row) item.el.firstChild.style.height = `${(item.to - item.from) * rowHeight}px`;
+    }
+    return true;
   }
 
-  // Focus reaching one of the last rows built builds the next ones at once, before the next
-  // Tab could leave the table.
-  body.addEventListener("focusin", (event) => {
-    const tr = event.target.closest("tr[aria-rowindex]");
-    if (!tr || built >= shown.length) return;
-    if (Number(tr.getAttribute("aria-rowindex")) - 2 >= built - 5) {
-      built = Math.min(shown.length, built + MORE_ROWS);
+  /** Moves the window to the view when the view came near one of its edges. */
+  function sync() {
+    syncPending = false;
+    if (!body.isConnected) return;
+    // A move can change the layout (rows are not exactly as tall as spacers say): look again.
+    for (let round = 0; round < 3; round += 1) {
+      const range = viewRange();
+      if (!range) return;
+      const [first, last] = range;
+      const n = shown.length;
+      const nearTop = start > 0 && first < start + MARGIN;
+      const nearBottom = end < n && last >= end - MARGIN;
+      if (!nearTop && !nearBottom) return;
+      start = Math.max(0, first - OVERSCAN);
+      end = Math.min(n, last + 1 + OVERSCAN);
       reconcile();
     }
+  }
+
+  /** Syncs before the next frame is drawn. */
+  function scheduleSync() {
+    if (syncPending) return;
+    syncPending = true;
+    requestAnimationFrame(sync);
+  }
+
+  // Scrolling the page, or any scrolling box of a host page around the element.
+  document.addEventListener("scroll", scheduleSync, { capture: true, passive: true });
+  window.addEventListener("resize", () => {
+    measured = false; // a narrow window draws rows as cards
+    scheduleSync();
   });
 
-  const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && fill(), {
-    rootMargin: `0px 0px ${AHEAD}px 0px`,
+  // Focus keeps its row and the rows next to it built, so that Tab and Shift+Tab go on row by
+  // row wherever the view is; a dialog opened from a row keeps it too, for focus to return to.
+  root.addEventListener("focusin", (event) => {
+    if (reconciling) return;
+    const target = event.target;
+    if (body.contains(target)) {
+      const tr = target.closest("tr[data-name]");
+      focusName = tr ? tr.dataset.name : null;
+      const at = indexIn(shown, focusName);
+      if (at < 0) return;
+      for (let i = Math.max(0, at - NEAR_FOCUS); i <= Math.min(shown.length - 1, at + NEAR_FOCUS); i += 1) {
+        if (!rows.has(shown[i])) {
+          reconcile();
+          return;
+        }
+      }
+    } else if (!(target.closest && target.closest("dialog"))) {
+      focusName = null;
+    }
   });
-  observer.observe(rest);
 
   function update() {
     const names = state.working ? state.shownNames : [];
     if (state.filter !== filter || !state.working) {
-      // Another filter (or job) starts at the top of the list.
-      built = Math.min(names.length, FIRST_ROWS);
+      // Another filter (or job) starts from the top until the view is measured.
+      start = 0;
+      end = FIRST_ROWS;
       filter = state.filter;
-    } else {
-      built = Math.min(names.length, Math.max(built, FIRST_ROWS));
     }
     shown = names;
+    end = Math.min(names.length, Math.max(end, start + FIRST_ROWS));
+    start = Math.max(0, Math.min(start, end - FIRST_ROWS));
     reconcile();
-    if (built < shown.length) requestAnimationFrame(fill);
+    scheduleSync();
   }
 
-  /** The row of `name`'s control for `action`, when built. */
+  /** The control of `name`'s row for `action`, building that row (kept until focus moves on). */
   function control(name, action) {
+    if (!rows.has(name) && indexIn(shown, name) >= 0) {
+      focusName = name;
+      reconcile();
+    }
     const row = rows.get(name);
     return row ? row.tr.querySelector(`[data-focus-key="${CSS.escape(`${action}:${name}`)}"]`) : null;
   }

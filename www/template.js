@@ -109,7 +109,6 @@ export const TEMPLATE = `
         </thead>
         <tbody id="rows"></tbody>
       </table>
-      <div id="rows-rest" class="rows-rest" aria-hidden="true" hidden></div>
       <p id="empty-text" class="notice" hidden></p>
 
       <section id="history" class="history" aria-labelledby="history-heading">

@@ -125,7 +125,7 @@ export function textOf(page, selector) {
 
 /** Secret names of the rows shown, in order. */
 export function rowNames(page) {
-  return page.$$eval("#rows tr", (rows) => rows.map((r) => r.dataset.name));
+  return page.$$eval("#rows tr[data-name]", (rows) => rows.map((r) => r.dataset.name));
 }
 
 export function row(page, name) {

@@ -5,11 +5,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   answerConfirm,
+  assertAccessible,
   browserStores,
   connect,
   fillEditor,
   LARGE_BIG,
   LARGE_MARKER,
+  largeName,
   largeSet,
   largeValue,
   openPage,
@@ -27,6 +29,56 @@ import {
 } from "./helpers.mjs";
 
 const COUNT = 4500;
+/** Rows built at most: the view (about 20 rows here), some rows around it, a few kept. */
+const MAX_BUILT = 100;
+
+/** The names of the rows built, in order. */
+function builtNames(page) {
+  return page.$$eval("#rows tr[data-name]", (rows) => rows.map((r) => r.dataset.name));
+}
+
+function focusKey(page) {
+  return page.evaluate(() => window.pageRoot().activeElement?.dataset.focusKey);
+}
+
+/** The table's height and the height of its first row, in pixels. */
+function tableGeometry(page) {
+  return page.evaluate(() => {
+    const body = window.pageRoot().getElementById("rows");
+    return {
+      height: body.getBoundingClientRect().height,
+      rowHeight: body.querySelector("tr[data-name]").getBoundingClientRect().height,
+    };
+  });
+}
+
+/**
+ * Waits until the table's part in the viewport is drawn (rows only, no spacer showing) and
+ * `wanted(view)` holds for the indices of the rows in it, each row's aria-rowindex agreeing
+ * with its name and the rows in a row. Returns those indices.
+ */
+async function waitForView(page, wanted) {
+  let view = null;
+  for (let tries = 0; tries < 200; tries += 1) {
+    view = await page.evaluate(() => {
+      const body = window.pageRoot().getElementById("rows");
+      const indices = [];
+      for (const tr of body.children) {
+        const rect = tr.getBoundingClientRect();
+        if (rect.bottom <= 0 || rect.top >= window.innerHeight) continue;
+        if (!tr.dataset.name) return null; // a spacer in view: rows not built yet
+        const index = Number(tr.dataset.name.slice(7));
+        if (Number(tr.getAttribute("aria-rowindex")) !== index + 2) return null;
+        if (indices.length && index !== indices.at(-1) + 1) return null;
+        indices.push(index);
+      }
+      return indices;
+    });
+    if (view && wanted(view)) return view;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(`the rows in view never came right: ${JSON.stringify(view)}`);
+}
 
 describe("a set of 4,500 secrets (about 1 MiB)", () => {
   const browser = sharedBrowser();
@@ -43,32 +95,63 @@ describe("a set of 4,500 secrets (about 1 MiB)", () => {
     await connect(page, { job });
     await waitForText(page, "#status", `Loaded 4500 secrets`);
 
-    // The count is announced for all, while only the rows near the viewport are built.
+    // The count is announced for all, while only the rows near the view are built; hidden
+    // spacers keep the table as tall as all its rows.
     assert.equal(await textOf(page, "#filter-count"), "4500 secrets");
     assert.equal(await page.getAttribute("#secrets-table", "aria-rowcount"), "4501");
-    const built = await page.locator("#rows tr").count();
-    assert.ok(built > 0 && built < 500, `${built} rows built at first`);
+    const atFirst = await builtNames(page);
+    assert.ok(atFirst.length > 10 && atFirst.length <= MAX_BUILT, `${atFirst.length} rows built at first`);
     assert.equal(await row(page, "secret_0000").getAttribute("aria-rowindex"), "2");
+    const table = await tableGeometry(page);
+    assert.ok(
+      Math.abs(table.height - COUNT * table.rowHeight) < COUNT * table.rowHeight * 0.1,
+      `the table is ${table.height} px tall, as ${COUNT} rows of ${table.rowHeight} px would be`,
+    );
     assert.equal(Number(await page.getAttribute("#size-meter", "value")), Buffer.byteLength(text));
     assert.ok(!LARGE_MARKER.test(await pageHtml(page)), "no value is in the DOM");
     assert.ok(!(await pageHtml(page)).includes(LARGE_BIG), "nor the big integer");
 
-    // Keyboard focus never runs out of rows: Tab from the last row built at first goes on to
-    // the next row, built as focus brought it within reach.
-    const lastBuilt = await page.$$eval("#rows tr", (rows) => rows[rows.length - 1].dataset.name);
-    const next = `secret_${String(Number(lastBuilt.slice(7)) + 1).padStart(4, "0")}`;
-    await rowButton(page, lastBuilt, "delete").focus();
+    // Keyboard focus never runs out of rows: Tab from the last row of the first window goes on
+    // to the next row, built as focus came near it.
+    const windowEnd = atFirst[atFirst.length - 2];
+    assert.equal(atFirst[atFirst.length - 1], "secret_4499", "the last row is kept for Shift+Tab into the table");
+    await rowButton(page, windowEnd, "delete").focus();
     await page.keyboard.press("Tab");
-    assert.equal(await page.evaluate(() => window.pageRoot().activeElement.dataset.focusKey), `select:${next}`);
+    assert.equal(await focusKey(page), `select:${largeName(Number(windowEnd.slice(7)) + 1)}`);
 
-    // Scrolling builds the rest; the last row knows its place in the whole table.
-    await page.waitForFunction(() => {
-      window.scrollTo(0, document.documentElement.scrollHeight);
-      return window.pageRoot().querySelector('#rows tr[data-name="secret_4499"]') != null;
-    });
-    assert.equal(await row(page, "secret_4499").getAttribute("aria-rowindex"), "4501");
-    assert.ok(!LARGE_MARKER.test(await pageHtml(page)), "still no value in the DOM");
+    // A jump to the end shows the last rows, each knowing its place in the whole table, and
+    // no more rows than near the view exist; focus stays where it was, in a row kept built.
     await page.evaluate(() => window.scrollTo(0, 0));
+    await waitForView(page, (view) => view.length === 0 || view[0] < 20);
+    await rowButton(page, "secret_0003", "copy").focus();
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    const atEnd = await waitForView(page, (view) => view.at(-1) === 4499);
+    assert.ok(atEnd.length >= 5, `${atEnd.length} rows in view at the end`);
+    assert.ok((await builtNames(page)).length <= MAX_BUILT, "rows far from the view are dropped");
+    assert.equal(await focusKey(page), "copy:secret_0003", "focus stays on its control");
+    assert.equal(await row(page, "secret_0000").count(), 1, "the first row is kept for Tab into the table");
+    assert.equal(await row(page, "secret_0500").count(), 0, "a row far from the view is not built");
+    assert.equal(await row(page, "secret_4499").getAttribute("aria-rowindex"), "4501");
+    await assertAccessible(page, "large-end");
+
+    // The middle, then back to the top: the rows in view are always the right ones.
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight / 2));
+    const middle = await waitForView(page, (view) => view[0] > 1000 && view.at(-1) < 3500);
+    assert.ok((await builtNames(page)).length <= MAX_BUILT, "still few rows built in the middle");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await waitForView(page, (view) => view.length === 0 || view[0] < 20);
+    assert.ok((await builtNames(page)).length <= MAX_BUILT, "and back at the top");
+    assert.ok(!LARGE_MARKER.test(await pageHtml(page)), "still no value in the DOM");
+    assert.ok(middle.length >= 5, "rows in view in the middle");
+
+    // Tab and Shift+Tab go on row by row from the kept focus, wherever the view was.
+    await page.keyboard.press("Tab");
+    assert.equal(await focusKey(page), "edit:secret_0003");
+    await page.focus("#history-toggle");
+    for (let i = 0; i < 6; i += 1) await page.keyboard.press("Shift+Tab");
+    assert.equal(await focusKey(page), "delete:secret_4498", "Shift+Tab into the table starts at its last row");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await waitForView(page, (view) => view.length === 0 || view[0] < 20);
 
     // Select two, then all, then none.
     await row(page, "secret_0001").locator("input[type=checkbox]").check();
@@ -76,7 +159,12 @@ describe("a set of 4,500 secrets (about 1 MiB)", () => {
     assert.equal(await textOf(page, "#delete-selected"), "Delete selected (2)");
     await page.check("#select-all");
     assert.equal(await textOf(page, "#delete-selected"), "Delete selected (4500)");
-    assert.ok(await row(page, "secret_0040").locator("input[type=checkbox]").isChecked());
+    // A row built after that is ticked too.
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight / 2));
+    const ticked = await waitForView(page, (view) => view.length > 0 && view[0] > 1000);
+    assert.ok(await row(page, largeName(ticked[0])).locator("input[type=checkbox]").isChecked());
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await waitForView(page, (view) => view.length === 0 || view[0] < 20);
     await page.uncheck("#select-all");
     assert.equal(await textOf(page, "#delete-selected"), "Delete selected");
 
