@@ -26,7 +26,7 @@ use std::fmt;
 use crate::error::{Error, ErrorKind, Problem, Report};
 use crate::http::{HttpRequest, HttpResponse, Method, encode_path_segment};
 use crate::job::JobRef;
-use crate::secrets::Secrets;
+use crate::secrets::{Secrets, json};
 use crate::validate::{self, Limits};
 
 /// A bearer token. `Debug` never shows it.
@@ -139,7 +139,7 @@ impl ServerLimits {
 impl History {
     /// Parses a server's version list. Errors name the field at fault, never quote the body.
     fn from_server_body(body: &[u8]) -> Result<History, String> {
-        let value = serde_json::from_slice::<serde_json::Value>(body).map_err(|e| {
+        let value = json::from_slice(body).map_err(|e| {
             format!(
                 "the version list is not valid JSON ({})",
                 crate::secrets::json_error_position(&e)
@@ -624,7 +624,7 @@ fn server_words(body: &[u8]) -> String {
 
 /// The `maxSetBytes` of a health body: a whole number from 1 up that fits a `usize`.
 fn reported_max_set_bytes(body: &[u8]) -> Option<usize> {
-    let serde_json::Value::Object(fields) = serde_json::from_slice(body).ok()? else {
+    let serde_json::Value::Object(fields) = json::from_slice(body).ok()? else {
         return None;
     };
     let max = fields.get("maxSetBytes")?.as_u64()?;
@@ -648,7 +648,7 @@ fn check_version(version: u64) -> Result<(), Error> {
 /// The `versions` list of an error body, present only on servers that keep a history:
 /// its whole numbers, sorted, without repeats. `None` when the body has no such list.
 fn listed_versions(body: &[u8]) -> Option<Vec<u64>> {
-    let serde_json::Value::Object(fields) = serde_json::from_slice(body).ok()? else {
+    let serde_json::Value::Object(fields) = json::from_slice(body).ok()? else {
         return None;
     };
     let serde_json::Value::Array(items) = fields.get("versions")? else {
@@ -787,7 +787,7 @@ impl ServerError {
     const MAX_PROBLEMS: usize = 100;
 
     fn parse(body: &[u8]) -> Option<ServerError> {
-        let serde_json::Value::Object(fields) = serde_json::from_slice(body).ok()? else {
+        let serde_json::Value::Object(fields) = json::from_slice(body).ok()? else {
             return None;
         };
         let clean = |field: Option<&serde_json::Value>| {

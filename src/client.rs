@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::api::{ETag, Endpoint, History, Operation, ServerLimits, Versioned, is_retryable};
 use crate::error::{Error, Problem, Report};
 use crate::http::{HttpRequest, HttpResponse, TransportError};
-use crate::secrets::{SecretValue, Secrets};
+use crate::secrets::{SecretValue, Secrets, json};
 use crate::validate::{self, Limits};
 
 /// Moves one request and its response; knows nothing of the Secrets API.
@@ -488,15 +488,9 @@ pub fn keep_type(
         },
         // Read as a `Value`, not a `Number`: the same numbers, without serde's typed error
         // path (which formats floats) in the wasm builds.
-        Value::Number(_) => serde_json::from_str::<Value>(text)
-            .ok()
-            .filter(Value::is_number),
-        Value::Array(_) => serde_json::from_str::<Value>(text)
-            .ok()
-            .filter(Value::is_array),
-        Value::Object(_) => serde_json::from_str::<Value>(text)
-            .ok()
-            .filter(Value::is_object),
+        Value::Number(_) => json::from_str(text).ok().filter(Value::is_number),
+        Value::Array(_) => json::from_str(text).ok().filter(Value::is_array),
+        Value::Object(_) => json::from_str(text).ok().filter(Value::is_object),
     };
     match converted {
         Some(value) => {
