@@ -56,17 +56,21 @@ pub fn too_large_error() -> TransportError {
     ))
 }
 
-/// The error for an exchange that took longer than [`EXCHANGE_TIMEOUT`] (or a connection
-/// longer than [`CONNECT_TIMEOUT`]).
+/// The error for a request that ran out of time: `maybe_sent` when a connection was made
+/// and the request may have reached the server, so the whole exchange took longer than
+/// [`EXCHANGE_TIMEOUT`]; otherwise no connection was made within [`CONNECT_TIMEOUT`]. The
+/// message names the limit that was reached.
 pub fn timed_out_error(maybe_sent: bool) -> TransportError {
-    let message = format!(
-        "the server did not answer within {} seconds",
-        EXCHANGE_TIMEOUT.as_secs()
-    );
     if maybe_sent {
-        TransportError::maybe_sent(message)
+        TransportError::maybe_sent(format!(
+            "the server did not answer within {} seconds",
+            EXCHANGE_TIMEOUT.as_secs()
+        ))
     } else {
-        TransportError::not_sent(message)
+        TransportError::not_sent(format!(
+            "no connection to the server could be made within {} seconds",
+            CONNECT_TIMEOUT.as_secs()
+        ))
     }
 }
 
@@ -83,6 +87,19 @@ mod tests {
         let e = too_large_error();
         assert!(e.maybe_sent && !e.permanent);
         assert!(e.message.contains("67108864 bytes"), "{}", e.message);
-        assert!(timed_out_error(true).message.contains("30 seconds"));
+        // Each timeout names its own limit: the whole exchange, or making the connection.
+        let exchange = timed_out_error(true);
+        assert!(exchange.maybe_sent, "{}", exchange.message);
+        assert!(
+            exchange.message.contains(" 30 seconds"),
+            "{}",
+            exchange.message
+        );
+        let connect = timed_out_error(false);
+        assert!(!connect.maybe_sent, "{}", connect.message);
+        assert_eq!(
+            connect.message,
+            "no connection to the server could be made within 10 seconds"
+        );
     }
 }
