@@ -2,7 +2,9 @@
 //! survive a round trip, no error quotes a string value of the document, and every path to a
 //! verdict agrees: the document check that reports everything at once (`validate::document`),
 //! and the set given as entries, as the npm package's objects and the component's (name, JSON)
-//! pairs give it (`validate::converted_set_problems`).
+//! pairs give it (`validate::converted_set_problems`). The crate's own JSON reader and printer
+//! (the npm module's) read and print the bytes exactly as serde_json does: the same values,
+//! text and error positions.
 //!
 //! An error may quote names: secret names, and keys of objects inside values when it points
 //! at a place inside one. A value can be part of a name (`{"x $abc": "$abc"}`), so every name
@@ -14,6 +16,7 @@ use vdk_secrets::validate::{self, Limits};
 use vdk_secrets::{SecretValue, Secrets};
 
 fuzz_target!(|data: &[u8]| {
+    vdk_secrets::secrets::json::check::compare(data);
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };

@@ -7,16 +7,26 @@
 //! values, the same text and the same error positions, and serde_json's `Deserializer` and
 //! `Serializer` are not in the module. Native tests and the fuzz target compare the two.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
-use crate::secrets::SecretValue;
+mod print;
+mod read;
+
+/// Comparisons of the crate's reader and printer with serde_json's (native builds).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod check;
 
 /// Items for the builds that read and print with serde_json.
 macro_rules! serde {
-    ($($item:item)*) => { $($item)* };
+    ($($item:item)*) => { $(#[cfg(not(all(target_arch = "wasm32", feature = "js")))] $item)* };
 }
+
+/// The npm module reads and prints with the crate's own code.
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
+pub use own::{
+    entry_len, from_slice, from_str, object_members, read_float, set_len, set_to_string, to_string,
+    write_f64,
+};
 
 /// What kind of error a read met, as serde_json classifies it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +89,10 @@ impl ErrorPosition for serde_json::Error {
 }
 
 serde! {
+    use std::collections::BTreeMap;
+
+    use crate::secrets::SecretValue;
+
     /// One JSON value from text (all of it, whitespace around allowed), as
     /// `serde_json::from_str::<Value>` reads it.
     pub fn from_str(text: &str) -> Result<Value, Error> {
@@ -150,6 +164,258 @@ serde! {
     }
 }
 
+/// The crate's own reader and printer, which the npm module uses. Compiled in every build,
+/// so that native tests and the fuzz target compare them with serde_json.
+pub mod own {
+    use std::collections::BTreeMap;
+
+    use serde_json::Value;
+
+    use super::read::Reader;
+    use super::{Error, FloatText, print};
+    use crate::secrets::SecretValue;
+
+    /// As `serde_json::from_str::<Value>`.
+    pub fn from_str(text: &str) -> Result<Value, Error> {
+        Reader::from_str(text).whole_value()
+    }
+
+    /// As `serde_json::from_slice::<Value>`.
+    pub fn from_slice(bytes: &[u8]) -> Result<Value, Error> {
+        Reader::from_slice(bytes).whole_value()
+    }
+
+    /// As [`super::object_members`] with serde_json.
+    pub fn object_members(text: &str) -> Result<Vec<(String, Value)>, Error> {
+        Reader::from_str(text).whole_object_members()
+    }
+
+    /// The float a number token reads as (see [`super::read_float`]).
+    pub fn read_float(token: &str) -> Option<f64> {
+        match from_str(token) {
+            Ok(Value::Number(n)) => n.as_f64(),
+            _ => None,
+        }
+    }
+
+    /// As `serde_json::to_string`.
+    pub fn to_string(value: &Value) -> String {
+        let mut out = String::new();
+        print::value(&mut out, value);
+        out
+    }
+
+    /// A set as one compact JSON object.
+    pub fn set_to_string(set: &BTreeMap<String, SecretValue>) -> String {
+        let mut out = String::new();
+        print::set(&mut out, set);
+        out
+    }
+
+    /// The bytes of `"name":value` in compact JSON.
+    pub fn entry_len(name: &str, value: &Value) -> usize {
+        print::string_len(name) + 1 + print::value_len(value)
+    }
+
+    /// The bytes of a set's compact JSON text.
+    pub fn set_len(set: &BTreeMap<String, SecretValue>) -> usize {
+        print::set_len(set)
+    }
+
+    /// Appends the text serde_json prints for a finite float; false for one not finite.
+    pub fn write_f64(out: &mut impl std::fmt::Write, n: f64) -> bool {
+        let mut text = FloatText::default();
+        text.print(n) && out.write_str(text.as_str()).is_ok()
+    }
+}
+
+/// A float's JSON text, on the stack.
+#[derive(Default)]
+pub(crate) struct FloatText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl FloatText {
+    /// Prints `n` as serde_json does; false if it cannot (a float that is not finite).
+    pub(crate) fn print(&mut self, n: f64) -> bool {
+        self.len = 0;
+        if !n.is_finite() {
+            return false;
+        }
+        let mut digits = [0u8; 17];
+        let (count, exponent) = shortest_digits(n.abs(), &mut digits);
+        print::float_layout(self, n.is_sign_negative(), &digits[..count], exponent);
+        true
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        let end = (self.len + bytes.len()).min(self.bytes.len());
+        let room = &mut self.bytes[self.len..end];
+        room.copy_from_slice(&bytes[..room.len()]);
+        self.len = end;
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+/// The shortest digits that read back as finite float `n` ≥ 0, and the exponent of the
+/// first (see [`print::shortest_from_text`]).
+fn shortest_digits(n: f64, digits: &mut [u8; 17]) -> (usize, i32) {
+    // An integer below 2^53: its own digits (any shorter text is another integer).
+    if n.fract() == 0.0 && n < 9_007_199_254_740_992.0 {
+        let mut text = String::new();
+        print::value(&mut text, &Value::from(n as u64));
+        return print::shortest_from_text(text.as_bytes(), digits);
+    }
+    print::shortest_from_text(shortest_text(n).as_bytes(), digits)
+}
+
+/// A decimal text of `n` with its shortest digits: JavaScript's `String(n)`.
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
+fn shortest_text(n: f64) -> String {
+    js::shortest(n)
+}
+
+/// A decimal text of `n` with its shortest digits: Rust's `{:e}`, except that when two
+/// shortest texts are equally near `n`, the one with an even last digit, as JavaScript (and
+/// serde_json) choose.
+#[cfg(not(all(target_arch = "wasm32", feature = "js")))]
+fn shortest_text(n: f64) -> String {
+    let shortest = format!("{n:e}");
+    let length = shortest.find('e').unwrap_or(shortest.len()) - usize::from(shortest.contains('.'));
+    // One more digit than the shortest, and then many: `n` lies halfway between two texts of
+    // that length when the longer text ends in 5 and nothing follows it.
+    let longer = format!("{n:.length$e}");
+    let exact = format!("{n:.width$e}", width = length + 40);
+    let (digits, exponent) = longer.split_once('e').unwrap_or((&longer, "0"));
+    let digits: Vec<u8> = digits.bytes().filter(u8::is_ascii_digit).collect();
+    let tail_zero = exact
+        .split_once('e')
+        .map_or("", |(d, _)| d)
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .skip(length + 1)
+        .all(|b| b == b'0');
+    if digits.last() != Some(&b'5') || !tail_zero {
+        return shortest;
+    }
+    let mut lower = digits[..length].to_vec();
+    if lower.last().is_some_and(|d| d % 2 == 1) {
+        // The upper one is even: add one in the last place.
+        let mut at = lower.len();
+        loop {
+            if at == 0 {
+                lower.insert(0, b'1');
+                break;
+            }
+            at -= 1;
+            if lower[at] == b'9' {
+                lower[at] = b'0';
+            } else {
+                lower[at] += 1;
+                break;
+            }
+        }
+    }
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    format!(
+        "{}e{}",
+        String::from_utf8(lower).unwrap_or_default(),
+        exponent - length as i32 + 1
+    )
+}
+
+/// Powers of ten that a float holds exactly.
+const EXACT_POWERS: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The correctly rounded float of JSON number text (infinite beyond the largest float);
+/// `None` if the text is not a number.
+fn float_of_token(token: &[u8]) -> Option<f64> {
+    // Digits that make an integer below 2^53 and a power of ten within ±22 are both exact
+    // as floats, so one multiplication or division rounds once, correctly.
+    let (negative, unsigned) = match token.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, token),
+    };
+    let mut mantissa: u64 = 0;
+    let mut power: i64 = 0;
+    let mut exact = true;
+    let mut in_fraction = false;
+    let mut i = 0;
+    while let Some(&b) = unsigned.get(i) {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                if mantissa >= 1 << 53 {
+                    exact = false;
+                    break;
+                }
+                power -= i64::from(in_fraction);
+            }
+            b'.' => in_fraction = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    if exact {
+        if let Some((b'e' | b'E', exponent)) = unsigned[i..].split_first() {
+            let (sign, digits) = match exponent.split_first() {
+                Some((b'-', rest)) => (-1, rest),
+                Some((b'+', rest)) => (1, rest),
+                _ => (1, exponent),
+            };
+            let mut value: i64 = 0;
+            for &d in digits {
+                value = (value * 10 + i64::from(d.wrapping_sub(b'0'))).min(1 << 20);
+            }
+            power += sign * value;
+        }
+        if let Some(&scale) = EXACT_POWERS.get(power.unsigned_abs() as usize) {
+            let magnitude = if power < 0 {
+                mantissa as f64 / scale
+            } else {
+                mantissa as f64 * scale
+            };
+            return Some(if negative { -magnitude } else { magnitude });
+        }
+    }
+    float_of_text(std::str::from_utf8(token).ok()?)
+}
+
+/// The correctly rounded float of number text: JavaScript's `parseFloat`.
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
+fn float_of_text(text: &str) -> Option<f64> {
+    Some(js::parse_float(text))
+}
+
+/// The correctly rounded float of number text: Rust's `parse`.
+#[cfg(not(all(target_arch = "wasm32", feature = "js")))]
+fn float_of_text(text: &str) -> Option<f64> {
+    text.parse().ok()
+}
+
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
+mod js {
+    use wasm_bindgen::prelude::wasm_bindgen;
+
+    #[wasm_bindgen]
+    extern "C" {
+        /// `parseFloat`, correctly rounded for every JSON number.
+        #[wasm_bindgen(js_name = parseFloat)]
+        pub fn parse_float(text: &str) -> f64;
+
+        /// `String(n)`: the shortest digits that read back as `n`.
+        #[wasm_bindgen(js_name = String)]
+        pub fn shortest(n: f64) -> String;
+    }
+}
+
 serde! {
     /// A document's members through serde's visitor, which keeps names written twice.
     mod serde_members {
@@ -210,3 +476,6 @@ serde! {
         const NOT_AN_OBJECT: &str = "not a JSON object";
     }
 }
+
+#[cfg(test)]
+mod tests;

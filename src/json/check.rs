@@ -1,0 +1,93 @@
+//! The crate's own reader and printer held to serde_json, for tests and the fuzz target.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{Category, Error, ErrorPosition, own};
+use crate::secrets::SecretValue;
+
+/// Compares one reading: the same value, or the same error (a [`Category::Data`] error's
+/// position is never shown, so only its category).
+fn same<T: PartialEq + std::fmt::Debug>(
+    text: &[u8],
+    ours: Result<T, Error>,
+    theirs: Result<T, serde_json::Error>,
+) {
+    match (ours, theirs) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "{:?}", String::from_utf8_lossy(text)),
+        (Err(a), Err(b)) => {
+            let b = b.json_error();
+            if b.category == Category::Data {
+                assert_eq!(
+                    a.category,
+                    b.category,
+                    "{:?}",
+                    String::from_utf8_lossy(text)
+                );
+            } else {
+                assert_eq!(a, b, "{:?}", String::from_utf8_lossy(text));
+            }
+        }
+        (a, b) => panic!(
+            "{:?}: ours {a:?}, serde_json {b:?}",
+            String::from_utf8_lossy(text)
+        ),
+    }
+}
+
+/// The float bits of every number in a value, so that `-0.0` and `0.0` differ.
+fn bits(value: &Value, out: &mut Vec<u64>) {
+    match value {
+        Value::Number(n) => out.push(n.as_f64().map_or(0, f64::to_bits)),
+        Value::Array(items) => items.iter().for_each(|v| bits(v, out)),
+        Value::Object(map) => map.values().for_each(|v| bits(v, out)),
+        _ => {}
+    }
+}
+
+/// Reads `bytes` every way there is, ours and serde_json's, and prints what reads; panics
+/// where the two differ.
+pub fn compare(bytes: &[u8]) {
+    let theirs = serde_json::from_slice::<Value>(bytes);
+    let ours = own::from_slice(bytes);
+    if let (Ok(a), Ok(b)) = (&ours, &theirs) {
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        bits(a, &mut x);
+        bits(b, &mut y);
+        assert_eq!(x, y, "{:?}", String::from_utf8_lossy(bytes));
+        compare_printing(a);
+    }
+    same(bytes, ours, theirs);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return;
+    };
+    same(
+        bytes,
+        own::from_str(text),
+        serde_json::from_str::<Value>(text),
+    );
+    same(
+        bytes,
+        own::object_members(text),
+        super::serde_members::read(text),
+    );
+}
+
+/// The printed text and its length, ours and serde_json's.
+pub fn compare_printing(value: &Value) {
+    let text = serde_json::to_string(value).unwrap();
+    assert_eq!(own::to_string(value), text);
+    assert_eq!(
+        own::entry_len("k\n\"", value),
+        super::entry_len("k\n\"", value)
+    );
+    if let Value::Object(map) = value {
+        let set: BTreeMap<String, SecretValue> = map
+            .iter()
+            .map(|(k, v)| (k.clone(), SecretValue::new(v.clone())))
+            .collect();
+        assert_eq!(own::set_to_string(&set), super::set_to_string(&set));
+        assert_eq!(own::set_len(&set), super::set_len(&set));
+    }
+}
