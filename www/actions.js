@@ -76,10 +76,12 @@ export function createActions(ctx) {
           : "They are removed from your working copy; the server keeps them until you save.",
       ].filter(Boolean),
       ok: names.length === 1 ? "Delete" : `Delete ${names.length}`,
+      apply() {
+        state.removeAll(names);
+        ctx.render();
+      },
     });
     if (!confirmed) return;
-    state.removeAll(names);
-    ctx.render();
     ctx.announce(`Deleted ${names.length === 1 ? names[0] : `${names.length} secrets`} (not saved yet).`);
     $("secrets-heading").focus();
   }

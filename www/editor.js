@@ -75,8 +75,10 @@ export function createEditor(ctx) {
     }
     state.put(result.name, result.value);
     if (state.revealed === original) state.revealed = null;
-    $("edit-dialog").close();
+    // Drawn before the dialog closes: closing a modal dialog restyles the whole page and moves
+    // focus, which lays it out at once; with the change already made, that is one layout.
     ctx.render();
+    $("edit-dialog").close();
     const verb = original == null ? "Added" : original === result.name ? "Changed" : `Renamed ${original} to`;
     ctx.announce(`${verb} ${result.name} (not saved yet).`);
     const focusTarget = original == null ? $("add") : ctx.rows.control(result.name, "edit");

@@ -33,8 +33,13 @@ export function createMessages($) {
     );
   }
 
-  /** An accessible yes/no dialog; resolves to true when confirmed. Focus starts on Cancel. */
-  function confirm({ title, body, ok = "Delete", danger = true }) {
+  /**
+   * An accessible yes/no dialog; resolves to true when confirmed. Focus starts on Cancel.
+   * `apply`, when given, makes the change on confirming, before the dialog closes: closing a
+   * modal dialog restyles the whole page and moves focus, which lays it out at once, and with
+   * the change already drawn that is the one layout.
+   */
+  function confirm({ title, body, ok = "Delete", danger = true, apply }) {
     const dialog = $("confirm-dialog");
     const root = dialog.getRootNode();
     const opener = root.activeElement;
@@ -49,9 +54,13 @@ export function createMessages($) {
         okButton.onclick = null;
         $("confirm-cancel").onclick = null;
         dialog.oncancel = null;
-        dialog.close();
-        if (!answer && opener && opener.isConnected) opener.focus();
-        resolve(answer);
+        try {
+          if (answer && apply) apply();
+        } finally {
+          dialog.close();
+          if (!answer && opener && opener.isConnected) opener.focus();
+          resolve(answer);
+        }
       };
       okButton.onclick = () => finish(true);
       $("confirm-cancel").onclick = () => finish(false);

@@ -16,9 +16,9 @@ import { displayText, kindOf } from "./model.js";
 /** Rows built before the view has been measured (the list first drawn, another filter). */
 const FIRST_ROWS = 30;
 /** Rows built beyond each edge of the view when the window moves. */
-const OVERSCAN = 15;
+const OVERSCAN = 10;
 /** The window moves once the view comes within this many rows of one of its edges. */
-const MARGIN = 4;
+const MARGIN = 3;
 /** Rows kept on each side of the focused row. */
 const NEAR_FOCUS = 2;
 /** The spacers' row height until rows are measured, in pixels. */

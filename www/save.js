@@ -117,10 +117,12 @@ export function createSave(ctx) {
       title: "Discard unsaved changes?",
       body: ["Your working copy goes back to the secrets as loaded.", nameList(touchedNames(state.diff))],
       ok: "Discard changes",
+      apply() {
+        state.discard();
+        ctx.render();
+      },
     });
     if (!confirmed) return;
-    state.discard();
-    ctx.render();
     ctx.announce("Changes discarded.");
     $("secrets-heading").focus();
   }
