@@ -111,9 +111,9 @@ function installHelpers() {
 }
 
 /** One pass through every interaction on a loaded page; returns {name: ms}. */
-async function interactions(page) {
-  return page.evaluate(async () => {
-    const { q, text, time, until, rowButton, rowBox, type, paint } = window.bench;
+async function interactions(page, size) {
+  return page.evaluate(async (size) => {
+    const { q, qa, text, time, until, rowButton, rowBox, type, paint } = window.bench;
     const out = {};
     const dialogOpen = (id) => () => q(`#${id}`).open;
     const dialogClosed = (id) => () => !q(`#${id}`).open;
@@ -178,8 +178,29 @@ async function interactions(page) {
     if (!put) throw new Error("no resource timing entry for the save's request");
     out["Save: of which the PUT"] = put.responseEnd - put.startTime;
     out["Save: of which the page"] = saved - (put.responseEnd - put.startTime);
+
+    // A jump to the end of the list (End, or the scroll bar dragged down): until the last row
+    // is in view with every row around it drawn; then a row shown and one selected there.
+    const rows = () => qa("#rows tr");
+    const inView = (tr) => {
+      const rect = tr.getBoundingClientRect();
+      return rect.bottom > 0 && rect.top < window.innerHeight;
+    };
+    const lastName = `secret_${String(size - 1).padStart(4, "0")}`;
+    const atEnd = () => {
+      const shown = rows().filter(inView);
+      return shown.some((tr) => tr.dataset.name === lastName) && shown.every((tr) => tr.dataset.name);
+    };
+    out["End (jump to the last row)"] = await time(
+      () => window.scrollTo(0, document.documentElement.scrollHeight),
+      atEnd,
+      "the last row",
+    );
+    const endRows = () => rows().filter((tr) => tr.dataset.name && inView(tr));
+    out["Show (at the end)"] = await time(() => endRows()[0].querySelector('button[data-action="reveal"]').click());
+    out["select one (at the end)"] = await time(() => endRows()[1].querySelector('input[type="checkbox"]').click());
     return out;
-  });
+  }, size);
 }
 
 /**
@@ -251,7 +272,7 @@ try {
         await seed(url, job, text);
         const { context, page, cdp, load, errors, empty, loaded } = await loadOnce(browser, url, job);
         record("Load (until the list is painted)", load);
-        for (const [name, ms] of Object.entries(await interactions(page))) record(name, ms);
+        for (const [name, ms] of Object.entries(await interactions(page, size))) record(name, ms);
         const after = await memory(cdp);
         const mem = (sized.memory ||= {});
         const keep = (name, value) => (mem[name] ||= []).push(value);
