@@ -229,6 +229,7 @@ export function createRows($, state) {
    * table is not drawn. A point within a spacer maps to the row it stands for.
    */
   function viewRange() {
+    if (!layout.length || table.hidden || !body.getClientRects().length) return null;
     const bottom = window.innerHeight || document.documentElement.clientHeight;
     let first = -1;
     let last = -1;
@@ -250,7 +251,6 @@ export function createRows($, state) {
       last = at(bottom);
     }
     if (counted >= 5 && remeasure(heights / counted)) return viewRange();
-    if (!layout.length || table.hidden || !body.getClientRects().length) return null;
     if (first < 0) return above ? [shown.length - 1, shown.length - 1] : [0, 0];
     return [first, last];
   }

@@ -183,6 +183,13 @@ describe("a set of 4,500 secrets (about 1 MiB)", () => {
     assert.equal(await row(page, "secret_0004").locator("pre.value").textContent(), largeValue(4));
     const shown = (await pageHtml(page)).match(new RegExp(LARGE_MARKER.source, "g"));
     assert.deepEqual(shown, ["zq4q"], "only the revealed value is in the DOM");
+    // The shown value's row is kept while the view is elsewhere, and still shown on return.
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await waitForView(page, (view) => view.at(-1) === 4499);
+    assert.equal(await row(page, "secret_0004").locator("pre.value").textContent(), largeValue(4));
+    assert.ok((await builtNames(page)).length <= MAX_BUILT);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await waitForView(page, (view) => view.length === 0 || view[0] < 20);
     await rowButton(page, "secret_0004", "reveal").click();
     await page.locator("#rows pre.value").waitFor({ state: "detached" });
 
