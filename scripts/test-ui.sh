@@ -4,7 +4,8 @@
 # Both servers get free ports and are stopped by PID on exit. Screenshots of every tested
 # state go to www/tests/artifacts/ (or $VDK_SECRETS_UI_ARTIFACTS).
 #
-#   scripts/test-ui.sh
+#   scripts/test-ui.sh                                   every test file in www/tests/
+#   scripts/test-ui.sh www/tests/large.test.mjs …        only these files
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -38,9 +39,9 @@ export VDK_SECRETS_UI_URL="$url" VDK_SECRETS_SERVER_BIN="$server_bin" VDK_SECRET
 # For the one test that stores what the server refuses, as another writer of the Vault would.
 export VDK_SECRETS_TEST_BAO_URL="$bao_url" VDK_SECRETS_TEST_BAO_TOKEN="$root_token"
 
-echo "==> node --test www/tests/ (Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), server $url)"
+echo "==> node --test ${*:-www/tests/} (Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), server $url)"
 status=0
-node --test www/tests/ || status=$?
+node --test "${@:-www/tests/}" || status=$?
 echo "screenshots: $artifacts"
 if [[ $status -ne 0 ]]; then
     echo "--- reference server log (last 40 lines) ---"
