@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests of the npm package: wasm-bindgen-test in Node and in headless Chromium, then
 # `node --test` against the packed tarball. Starts the reference servers they need and stops
-# them by PID. Called by scripts/test.sh; expects pkg/ built by scripts/build-npm.sh.
+# them by PID. Called by scripts/test.sh; expects pkg/ built by scripts/build-npm.sh (or
+# VDK_SECRETS_PKG_DIR naming another directory it built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh

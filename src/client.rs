@@ -163,6 +163,27 @@ impl<T: Transport> SecretsClient<T> {
         Ok(fresh)
     }
 
+    /// As [`SecretsClient::read_versioned`], with the response body the set was read from
+    /// when it came from the server rather than the cache: for a binding that can build its
+    /// own values from that text (the text is known to read as the set).
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    pub(crate) async fn read_versioned_with_body(
+        &self,
+    ) -> Result<(Versioned, Option<Vec<u8>>), Error> {
+        if let Some(cached) = self.cached() {
+            return Ok((cached, None));
+        }
+        let request = self.endpoint.read_request();
+        let (fresh, body) = self
+            .read_with_retry(Operation::Read, request, |response| {
+                let read = self.endpoint.read_response(&response)?;
+                Ok((read, response.body))
+            })
+            .await?;
+        self.store_cache(&fresh);
+        Ok((fresh, Some(body)))
+    }
+
     /// The value of secret `name`, or `None` (`get_secret`).
     pub async fn get(&self, name: &str) -> Result<Option<SecretValue>, Error> {
         validate::secret_name(name)?;
@@ -252,7 +273,7 @@ impl<T: Transport> SecretsClient<T> {
     pub async fn versions(&self) -> Result<History, Error> {
         let request = self.endpoint.versions_request();
         self.read_with_retry(Operation::ListVersions, request, |response| {
-            self.endpoint.versions_response(response)
+            self.endpoint.versions_response(&response)
         })
         .await
     }
@@ -263,7 +284,7 @@ impl<T: Transport> SecretsClient<T> {
     pub async fn read_version(&self, version: u64) -> Result<Secrets, Error> {
         let request = self.endpoint.version_request(version)?;
         self.read_with_retry(Operation::ReadVersion(version), request, |response| {
-            self.endpoint.version_response(version, response)
+            self.endpoint.version_response(version, &response)
         })
         .await
     }
@@ -291,7 +312,7 @@ impl<T: Transport> SecretsClient<T> {
     pub async fn server_limits(&self) -> Result<ServerLimits, Error> {
         let request = self.endpoint.health_request();
         self.read_with_retry(Operation::ReadLimits, request, |response| {
-            self.endpoint.health_response(response)
+            self.endpoint.health_response(&response)
         })
         .await
     }
@@ -330,7 +351,7 @@ impl<T: Transport> SecretsClient<T> {
     async fn fetch(&self) -> Result<Versioned, Error> {
         let request = self.endpoint.read_request();
         self.read_with_retry(Operation::Read, request, |response| {
-            self.endpoint.read_response(response)
+            self.endpoint.read_response(&response)
         })
         .await
     }
@@ -341,12 +362,12 @@ impl<T: Transport> SecretsClient<T> {
         &self,
         op: Operation,
         request: HttpRequest,
-        interpret: impl Fn(&HttpResponse) -> Result<R, Error>,
+        interpret: impl Fn(HttpResponse) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let mut retry = 0;
         loop {
             let result = match self.transport.send(request.clone()).await {
-                Ok(response) => interpret(&response),
+                Ok(response) => interpret(response),
                 // A refusal by policy would only be refused again.
                 Err(e) if e.permanent => return Err(self.transport_error(e, op)),
                 Err(e) => Err(self.transport_error(e, op)),

@@ -7,6 +7,7 @@ import { test, before, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { createServer } from "node:http";
 
 const pkgDir = process.env.VDK_SECRETS_PKG_DIR ?? resolve(import.meta.dirname, "../../pkg");
 const url = process.env.VDK_SECRETS_TEST_LARGE_URL;
@@ -175,4 +176,59 @@ test("what only the member-by-member path can name is named as before", async ()
     delete Object.prototype.toJSON;
   }
   assert.deepEqual(await c.getAllSecrets(), { k: { a: 1 } });
+});
+
+test("a set read is built from the body as the server wrote it, big integers exact", async () => {
+  // A server writing its own way: spaces, names out of order and twice, "__proto__" as a
+  // name, big integers nested, -0 and floats; then bodies that are not a set of secrets.
+  const bodies = {
+    ok:
+      '{ "b" : 1 ,\n "a": [18446744073709551615, {"x": -9223372036854775808, "y": 9007199254740993}],\n' +
+      ' "a": {"kept": "last"}, "__proto__": {"z": [0.1, -0, 1e300, 12345678901234567890123]}, "c": "zq1q"}',
+    float: '{"k": 1e400, "s": "zq1q"}',
+    surrogate: '{"k": "\\ud800", "s": "zq1q"}',
+    array: '["zq1q"]',
+  };
+  const server = createServer((request, response) => {
+    const body = bodies[request.url.split("/")[5]];
+    response.writeHead(200, { "content-type": "application/json", etag: '"3"' }).end(body);
+  });
+  await new Promise((done) => server.listen(0, "127.0.0.1", done));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const read = (job) => new api.SecretsClient({ baseUrl: base, team: "t", job }).getAllSecretsVersioned();
+  try {
+    const { secrets, etag } = await read("ok");
+    assert.equal(etag, '"3"');
+    const expected = JSON.parse('{"b": 1, "a": {"kept": "last"}, "c": "zq1q"}');
+    Object.defineProperty(expected, "__proto__", {
+      value: { z: [0.1, -0, 1e300, 1.2345678901234568e22] },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    assert.deepEqual(secrets, expected);
+    assert.ok(Object.hasOwn(secrets, "__proto__") && Object.getPrototypeOf(secrets) === Object.prototype);
+    const again = await new api.SecretsClient({ baseUrl: base, team: "t", job: "ok" }).getAllSecrets();
+    assert.deepEqual(again, expected);
+    // Big integers nested in a value that is read again are exact.
+    bodies.big = '{"a": [18446744073709551615, {"x": -9223372036854775808, "y": 9007199254740993}]}';
+    assert.deepEqual((await read("big")).secrets, {
+      a: [18446744073709551615n, { x: -9223372036854775808n, y: 9007199254740993n }],
+    });
+    for (const [job, words] of [
+      ["float", /the body is not valid JSON \(syntax error at line 1 column \d+\)|not valid JSON/],
+      ["surrogate", /not valid JSON/],
+      ["array", /the body is a JSON list, not an object of secrets/],
+    ]) {
+      const error = await read(job).then(
+        () => assert.fail(`${job}: read`),
+        (e) => e,
+      );
+      assert.equal(error.code, "protocol", job);
+      assert.match(error.why, words, job);
+      assert.doesNotMatch(`${error.message} ${error.why}`, MARKER, job);
+    }
+  } finally {
+    server.close();
+  }
 });

@@ -43,9 +43,15 @@ test("the tarball ships the module, its wasm and its types, nothing else", () =>
     "vdk_secrets_bg.wasm",
     "vdk_secrets_bg.wasm.d.ts",
   ]);
-  // wasm-bindgen's file for the module's own JS (one walk of a set, in src/js/convert.rs).
+  // wasm-bindgen's files for the module's own JS: one per `inline_js` block in src/js/.
   const snippets = readdirSync(join(app, "node_modules", "vdk-secrets", "snippets"), { recursive: true });
-  assert.deepEqual(snippets.filter((f) => f.endsWith(".js")).length, 1, snippets.join());
+  const srcDir = resolve(import.meta.dirname, "../../src/js");
+  const blocks = readdirSync(srcDir)
+    .filter((f) => f.endsWith(".rs"))
+    .map((f) => readFileSync(join(srcDir, f), "utf8").split("inline_js = ").length - 1)
+    .reduce((a, b) => a + b, 0);
+  assert.ok(blocks >= 1);
+  assert.deepEqual(snippets.filter((f) => f.endsWith(".js")).length, blocks, snippets.join());
   const types = readFileSync(join(app, "node_modules", "vdk-secrets", "vdk_secrets.d.ts"), "utf8");
   assert.match(types, /getSecret\(name: string\): Promise<JsonValue \| undefined>/);
   assert.match(types, /getAllSecrets\(\): Promise<Secrets>/);

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const pkgDir = resolve(import.meta.dirname, "../../pkg");
+const pkgDir = process.env.VDK_SECRETS_PKG_DIR ?? resolve(import.meta.dirname, "../../pkg");
 const url = process.env.VDK_SECRETS_TEST_URL;
 const noneUrl = process.env.VDK_SECRETS_TEST_NONE_URL;
 const decoyUrl = process.env.VDK_SECRETS_TEST_DECOY_URL;

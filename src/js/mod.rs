@@ -19,7 +19,11 @@ mod convert;
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
-use js_sys::{Array, Object, Reflect};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::api::{ETag, Endpoint, History, Token};
@@ -116,7 +120,17 @@ export interface ServerLimits { maxSetBytes: number | null; }
 /// A client of one job's secrets.
 #[wasm_bindgen(js_name = SecretsClient)]
 pub struct JsSecretsClient {
-    inner: SecretsClient<FetchTransport>,
+    /// Shared with the operations under way, which may outlive the JS object (`free()`).
+    inner: Rc<SecretsClient<FetchTransport>>,
+}
+
+/// What an operation of the client resolves to, or rejects with.
+type Outcome = Result<JsValue, JsValue>;
+
+/// Runs an operation as a JS promise. Every method goes through this one adapter, so the
+/// promise machinery is in the module once, not once per method.
+fn spawn(operation: Pin<Box<dyn Future<Output = Outcome>>>) -> Promise {
+    wasm_bindgen_futures::future_to_promise(operation)
 }
 
 #[wasm_bindgen(js_class = SecretsClient)]
@@ -128,148 +142,188 @@ impl JsSecretsClient {
         #[wasm_bindgen(unchecked_param_type = "ClientConfig")] config: JsValue,
     ) -> Result<JsSecretsClient, JsValue> {
         Ok(JsSecretsClient {
-            inner: client_from_config(&config)?,
+            inner: Rc::new(client_from_config(&config)?),
         })
     }
 
     /// The value of secret `name`, or `undefined`.
-    #[wasm_bindgen(js_name = getSecret, unchecked_return_type = "JsonValue | undefined")]
-    pub async fn get_secret(&self, name: String) -> Result<JsValue, JsValue> {
-        let value = self.inner.get(&name).await?;
-        Ok(value.map_or(JsValue::UNDEFINED, |v| convert::to_js(v.expose())))
+    #[wasm_bindgen(js_name = getSecret, unchecked_return_type = "Promise<JsonValue | undefined>")]
+    pub fn get_secret(&self, name: String) -> Promise {
+        let client = self.inner.clone();
+        spawn(Box::pin(async move {
+            let value = client.get(&name).await?;
+            Ok(value.map_or(JsValue::UNDEFINED, |v| convert::to_js(v.expose())))
+        }))
     }
 
     /// Every secret of the job.
-    #[wasm_bindgen(js_name = getAllSecrets, unchecked_return_type = "Secrets")]
-    pub async fn get_all_secrets(&self) -> Result<JsValue, JsValue> {
-        let all = self.inner.read_all().await?;
-        Ok(convert::secrets_to_js(&all))
+    #[wasm_bindgen(js_name = getAllSecrets, unchecked_return_type = "Promise<Secrets>")]
+    pub fn get_all_secrets(&self) -> Promise {
+        let client = self.inner.clone();
+        spawn(Box::pin(async move {
+            let (read, body) = client.read_versioned_with_body().await?;
+            Ok(secrets_to_js(&read.secrets, body))
+        }))
     }
 
     /// Every secret and the version they were read at (for `setAllSecrets(…, etag)`).
-    #[wasm_bindgen(js_name = getAllSecretsVersioned, unchecked_return_type = "Versioned")]
-    pub async fn get_all_secrets_versioned(&self) -> Result<JsValue, JsValue> {
-        let read = self.inner.read_versioned().await?;
-        let out = Object::new();
-        set(&out, "secrets", &convert::secrets_to_js(&read.secrets));
-        set(&out, "etag", &etag_to_js(read.etag.as_ref()));
-        Ok(out.into())
+    #[wasm_bindgen(js_name = getAllSecretsVersioned, unchecked_return_type = "Promise<Versioned>")]
+    pub fn get_all_secrets_versioned(&self) -> Promise {
+        let client = self.inner.clone();
+        spawn(Box::pin(async move {
+            let (read, body) = client.read_versioned_with_body().await?;
+            let out = Object::new();
+            set(&out, "secrets", &secrets_to_js(&read.secrets, body));
+            set(&out, "etag", &etag_to_js(read.etag.as_ref()));
+            Ok(out.into())
+        }))
     }
 
     /// Replaces the whole set. With `ifMatch` (an etag), only if the set is still at that
     /// version, else a `conflict` error. Resolves to the new etag, or null.
-    #[wasm_bindgen(js_name = setAllSecrets, unchecked_return_type = "string | null")]
-    pub async fn set_all_secrets(
+    #[wasm_bindgen(js_name = setAllSecrets, unchecked_return_type = "Promise<string | null>")]
+    pub fn set_all_secrets(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Secrets")] secrets: JsValue,
         #[wasm_bindgen(js_name = ifMatch)] if_match: Option<String>,
-    ) -> Result<JsValue, JsValue> {
-        let if_match = if_match.map(ETag::new);
-        let etag = match set_text(&secrets) {
-            Some((text, members)) => {
-                self.inner
-                    .replace_with_text(text, members, if_match.as_ref())
-                    .await?
-            }
-            None => {
-                let secrets = whole_set_arg(&secrets, self.inner.limits())?;
-                match &if_match {
-                    Some(tag) => self.inner.replace_if_match(&secrets, tag).await?,
-                    None => self.inner.replace_all(&secrets).await.map(|()| None)?,
+    ) -> Promise {
+        let client = self.inner.clone();
+        spawn(Box::pin(async move {
+            let if_match = if_match.map(ETag::new);
+            let etag = match set_text(&secrets) {
+                Some((text, members)) => {
+                    client
+                        .replace_with_text(text, members, if_match.as_ref())
+                        .await?
                 }
-            }
-        };
-        // Without `ifMatch` the new etag is not reported, as before.
-        Ok(etag_to_js(etag.as_ref().filter(|_| if_match.is_some())))
+                None => {
+                    let secrets = whole_set_arg(&secrets, client.limits())?;
+                    match &if_match {
+                        Some(tag) => client.replace_if_match(&secrets, tag).await?,
+                        None => client.replace_all(&secrets).await.map(|()| None)?,
+                    }
+                }
+            };
+            // Without `ifMatch` the new etag is not reported, as before.
+            Ok(etag_to_js(etag.as_ref().filter(|_| if_match.is_some())))
+        }))
     }
 
     /// Sets one secret, keeping the others. A string for an existing number, boolean, list
     /// or object is converted to that type, as the VDK CLI does.
-    #[wasm_bindgen(js_name = setSecret)]
-    pub async fn set_secret(
+    #[wasm_bindgen(js_name = setSecret, unchecked_return_type = "Promise<void>")]
+    pub fn set_secret(
         &self,
         name: String,
         #[wasm_bindgen(unchecked_param_type = "JsonValue")] value: JsValue,
-    ) -> Result<(), JsValue> {
-        let value = convert::value_from_js(&name, &value)
-            .map_err(|p| Error::invalid("The secret value", vec![p]))?;
-        Ok(self.inner.set(&name, value).await?)
+    ) -> Promise {
+        let client = self.inner.clone();
+        spawn(Box::pin(async move {
+            let value = convert::value_from_js(&name, &value)
+                .map_err(|p| Error::invalid("The secret value", vec![p]))?;
+            client.set(&name, value).await?;
+            Ok(JsValue::UNDEFINED)
+        }))
     }
 
     /// Deletes the named secrets in one write; if any does not exist, nothing is deleted.
-    #[wasm_bindgen(js_name = deleteSecrets)]
-    pub async fn delete_secrets(&self, names: Vec<String>) -> Result<(), JsValue> {
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        Ok(self.inner.delete(&names).await?)
+    #[wasm_bindgen(js_name = deleteSecrets, unchecked_return_type = "Promise<void>")]
+    pub fn delete_secrets(&self, names: Vec<String>) -> Promise {
+        let client = self.inner.clone();
+        spawn(Box::pin(async move {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            client.delete(&names).await?;
+            Ok(JsValue::UNDEFINED)
+        }))
     }
 
     /// Deletes every secret of the job.
-    #[wasm_bindgen(js_name = deleteAllSecrets)]
-    pub async fn delete_all_secrets(&self) -> Result<(), JsValue> {
-        Ok(self.inner.delete_all().await?)
+    #[wasm_bindgen(js_name = deleteAllSecrets, unchecked_return_type = "Promise<void>")]
+    pub fn delete_all_secrets(&self) -> Promise {
+        let client = self.inner.clone();
+        spawn(Box::pin(async move {
+            client.delete_all().await?;
+            Ok(JsValue::UNDEFINED)
+        }))
     }
 
     /// The job's version history, newest first. Rejects with code `not-supported` when the
     /// server keeps none (the upstream Control Service).
-    #[wasm_bindgen(unchecked_return_type = "History")]
-    pub async fn versions(&self) -> Result<JsValue, JsValue> {
-        let history = self.inner.versions().await?;
-        Ok(history_to_js(&history))
+    #[wasm_bindgen(unchecked_return_type = "Promise<History>")]
+    pub fn versions(&self) -> Promise {
+        let client = self.inner.clone();
+        spawn(Box::pin(async move {
+            let history = client.versions().await?;
+            Ok(history_to_js(&history))
+        }))
     }
 
     /// The whole set as it was at `version`; `not-found` (naming the versions that can be
     /// read) when it does not exist or is no longer kept.
-    #[wasm_bindgen(js_name = readVersion, unchecked_return_type = "Secrets")]
-    pub async fn read_version(
+    #[wasm_bindgen(js_name = readVersion, unchecked_return_type = "Promise<Secrets>")]
+    pub fn read_version(
         &self,
         #[wasm_bindgen(unchecked_param_type = "number")] version: JsValue,
-    ) -> Result<JsValue, JsValue> {
-        let version = version_arg(&version)?;
-        let secrets = self.inner.read_version(version).await?;
-        Ok(convert::secrets_to_js(&secrets))
+    ) -> Promise {
+        let client = self.inner.clone();
+        spawn(Box::pin(async move {
+            let version = version_arg(&version)?;
+            let secrets = client.read_version(version).await?;
+            Ok(convert::secrets_to_js(&secrets))
+        }))
     }
 
     /// Makes the set what it was at `version`, as a new version, only if it is still at
     /// `ifMatch` (the etag of `getAllSecretsVersioned`), else a `conflict` error. Resolves to
     /// the new etag. Never repeated: a lost answer rejects with `unavailable`, saying the
     /// outcome is unknown.
-    #[wasm_bindgen(js_name = restoreVersion, unchecked_return_type = "string")]
-    pub async fn restore_version(
+    #[wasm_bindgen(js_name = restoreVersion, unchecked_return_type = "Promise<string>")]
+    pub fn restore_version(
         &self,
         #[wasm_bindgen(unchecked_param_type = "number")] version: JsValue,
         #[wasm_bindgen(js_name = ifMatch, unchecked_param_type = "string")] if_match: JsValue,
-    ) -> Result<JsValue, JsValue> {
-        let version = version_arg(&version)?;
-        let Some(tag) = if_match.as_string() else {
-            return Err(JsValue::from(Error::invalid(
-                "The version to restore",
-                vec![Problem::new(
-                    "ifMatch",
-                    "must be the etag the secrets were read at (from getAllSecretsVersioned)",
-                )],
-            )));
-        };
-        let etag = self.inner.restore_version(version, &ETag::new(tag)).await?;
-        Ok(etag.as_str().into())
+    ) -> Promise {
+        let client = self.inner.clone();
+        spawn(Box::pin(async move {
+            let version = version_arg(&version)?;
+            let Some(tag) = if_match.as_string() else {
+                return Err(JsValue::from(Error::invalid(
+                    "The version to restore",
+                    vec![Problem::new(
+                        "ifMatch",
+                        "must be the etag the secrets were read at (from getAllSecretsVersioned)",
+                    )],
+                )));
+            };
+            let etag = client.restore_version(version, &ETag::new(tag)).await?;
+            Ok(etag.as_str().into())
+        }))
     }
 
     /// The server's limits, from `GET {baseUrl}/health` (sent without the token).
     /// `maxSetBytes` is null when the server reports none (the upstream Control Service).
-    #[wasm_bindgen(js_name = serverLimits, unchecked_return_type = "ServerLimits")]
-    pub async fn server_limits(&self) -> Result<JsValue, JsValue> {
-        let limits = self.inner.server_limits().await?;
-        let out = Object::new();
-        let max = limits
-            .max_set_bytes
-            .map_or(JsValue::NULL, |max| (max as f64).into());
-        set(&out, "maxSetBytes", &max);
-        Ok(out.into())
+    #[wasm_bindgen(js_name = serverLimits, unchecked_return_type = "Promise<ServerLimits>")]
+    pub fn server_limits(&self) -> Promise {
+        let client = self.inner.clone();
+        spawn(Box::pin(async move {
+            let limits = client.server_limits().await?;
+            let out = Object::new();
+            let max = limits
+                .max_set_bytes
+                .map_or(JsValue::NULL, |max| (max as f64).into());
+            set(&out, "maxSetBytes", &max);
+            Ok(out.into())
+        }))
     }
 
     /// Replaces the whole set with a JSON document (an exported secrets file).
-    #[wasm_bindgen(js_name = overwriteAllSecrets)]
-    pub async fn overwrite_all_secrets(&self, json: String) -> Result<(), JsValue> {
-        Ok(self.inner.overwrite_from_json(&json).await?)
+    #[wasm_bindgen(js_name = overwriteAllSecrets, unchecked_return_type = "Promise<void>")]
+    pub fn overwrite_all_secrets(&self, json: String) -> Promise {
+        let client = self.inner.clone();
+        spawn(Box::pin(async move {
+            client.overwrite_from_json(&json).await?;
+            Ok(JsValue::UNDEFINED)
+        }))
     }
 }
 
@@ -464,6 +518,45 @@ fn limits_arg(max_set_bytes: Option<f64>) -> Limits {
             max_set_bytes: n as usize,
         },
         _ => Limits::default(),
+    }
+}
+
+/// A set read from the server as one plain JS object, made by `JSON.parse` of the body it
+/// was read from (`None` when it came from the cache): no second text of the set is printed
+/// in the module's memory. The body has been read into `secrets` already, so it is JSON
+/// text of one object (duplicate names keep their last value in both); the secrets holding
+/// an integer `JSON.parse` would round are then replaced by their exact values.
+fn secrets_to_js(secrets: &Secrets, body: Option<Vec<u8>>) -> JsValue {
+    let Some(text) = body.and_then(|body| String::from_utf8(body).ok()) else {
+        return convert::secrets_to_js(secrets);
+    };
+    let Ok(js) = js_sys::JSON::parse(&text) else {
+        return convert::secrets_to_js(secrets);
+    };
+    drop(text);
+    for (name, value) in secrets.iter() {
+        if holds_big_integer(value.expose()) {
+            // The name is an own property (JSON.parse made it), so even "__proto__" is set
+            // as data here.
+            set(&js, name, &convert::to_js(value.expose()));
+        }
+    }
+    js
+}
+
+/// Whether `value` holds an integer a JS number would round (beyond ±(2^53 − 1)).
+fn holds_big_integer(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    const MAX_SAFE: u64 = crate::numbers::MAX_SAFE_INTEGER;
+    match value {
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.unsigned_abs() > MAX_SAFE,
+            (None, Some(u)) => u > MAX_SAFE,
+            _ => false,
+        },
+        Value::Array(items) => items.iter().any(holds_big_integer),
+        Value::Object(map) => map.values().any(holds_big_integer),
+        _ => false,
     }
 }
 
