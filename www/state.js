@@ -3,8 +3,9 @@
 // change it through its methods, which keep every derived value up to date in time
 // proportional to what changed: an edit costs one entry, not the whole set.
 //
-// The base and the working copy are two objects sharing their values (`copySet`): nothing here
-// or in the views changes a value in place, an edit puts a new one.
+// The base and the working copy share their values (`copySet`), and until the first edit after
+// a load, a save or a discard they are one object: nothing here or in the views changes a
+// value in place, an edit puts a new one, and the first edit copies the set (#unshare).
 import { copySet, diffSets, putEntry, sameValue, sortedNames } from "./model.js";
 
 const own = (object, name) => Object.prototype.hasOwnProperty.call(object, name);
@@ -74,10 +75,19 @@ export class PageState {
     }
   }
 
+  /**
+   * The working copy may be the base itself (after loading, saving or discarding): it is
+   * copied, values shared, before its first change, so that loading and saving a large set
+   * copy nothing, and a set never edited is held once.
+   */
+  #unshare() {
+    if (this.working === this.base) this.working = copySet(this.base);
+  }
+
   /** Makes a set read from the server both the base and the working copy, nothing pending. */
   adopt(secrets, etag) {
     this.base = secrets;
-    this.working = copySet(secrets);
+    this.working = secrets; // copied on the first edit (#unshare)
     this.etag = etag;
     this.conflict = null;
     this.revealed = null;
@@ -113,7 +123,7 @@ export class PageState {
 
   /** Drops every edit: the working copy is the base again. */
   discard() {
-    this.replaceWorking(copySet(this.base), {
+    this.replaceWorking(this.base, {
       diff: { added: [], changed: [], removed: [] },
       size: this.#baseSize,
     });
@@ -122,7 +132,7 @@ export class PageState {
 
   /** After a save: what was sent is now the base, at `etag`. */
   saved(etag) {
-    this.base = copySet(this.working);
+    this.base = this.working; // copied on the next edit (#unshare)
     this.etag = etag;
     this.#baseSize = this.#size;
     this.#status.clear();
@@ -146,6 +156,7 @@ export class PageState {
 
   /** Adds or changes one secret. */
   put(name, value) {
+    this.#unshare();
     const existed = own(this.working, name);
     try {
       if (existed) this.#size += this.#entrySize(name, value) - this.#entrySize(name, this.working[name]);
@@ -161,6 +172,7 @@ export class PageState {
   /** Removes one secret (from the working copy; the server keeps it until a save). */
   remove(name) {
     if (!own(this.working, name)) return;
+    this.#unshare();
     try {
       this.#size -= this.#entrySize(name, this.working[name]) + (this.count > 1 ? 1 : 0);
     } catch {
@@ -178,6 +190,7 @@ export class PageState {
 
   /** Removes many secrets at once; past a few hundred, the size is measured again as a whole. */
   removeAll(names) {
+    this.#unshare();
     if (names.length < 200) {
       for (const name of names) this.remove(name);
       return;

@@ -1,4 +1,5 @@
-// The page's pure helpers, in Node: comparing sets, rebasing edits, reading editor text.
+// The page's pure helpers and its state, in Node: comparing sets, rebasing edits, reading editor
+// text, and the working copy apart from the loaded set.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
@@ -15,6 +16,7 @@ import {
   sameValue,
   valueToText,
 } from "../model.js";
+import { PageState } from "../state.js";
 
 describe("model", () => {
   it("diffs two sets by name, ignoring object key order", () => {
@@ -111,5 +113,41 @@ describe("model", () => {
     assert.equal(displayText(value), JSON.stringify(plain, null, 2).replace('"id": 1', '"id": 12345678901234567891'));
     assert.ok(sameValue({ a: 12345678901234567891n }, { a: 12345678901234567891n }));
     assert.ok(!sameValue({ a: 12345678901234567891n }, { a: 12345678901234567892n }));
+  });
+});
+
+describe("state", () => {
+  // Sizes as compact JSON, standing in for the package's.
+  const measure = {
+    set: (secrets) => JSON.stringify(secrets).length,
+    entry: (name, value) => JSON.stringify({ [name]: value }).length - 2,
+  };
+
+  it("never changes the loaded or saved set through an edit of the working copy", () => {
+    const state = new PageState(measure, 1024);
+    const loaded = { a: 1, b: "two", c: [3] };
+    state.adopt(loaded, '"1"');
+    state.put("a", 10);
+    state.remove("b");
+    assert.deepEqual(loaded, { a: 1, b: "two", c: [3] }, "the loaded set is as read");
+    assert.deepEqual(state.working, { a: 10, c: [3] });
+    assert.deepEqual(state.diff, { added: [], changed: ["a"], removed: ["b"] });
+
+    state.saved('"2"');
+    const saved = state.base;
+    assert.deepEqual(saved, { a: 10, c: [3] });
+    state.put("d", 4);
+    assert.deepEqual(saved, { a: 10, c: [3] }, "the saved set is as sent");
+    assert.deepEqual(state.diff, { added: ["d"], changed: [], removed: [] });
+
+    state.discard();
+    assert.deepEqual(state.working, { a: 10, c: [3] });
+    assert.equal(state.size, measure.set(state.working));
+    const many = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, i]));
+    state.adopt(many, '"3"');
+    state.removeAll(Object.keys(many).slice(0, 250));
+    assert.equal(Object.keys(many).length, 300, "removing many leaves the loaded set whole");
+    assert.equal(state.count, 50);
+    assert.equal(state.diff.removed.length, 250);
   });
 });
