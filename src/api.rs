@@ -654,12 +654,24 @@ fn listed_versions(body: &[u8]) -> Option<Vec<u64>> {
     let serde_json::Value::Array(items) = fields.get("versions")? else {
         return None;
     };
-    // A set, not a sorted `Vec`: no slice sort in the wasm builds.
-    let mut versions = std::collections::BTreeSet::new();
-    for version in items.iter().filter_map(serde_json::Value::as_u64) {
-        versions.insert(version);
+    // Servers list them in order, oldest or newest first; any other order is put in order by
+    // inserting, for at most MAX_LISTED_VERSIONS of them. No slice sort and no set: either
+    // brings its own code into the wasm builds.
+    const MAX_LISTED_VERSIONS: usize = 100_000;
+    let mut versions: Vec<u64> = items.iter().filter_map(serde_json::Value::as_u64).collect();
+    if versions.windows(2).all(|pair| pair[0] >= pair[1]) {
+        versions.reverse();
     }
-    Some(versions.into_iter().collect())
+    if !versions.windows(2).all(|pair| pair[0] <= pair[1]) {
+        let unordered = std::mem::take(&mut versions);
+        for version in unordered.into_iter().take(MAX_LISTED_VERSIONS) {
+            if let Err(at) = versions.binary_search(&version) {
+                versions.insert(at, version);
+            }
+        }
+    }
+    versions.dedup();
+    Some(versions)
 }
 
 /// Sorted versions in short form, runs joined: `1, 3-7, 9`. At most 10 runs are shown.

@@ -625,6 +625,22 @@ fn listed_versions_are_shown_short() {
         Some(vec![3, 4, 5])
     );
     assert_eq!(listed_versions(br#"{"why": "x"}"#), None);
+    // In order either way, repeats dropped, whatever order the server lists them in.
+    for listed in ["[1, 2, 2, 7]", "[7, 2, 2, 1]", "[2, 7, 1, 2]", "[7]"] {
+        let body = format!(r#"{{"versions": {listed}}}"#);
+        let want = if listed == "[7]" {
+            vec![7]
+        } else {
+            vec![1, 2, 7]
+        };
+        assert_eq!(listed_versions(body.as_bytes()), Some(want), "{listed}");
+    }
+    assert_eq!(listed_versions(br#"{"versions": []}"#), Some(vec![]));
+    // A long list newest first, as servers send it, is read without reordering one by one.
+    let newest_first: Vec<String> = (1..=200_000).rev().map(|n| n.to_string()).collect();
+    let body = format!(r#"{{"versions": [{}]}}"#, newest_first.join(","));
+    let read = listed_versions(body.as_bytes()).unwrap();
+    assert_eq!((read.len(), read[0], read[199_999]), (200_000, 1, 200_000));
 }
 
 #[test]
