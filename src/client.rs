@@ -174,9 +174,10 @@ impl<T: Transport> SecretsClient<T> {
             return Ok((cached, None));
         }
         let request = self.endpoint.read_request();
+        let endpoint = &self.endpoint;
         let (fresh, body) = self
             .read_with_retry(Operation::Read, request, |response| {
-                let read = self.endpoint.read_response(&response)?;
+                let read = endpoint.read_response(&response)?;
                 Ok((read, response.body))
             })
             .await?;
@@ -218,7 +219,7 @@ impl<T: Transport> SecretsClient<T> {
     pub async fn set(&self, name: &str, value: SecretValue) -> Result<(), Error> {
         validate::secret_name(name)?;
         validate::secret_value(name, &value)?;
-        self.modify(|secrets| {
+        self.modify(&|secrets| {
             let value = keep_type(name, secrets.get(name), value.clone())?;
             secrets.insert(name, value);
             Ok(())
@@ -230,7 +231,7 @@ impl<T: Transport> SecretsClient<T> {
     /// and [`Error::NotFound`] lists the missing names.
     pub async fn delete(&self, names: &[&str]) -> Result<(), Error> {
         let job = self.endpoint.job().to_string();
-        self.modify(|secrets| {
+        self.modify(&|secrets| {
             let missing: Vec<Problem> = names
                 .iter()
                 .filter(|name| !secrets.contains(name))
@@ -272,8 +273,9 @@ impl<T: Transport> SecretsClient<T> {
     /// keeps no history gives [`Error::NotSupported`].
     pub async fn versions(&self) -> Result<History, Error> {
         let request = self.endpoint.versions_request();
+        let endpoint = &self.endpoint;
         self.read_with_retry(Operation::ListVersions, request, |response| {
-            self.endpoint.versions_response(&response)
+            endpoint.versions_response(&response)
         })
         .await
     }
@@ -283,8 +285,9 @@ impl<T: Transport> SecretsClient<T> {
     /// gives [`Error::NotSupported`].
     pub async fn read_version(&self, version: u64) -> Result<Secrets, Error> {
         let request = self.endpoint.version_request(version)?;
+        let endpoint = &self.endpoint;
         self.read_with_retry(Operation::ReadVersion(version), request, |response| {
-            self.endpoint.version_response(version, &response)
+            endpoint.version_response(version, &response)
         })
         .await
     }
@@ -311,17 +314,20 @@ impl<T: Transport> SecretsClient<T> {
     /// [`SecretsClient::with_limits`] to check sets against the server's own limit.
     pub async fn server_limits(&self) -> Result<ServerLimits, Error> {
         let request = self.endpoint.health_request();
+        let endpoint = &self.endpoint;
         self.read_with_retry(Operation::ReadLimits, request, |response| {
-            self.endpoint.health_response(&response)
+            endpoint.health_response(&response)
         })
         .await
     }
 
     /// Reads afresh (with retries), then applies `change` and writes with `If-Match`, redoing
     /// the whole cycle when another writer got in first.
+    ///
+    /// `change` is a trait object so that the cycle is compiled once for every operation.
     async fn modify(
         &self,
-        change: impl Fn(&mut Secrets) -> Result<(), Error>,
+        change: &(dyn Fn(&mut Secrets) -> Result<(), Error> + Sync),
     ) -> Result<(), Error> {
         let mut attempt = 1;
         loop {
@@ -350,8 +356,9 @@ impl<T: Transport> SecretsClient<T> {
     /// One read of the set from the server, retried per the policy.
     async fn fetch(&self) -> Result<Versioned, Error> {
         let request = self.endpoint.read_request();
+        let endpoint = &self.endpoint;
         self.read_with_retry(Operation::Read, request, |response| {
-            self.endpoint.read_response(&response)
+            endpoint.read_response(&response)
         })
         .await
     }
@@ -362,12 +369,32 @@ impl<T: Transport> SecretsClient<T> {
         &self,
         op: Operation,
         request: HttpRequest,
-        interpret: impl Fn(HttpResponse) -> Result<R, Error>,
-    ) -> Result<R, Error> {
+        interpret: impl Fn(HttpResponse) -> Result<R, Error> + Sync,
+    ) -> Result<R, Error>
+    where
+        R: Send,
+    {
+        let mut read = None;
+        self.retry_read(op, request, &mut |response| {
+            read = Some(interpret(response)?);
+            Ok(())
+        })
+        .await?;
+        read.ok_or_else(|| unreachable_read(op))
+    }
+
+    /// The loop of [`SecretsClient::read_with_retry`], compiled once for every read: `accept`
+    /// interprets an answer and keeps what it read.
+    async fn retry_read(
+        &self,
+        op: Operation,
+        request: HttpRequest,
+        accept: &mut (dyn FnMut(HttpResponse) -> Result<(), Error> + Send),
+    ) -> Result<(), Error> {
         let mut retry = 0;
         loop {
             let result = match self.transport.send(request.clone()).await {
-                Ok(response) => interpret(response),
+                Ok(response) => accept(response),
                 // A refusal by policy would only be refused again.
                 Err(e) if e.permanent => return Err(self.transport_error(e, op)),
                 Err(e) => Err(self.transport_error(e, op)),
@@ -487,6 +514,16 @@ impl<T: Transport> SecretsClient<T> {
             *cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
         }
     }
+}
+
+/// What a read that succeeded without keeping its result reports: never happens, since
+/// [`SecretsClient::read_with_retry`] keeps the result of every answer it accepts.
+fn unreachable_read(op: Operation) -> Error {
+    Error::Protocol(Report::new(
+        format!("{op:?} gave no result"),
+        "the client kept no result of an answer it accepted",
+        "Report this as a bug in vdk-secrets.",
+    ))
 }
 
 /// The value to store for `name` when `new` replaces `existing`, following the VDK CLI: a
