@@ -58,7 +58,9 @@ use serde_json::Value;
 
 use crate::error::{Error, Problem};
 use crate::numbers;
-use crate::secrets::{ParsedDocument, REPEATED_NAME, SecretValue, Secrets, json};
+use crate::secrets::{
+    ParsedDocument, REPEATED_NAME, SecretValue, Secrets, json, strictly_ascending,
+};
 
 /// The longest secret name accepted, in characters.
 pub const MAX_SECRET_NAME_CHARS: usize = 256;
@@ -209,6 +211,13 @@ pub fn converted_set(
 ) -> (Secrets, Vec<Problem>) {
     let mut set = Secrets::new();
     let mut problems = Vec::new();
+    let mut entries: Vec<_> = entries.into_iter().collect();
+    // Names in order are put into the set from the last (see `strictly_ascending`); the
+    // problems found on the way are then put back in the entries' order.
+    let from_last = strictly_ascending(&entries);
+    if from_last {
+        entries.reverse();
+    }
     for (name, converted) in entries {
         match converted {
             Ok(value) => {
@@ -218,6 +227,9 @@ pub fn converted_set(
             }
             Err(problem) => problems.push(secret_name_problem(&name).unwrap_or(problem)),
         }
+    }
+    if from_last {
+        problems.reverse();
     }
     (set, problems)
 }
