@@ -323,17 +323,31 @@ export function createRows($, state) {
     }
   });
 
+  /**
+   * The rows the viewport would show of a list drawn afresh, from where the table is and the
+   * rows' measured height; null before rows were measured or while the table is not drawn.
+   */
+  function estimate() {
+    if (!measured || table.hidden || !body.getClientRects().length) return null;
+    const top = body.getBoundingClientRect().top;
+    const bottom = window.innerHeight || document.documentElement.clientHeight;
+    const first = Math.max(0, Math.floor(-top / rowHeight));
+    return [first, Math.max(first, Math.floor((bottom - top) / rowHeight))];
+  }
+
   function update() {
     const names = state.working ? state.shownNames : [];
     if (state.filter !== filter || !state.working) {
-      // Another filter (or job) starts from the top until the view is measured.
-      start = 0;
-      end = FIRST_ROWS;
+      // Another filter (or job): the rows where the view is, or the first ones.
+      const view = estimate();
+      start = view ? Math.max(0, view[0] - OVERSCAN) : 0;
+      end = view ? view[1] + 1 + OVERSCAN : FIRST_ROWS;
       filter = state.filter;
     }
     shown = names;
-    end = Math.min(names.length, Math.max(end, start + FIRST_ROWS));
-    start = Math.max(0, Math.min(start, end - FIRST_ROWS));
+    // A shorter list (a delete, a narrower filter) keeps the window within it.
+    if (start >= names.length) start = Math.max(0, names.length - FIRST_ROWS);
+    end = Math.min(names.length, Math.max(end, start + 1));
     reconcile();
     scheduleSync();
   }
