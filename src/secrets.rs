@@ -3,8 +3,8 @@
 //! [`SecretValue`] holds one JSON value and redacts it in `Debug`; [`Secrets`] maps names to
 //! values and shows only names. Both wipe their strings from memory when dropped.
 
+use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -329,6 +329,21 @@ pub(crate) fn strictly_ascending<T>(entries: &[(String, T)]) -> bool {
     entries.windows(2).all(|pair| pair[0].0 < pair[1].0)
 }
 
+/// A set of names held as a map of the set's own type: the wasm builds then have one copy of
+/// the map's code for both, not a second one for a `BTreeSet<String>`.
+struct NameSet(BTreeMap<String, SecretValue>);
+
+impl NameSet {
+    fn new() -> Self {
+        NameSet(BTreeMap::new())
+    }
+
+    /// Adds `name`; whether it was not in the set yet.
+    fn insert(&mut self, name: String) -> bool {
+        self.0.insert(name, SecretValue(Value::Null)).is_none()
+    }
+}
+
 /// The problem of a name written twice in a document.
 pub(crate) const REPEATED_NAME: &str = "appears more than once in the document; keep one";
 
@@ -367,12 +382,11 @@ impl ParsedDocument {
         };
         let mut number_problems: Vec<Problem> = Vec::new();
         // One problem for each secret, even one named twice: its first number that would change.
-        let mut named = BTreeSet::new();
+        let mut named = NameSet::new();
         for found in number_changes(document, entries.iter().map(|(_, v)| v)) {
             let name = entries
                 .get(found.member)
                 .map_or("", |(name, _)| name.as_str());
-            // Owned names, as in `seen_repeated`: one kind of set in the wasm builds, not two.
             if named.insert(name.to_string()) {
                 number_problems.push(Problem::new(name, found.message()));
             }
@@ -390,7 +404,7 @@ impl ParsedDocument {
             });
         }
         let mut repeated = Vec::new();
-        let mut seen_repeated = BTreeSet::new();
+        let mut seen_repeated = NameSet::new();
         for (name, value) in entries {
             // One search per name: comparing names is most of building the set in wasm.
             match secrets.entry(name) {
