@@ -41,6 +41,14 @@ export class VdkJobSecrets extends HTMLElement {
     });
   }
 
+  connectedCallback() {
+    this.#page.connected();
+  }
+
+  disconnectedCallback() {
+    this.#page.disconnected();
+  }
+
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }

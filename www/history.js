@@ -563,10 +563,6 @@ export function createHistoryPanel(page) {
   });
   $("history-diff-close").addEventListener("click", closeComparison);
   $("history-restore").addEventListener("click", restore);
-  // A value left on screen should not outlive the user's attention.
-  document.addEventListener("visibilitychange", () => {
-    if (document.hidden) conceal();
-  });
   render();
 
   return { update, conceal };

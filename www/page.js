@@ -28,7 +28,8 @@ function entrySize(name, value) {
  * - `jobChosen(team, job)`: called when a job is about to load (the standalone page puts it
  *   in the address);
  * - `emit(type, detail)`: tells the host about "loaded", "saved" and "conflict".
- * Returns the page's controller: `connect()`, `isDirty()`, `state`.
+ * Returns the page's controller: `connect()`, `isDirty()`, `state`, and `connected()` /
+ * `disconnected()`, for when the page enters or leaves the document.
  */
 export function createPage(root, options = {}) {
   const $ = (id) => root.getElementById(id);
@@ -103,13 +104,16 @@ export function createPage(root, options = {}) {
     },
   });
 
-  // A value left on screen should not outlive the user's attention.
-  document.addEventListener("visibilitychange", () => {
-    if (document.hidden && state.revealed) {
+  // A value left on screen (in the list or the History panel's comparison) should not outlive
+  // the user's attention.
+  function onVisibility() {
+    if (!document.hidden) return;
+    ctx.history.conceal();
+    if (state.revealed) {
       state.revealed = null;
       ctx.rows.update();
     }
-  });
+  }
 
   $("connect").disabled = false;
   return {
@@ -117,5 +121,14 @@ export function createPage(root, options = {}) {
     connect: () => connect.connect(),
     isDirty: () => state.isDirty(),
     showError: ctx.showError,
+    /** Listens to the document while the page is in it (and not after, so it can be collected). */
+    connected() {
+      document.addEventListener("visibilitychange", onVisibility);
+      ctx.rows.attach();
+    },
+    disconnected() {
+      document.removeEventListener("visibilitychange", onVisibility);
+      ctx.rows.detach();
+    },
   };
 }

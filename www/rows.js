@@ -295,12 +295,25 @@ export function createRows($, state) {
     requestAnimationFrame(sync);
   }
 
-  // Scrolling the page, or any scrolling box of a host page around the element.
-  document.addEventListener("scroll", scheduleSync, { capture: true, passive: true });
-  window.addEventListener("resize", () => {
+  function onResize() {
     measured = false; // a narrow window draws rows as cards
     scheduleSync();
-  });
+  }
+
+  /**
+   * Follows scrolling (of the page, or of any scrolling box of a host page around the element)
+   * and resizing while the page is in a document; `detach` lets a removed page be collected.
+   */
+  function attach() {
+    document.addEventListener("scroll", scheduleSync, { capture: true, passive: true });
+    window.addEventListener("resize", onResize);
+    scheduleSync();
+  }
+
+  function detach() {
+    document.removeEventListener("scroll", scheduleSync, { capture: true });
+    window.removeEventListener("resize", onResize);
+  }
 
   // Focus keeps its row and the rows next to it built, so that Tab and Shift+Tab go on row by
   // row wherever the view is; a dialog opened from a row keeps it too, for focus to return to.
@@ -370,5 +383,5 @@ export function createRows($, state) {
     }
   }
 
-  return { update, control, syncSelection };
+  return { update, control, syncSelection, attach, detach };
 }

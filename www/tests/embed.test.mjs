@@ -3,7 +3,17 @@
 // loaded / saved / conflict events.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { openPage, pageHtml, readSecrets, TEAM, UI_URL, uniqueJob, writeSecrets, sharedBrowser } from "./helpers.mjs";
+import {
+  largeSet,
+  openPage,
+  pageHtml,
+  readSecrets,
+  TEAM,
+  UI_URL,
+  uniqueJob,
+  writeSecrets,
+  sharedBrowser,
+} from "./helpers.mjs";
 
 const HOST_URL = `${UI_URL}/embedding-host.html`;
 
@@ -140,6 +150,44 @@ describe("embedding <vdk-job-secrets> in a host page", () => {
     assert.deepEqual(conflict.detail.changed, ["b_only"]);
     assert.ok(!JSON.stringify(await page.evaluate(() => window.events)).includes("theirs"), "events carry no values");
     assert.deepEqual((await readSecrets(jobB)).secrets, { b_only: "theirs", shared: 1 });
+    page.assertNoErrors();
+    await context.close();
+  });
+
+  it("follows the document's scrolling only while in it, also after being moved", async () => {
+    const job = uniqueJob("embed-move");
+    await writeSecrets(job, largeSet(300).text());
+    const { context, page } = await openPage(browser);
+    const host = `<!doctype html><html lang="en"><head><title>Host</title></head><body>
+      <div id="here"><vdk-job-secrets id="only" team="${TEAM}" job="${job}"></vdk-job-secrets></div>
+      <div id="there"></div>
+      <script type="module">import "/element.js"; window.hostReady = true;</script></body></html>`;
+    await page.route(HOST_URL, (route) => route.fulfill({ status: 200, contentType: "text/html", body: host }));
+    await page.goto(HOST_URL);
+    await page.waitForFunction(() => window.hostReady === true);
+    assert.equal(await page.evaluate(() => document.getElementById("only").load()), true);
+    const cdp = await context.newCDPSession(page);
+    /** The listeners of `type` on the document. */
+    const listeners = async (type) => {
+      const { result } = await cdp.send("Runtime.evaluate", { expression: "document" });
+      const { listeners: all } = await cdp.send("DOMDebugger.getEventListeners", { objectId: result.objectId });
+      return all.filter((l) => l.type === type).length;
+    };
+    assert.equal(await listeners("scroll"), 1);
+    assert.equal(await listeners("visibilitychange"), 1);
+
+    // Moved elsewhere in the document, it still builds the rows where the view is.
+    await page.evaluate(() => document.getElementById("there").append(document.getElementById("only")));
+    assert.equal(await listeners("scroll"), 1, "listening once, not twice");
+    await page.waitForFunction(() => {
+      window.scrollTo(0, document.documentElement.scrollHeight);
+      return document.getElementById("only").shadowRoot.querySelector('#rows tr[data-name="secret_0290"]') != null;
+    });
+
+    // Removed, it no longer listens to the document, and can be collected.
+    await page.evaluate(() => document.getElementById("only").remove());
+    assert.equal(await listeners("scroll"), 0);
+    assert.equal(await listeners("visibilitychange"), 0);
     page.assertNoErrors();
     await context.close();
   });
