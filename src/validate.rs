@@ -349,7 +349,14 @@ pub(crate) fn secret_name_problem(name: &str) -> Option<Problem> {
             "a secret has an empty name; give every secret a name",
         ));
     }
-    let length = name.chars().count();
+    // Names are mostly ASCII: then one byte is one character, and only ASCII whitespace and
+    // control characters can occur.
+    let ascii = name.is_ascii();
+    let length = if ascii {
+        name.len()
+    } else {
+        name.chars().count()
+    };
     if length > MAX_SECRET_NAME_CHARS {
         return Some(Problem::new(
             name,
@@ -359,13 +366,23 @@ pub(crate) fn secret_name_problem(name: &str) -> Option<Problem> {
             ),
         ));
     }
-    if name.chars().any(char::is_whitespace) {
+    let whitespace = if ascii {
+        name.bytes().any(|b| matches!(b, b'\t'..=b'\r' | b' '))
+    } else {
+        name.chars().any(char::is_whitespace)
+    };
+    if whitespace {
         return Some(Problem::new(
             name,
             "contains whitespace; use `_` or `-` between words",
         ));
     }
-    if name.chars().any(char::is_control) {
+    let control = if ascii {
+        name.bytes().any(|b| b.is_ascii_control())
+    } else {
+        name.chars().any(char::is_control)
+    };
+    if control {
         return Some(Problem::new(
             name,
             "contains a control character; use printable characters only",
@@ -538,6 +555,28 @@ const UNPRINTABLE: &[(u32, u32, Unprintable)] = {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn ascii_names_get_the_problems_their_characters_give() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            let name = format!("a{c}b");
+            let expected = if c.is_whitespace() {
+                Some("contains whitespace; use `_` or `-` between words")
+            } else if c.is_control() {
+                Some("contains a control character; use printable characters only")
+            } else {
+                None
+            };
+            let found = secret_name_problem(&name);
+            assert_eq!(found.as_ref().map(|p| p.message.as_str()), expected, "{b}");
+            // The same character in a name that is not ASCII.
+            let found = secret_name_problem(&format!("é{c}"));
+            assert_eq!(found.as_ref().map(|p| p.message.as_str()), expected, "{b}");
+        }
+        assert!(secret_name_problem(&"a".repeat(256)).is_none());
+        assert!(secret_name_problem(&"a".repeat(257)).is_some());
+    }
 
     fn set(value: Value) -> Secrets {
         serde_json::from_value(value).unwrap()
