@@ -110,6 +110,7 @@ test("a bad set is refused before sending, with every problem listed and no valu
 });
 
 test("edge values are stored the same as one text or member by member", async () => {
+  const deep = (levels) => (levels === 0 ? "leaf" : [deep(levels - 1)]);
   // A JS number beyond 2^53 - 1 makes the set go member by member (JSON text would show it as
   // an integer; the module holds it as the float it is); the rest goes as one text.
   const sets = [
@@ -117,6 +118,7 @@ test("edge values are stored the same as one text or member by member", async ()
       numbers: [0.1, -0, 1.5, 2.5e-3, 1e-7, 123.456, 42, -(2 ** 53 - 1)],
       big: [2n ** 53n, -(2n ** 63n), 2n ** 64n - 1n],
       text: ["", "\u0000\u001f\u007f", '🔑 \u2028 "q" \\ </', "vdk-bigint-0:1"],
+      deepest: deep(64),
       __proto__: null,
     },
     JSON.parse('{"z": 1, "__proto__": {"x": 1}, "a": {"b": {"c": [[], {}, null, false]}}}'),

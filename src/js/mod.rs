@@ -582,51 +582,57 @@ fn set_text(secrets: &JsValue) -> Option<(String, Vec<(String, serde_json::Value
 #[wasm_bindgen(inline_js = r#"
 const MIN_I64 = -(2n ** 63n);
 const MAX_U64 = 2n ** 64n - 1n;
+const STOP = Symbol("not plain JSON data");
 export function jsonTextOfSet(set, maxDepth, maxItems) {
   if (Object.prototype.toJSON !== undefined || Array.prototype.toJSON !== undefined) return undefined;
   if (BigInt.prototype.toJSON !== undefined) return undefined;
   let items = maxItems;
   let bigints = 0;
-  const plain = (v, depth) => {
+  // A BigInt is written as a marked string, then the marks are replaced by its digits; a set
+  // whose own text holds the mark takes the other path.
+  const mark = `vdk-bigint-${Math.random().toString(36).slice(2)}:`;
+  // How deep each array and object is inside its secret's value: the set's own members are
+  // values at depth 0.
+  const depths = new Map([[set, -1]]);
+  // JSON.stringify calls this for the set and each of its members, items and values (after
+  // any toJSON: a value it changed is refused), depth first; it stops at the first value the
+  // module would not read as written, or nested deeper than it takes.
+  function plain(key, v) {
+    if (v === set && key === "") return v;
+    if (this[key] !== v || --items < 0) throw STOP;
     switch (typeof v) {
       case "string":
       case "boolean":
-        return true;
+        return v;
       case "number":
         // An integer beyond 2^53 - 1 is a float to the module, which JSON.stringify does not
         // show: such a set takes the other path.
-        return Number.isFinite(v) && (Number.isSafeInteger(v) || !Number.isInteger(v));
+        if (Number.isFinite(v) && (Number.isSafeInteger(v) || !Number.isInteger(v))) return v;
+        throw STOP;
       case "bigint":
+        if (v < MIN_I64 || v > MAX_U64) throw STOP;
         bigints += 1;
-        return v >= MIN_I64 && v <= MAX_U64;
-      case "object":
-        if (v === null) return true;
-        break;
+        return mark + v;
+      case "object": {
+        if (v === null) return v;
+        const depth = depths.get(this) + 1;
+        if (!(depth < maxDepth)) throw STOP;
+        if (Array.isArray(v)) {
+          if (v.length > items) throw STOP;
+        } else {
+          const proto = Object.getPrototypeOf(v);
+          if (proto !== null && proto !== Object.prototype) throw STOP;
+        }
+        depths.set(v, depth);
+        return v;
+      }
       default:
-        return false;
+        throw STOP;
     }
-    if (depth >= maxDepth) return false;
-    if (Array.isArray(v)) {
-      const n = v.length;
-      if ((items -= n) < 0) return false;
-      for (let i = 0; i < n; i++) if (!plain(v[i], depth + 1)) return false;
-      return true;
-    }
-    const proto = Object.getPrototypeOf(v);
-    if (proto !== null && proto !== Object.prototype) return false;
-    const keys = Object.keys(v);
-    if ((items -= keys.length) < 0) return false;
-    for (let i = 0; i < keys.length; i++) if (!plain(v[keys[i]], depth + 1)) return false;
-    return true;
-  };
+  }
   try {
-    const keys = Object.keys(set);
-    for (let i = 0; i < keys.length; i++) if (!plain(set[keys[i]], 0)) return undefined;
-    if (bigints === 0) return JSON.stringify(set);
-    // A BigInt is written as a marked string, then the marks are replaced by its digits; a
-    // set whose own text holds the mark takes the other path.
-    const mark = `vdk-bigint-${Math.random().toString(36).slice(2)}:`;
-    const text = JSON.stringify(set, (_, v) => (typeof v === "bigint" ? mark + v : v));
+    const text = JSON.stringify(set, plain);
+    if (bigints === 0) return text;
     let replaced = 0;
     const digits = text.replace(new RegExp(`"${mark}(-?[0-9]+)"`, "g"), (_, n) => {
       replaced += 1;
