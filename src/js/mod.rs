@@ -633,12 +633,14 @@ export function jsonTextOfSet(set, maxDepth, maxItems) {
   try {
     const text = JSON.stringify(set, plain);
     if (bigints === 0) return text;
-    let replaced = 0;
-    const digits = text.replace(new RegExp(`"${mark}(-?[0-9]+)"`, "g"), (_, n) => {
-      replaced += 1;
-      return n;
-    });
-    return replaced === bigints && !digits.includes(mark) ? digits : undefined;
+    // Each piece after the first begins with a BigInt's digits and its closing quote.
+    const pieces = text.split(`"${mark}`);
+    if (pieces.length !== bigints + 1) return undefined;
+    for (let i = 1; i < pieces.length; i++) {
+      const end = pieces[i].indexOf('"');
+      pieces[i] = pieces[i].slice(0, end) + pieces[i].slice(end + 1);
+    }
+    return pieces.join("");
   } catch {
     return undefined;
   }
