@@ -8,7 +8,8 @@
 // twice, until its busy state is painted and until its saved state is, with the PUT's own time
 // (resource timing) apart from the page's.
 //
-// Memory, after a full garbage collection (DevTools protocol): the JS heap in use and the
+// Memory, after a full garbage collection (DevTools protocol): the JS heap in use, the same with
+// the external strings and buffers outside it (V8 keeps some strings' characters there), and the
 // WebAssembly memory, on the empty page, once loaded, and after the interactions, with the
 // growth per byte of the set ("copies of the set").
 //
@@ -209,7 +210,9 @@ async function interactions(page, size) {
  */
 async function memory(cdp) {
   for (let i = 0; i < 3; i += 1) await cdp.send("HeapProfiler.collectGarbage");
-  const { usedSize } = await cdp.send("Runtime.getHeapUsage");
+  // usedSize is the V8 heap; backingStorageSize the bytes outside it behind array buffers and
+  // external strings (a string the package hands over may be either kind), not WebAssembly memory.
+  const { usedSize, backingStorageSize } = await cdp.send("Runtime.getHeapUsage");
   const { result: proto } = await cdp.send("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype" });
   const { objects } = await cdp.send("Runtime.queryObjects", { prototypeObjectId: proto.objectId });
   const { result } = await cdp.send("Runtime.callFunctionOn", {
@@ -219,7 +222,7 @@ async function memory(cdp) {
   });
   await cdp.send("Runtime.releaseObject", { objectId: objects.objectId });
   await cdp.send("Runtime.releaseObject", { objectId: proto.objectId });
-  return { js: usedSize, wasm: result.value };
+  return { js: usedSize, outside: backingStorageSize || 0, wasm: result.value };
 }
 
 async function loadOnce(browser, url, job) {
@@ -278,11 +281,18 @@ try {
         const keep = (name, value) => (mem[name] ||= []).push(value);
         keep("empty page: JS heap", empty.js);
         keep("empty page: wasm memory", empty.wasm);
+        keep("empty page: JS heap and external strings", empty.js + empty.outside);
         keep("loaded: JS heap", loaded.js);
         keep("loaded: wasm memory", loaded.wasm);
         keep("after the interactions and Save: JS heap", after.js);
         keep("after the interactions and Save: wasm memory", after.wasm);
+        keep("loaded: JS heap and external strings", loaded.js + loaded.outside);
+        keep("after the interactions and Save: JS heap and external strings", after.js + after.outside);
         keep("loaded JS heap − empty, per byte of the set", (loaded.js - empty.js) / bytes);
+        keep(
+          "loaded JS heap and external strings − empty, per byte of the set",
+          (loaded.js + loaded.outside - empty.js - empty.outside) / bytes,
+        );
         keep("loaded wasm memory − empty, per byte of the set", (loaded.wasm - empty.wasm) / bytes);
         keep("saved JS heap − empty, per byte of the set", (after.js - empty.js) / bytes);
         if (errors.length) throw new Error(`the page threw: ${errors.join("; ")}`);
