@@ -23,7 +23,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use js_sys::{Array, Object, Promise, Reflect};
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::api::{ETag, Endpoint, History, Token};
@@ -574,15 +574,55 @@ fn set_text(secrets: &JsValue) -> Option<(String, Vec<(String, serde_json::Value
         secrets,
         validate::MAX_VALUE_DEPTH as u32,
         convert::MAX_ITEMS as u32,
-    )?;
+    );
+    let text = text.dyn_ref::<js_sys::JsString>().map(string_from_js)?;
     let members = crate::secrets::object_members(&text)?;
     Some((text, members))
+}
+
+/// A long JS string's text in the module's memory, written there by `TextEncoder.encodeInto`
+/// into a buffer the size of its ASCII form, grown only for other characters: no copy in JS
+/// first (wasm-bindgen's `TextEncoder.encode` path for strings), which in Chromium took
+/// longer than reading the text in the module.
+fn string_from_js(text: &js_sys::JsString) -> String {
+    let units = text.length() as usize;
+    let mut bytes: Vec<u8> = Vec::with_capacity(units);
+    let mut read = 0;
+    while read < units {
+        let spare = bytes.spare_capacity_mut();
+        let room = spare.len();
+        // SAFETY: the view covers `spare`, memory the vector owns and does not use yet.
+        // Nothing allocates in the module while the view is used, so the module's memory
+        // does not move under it.
+        let view = unsafe { Uint8Array::view_mut_raw(spare.as_mut_ptr().cast(), room) };
+        let done = encode_into(text, read as u32, &view);
+        let field = |name: &str| {
+            Reflect::get(&done, &name.into())
+                .ok()
+                .and_then(|n| n.as_f64())
+                .unwrap_or(0.0) as usize
+        };
+        let (now_read, written) = (field("read"), field("written"));
+        // SAFETY: encodeInto wrote `written` bytes, whole characters, at the start of
+        // `spare`, and never more than the view holds.
+        unsafe { bytes.set_len(bytes.len() + written.min(room)) };
+        read = now_read.min(units);
+        // What is left takes at most 3 bytes per UTF-16 unit: the next round ends it.
+        bytes.reserve((units - read) * 3);
+    }
+    // TextEncoder writes UTF-8 (a lone surrogate as U+FFFD), as wasm-bindgen's strings do.
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 #[wasm_bindgen(inline_js = r#"
 const MIN_I64 = -(2n ** 63n);
 const MAX_U64 = 2n ** 64n - 1n;
 const STOP = Symbol("not plain JSON data");
+const ENCODER = new TextEncoder();
+export function encodeInto(text, from, view) {
+  const done = ENCODER.encodeInto(from === 0 ? text : text.substring(from), view);
+  return { read: from + done.read, written: done.written };
+}
 export function jsonTextOfSet(set, maxDepth, maxItems) {
   if (Object.prototype.toJSON !== undefined || Array.prototype.toJSON !== undefined) return undefined;
   if (BigInt.prototype.toJSON !== undefined) return undefined;
@@ -653,7 +693,12 @@ extern "C" {
     /// instances, `toJSON`, holes, integers beyond 2^53 − 1 held as JS numbers, BigInts beyond
     /// 64 bits, and nesting or sizes the conversion refuses.
     #[wasm_bindgen(js_name = jsonTextOfSet)]
-    fn json_text_of_set(set: &JsValue, max_depth: u32, max_items: u32) -> Option<String>;
+    fn json_text_of_set(set: &JsValue, max_depth: u32, max_items: u32) -> JsValue;
+
+    /// `TextEncoder.encodeInto` of `text` from UTF-16 unit `from` on into `view`: `{ read,
+    /// written }`, `read` counted from the start of `text`.
+    #[wasm_bindgen(js_name = encodeInto)]
+    fn encode_into(text: &js_sys::JsString, from: u32, view: &Uint8Array) -> JsValue;
 }
 
 /// A set converted member by member; when a member does not convert, the error lists every
