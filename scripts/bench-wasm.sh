@@ -12,11 +12,14 @@ n="${1:-200}"
 scripts/build-npm.sh >/dev/null
 cargo build --release --quiet --example validate_timing
 doc="$(mktemp -d)/one-mib.json"
+# The package as built now, copied: pkg/ may be rebuilt while the rounds run.
+now="$(dirname "$doc")/pkg"
+cp -r pkg "$now"
 before="${VDK_BENCH_BEFORE:-}"
 native=(); wasm=(); object=(); wasm_before=(); object_before=()
 for round in $(seq "${ROUNDS:-3}"); do
     native+=("$("$CARGO_TARGET_DIR/release/examples/validate_timing" "$doc" "$n")")
-    read -r w o < <(node npm/bench/validate.mjs "$doc" "$n")
+    read -r w o < <(node npm/bench/validate.mjs "$doc" "$n" "$now")
     wasm+=("$w"); object+=("$o")
     echo "round $round: native ${native[-1]} ms, wasm ${wasm[-1]} ms (JS object path ${object[-1]} ms)"
     if [[ -n "$before" ]]; then
