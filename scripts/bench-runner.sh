@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The runner's benchmarks, each in one run against the same reference server:
 #  (a) warm get-all-secrets through the vdk:secrets component vs the native Rust client, with
-#      the component's read cache (as jobs use it) and without (every read over wasi:http);
+#      the component's read cache (as jobs use it) and without (every read over wasi:http),
+#      in alternating rounds: the median of the per-round ratios, and their spread;
 #  (b) a whole cold start of vdk-job-runner (compiled components cached, --prefetch) that
 #      reads the job's secrets, vs a fresh Python process reading them with VDK's generated
 #      client (vdk-control-service-api);
 # and the component's size.
 #   scripts/bench-runner.sh [starts]     (default 20 starts of each)
+# VDK_BENCH_RUNS=N repeats (a) N times (default 1); VDK_BENCH_ROUNDS and VDK_BENCH_RUNTIME
+# reach runner/examples/bench_get_all.rs, which describes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -23,7 +26,9 @@ url="$(server_url server)"
 curl -sf -X PUT -d "$(python3 -c 'import json; print(json.dumps({f"secret_{i:02}": "v" * 64 for i in range(20)} | {"db_password": "bench-password", "db_config": {"host": "h", "port": 1, "user": "u"}}))')" \
     "$url/data-jobs/for-team/bench/jobs/job/deployments/TODO/secrets"
 
-echo "(a) $("$bin/examples/bench_get_all" components/vdk-secrets.wasm "$url" bench job 300 "$work/uncached.wasm")"
+for run in $(seq "${VDK_BENCH_RUNS:-1}"); do
+    echo "(a) run $run: $("$bin/examples/bench_get_all" components/vdk-secrets.wasm "$url" bench job 300 "$work/uncached.wasm")"
+done
 
 runner=("$bin/vdk-job-runner" --secrets-component components/vdk-secrets.wasm --control-service-url "$url"
         --team bench --job job --prefetch --cache-dir "$work/cache" components/example-job.wasm

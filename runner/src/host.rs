@@ -56,13 +56,23 @@ use config_side::wasi::config::store::Error as ConfigError;
 pub use secrets_side::vdk::secrets::configuration::Config as SecretsConfig;
 use secrets_side::vdk::secrets::types::{Error as WitError, ErrorCode};
 
+/// The tokio runtime the runner runs on.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new()
+}
+
 /// An engine for running components asynchronously, with epoch interruption so that a job
 /// can be stopped in the middle of its own code.
 pub fn engine() -> wasmtime::Result<Engine> {
+    Engine::new(&engine_config())
+}
+
+/// The configuration of [`engine`].
+pub fn engine_config() -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
-    Engine::new(&config)
+    config
 }
 
 /// A store's epoch deadline that is never reached: only the job's store is interrupted.

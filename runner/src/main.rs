@@ -74,7 +74,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match host::runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("vdk-job-runner: cannot start: {e}");
