@@ -655,9 +655,10 @@ fn listed_versions(body: &[u8]) -> Option<Vec<u64>> {
         return None;
     };
     // Servers list them in order, oldest or newest first; any other order is put in order by
-    // inserting, for at most MAX_LISTED_VERSIONS of them. No slice sort and no set: either
+    // inserting, for at most MAX_LISTED_VERSIONS of them (inserting costs n² moves, a few
+    // milliseconds at this cap; a server keeps far fewer). No slice sort and no set: either
     // brings its own code into the wasm builds.
-    const MAX_LISTED_VERSIONS: usize = 100_000;
+    const MAX_LISTED_VERSIONS: usize = 10_000;
     let mut versions: Vec<u64> = items.iter().filter_map(serde_json::Value::as_u64).collect();
     if versions.windows(2).all(|pair| pair[0] >= pair[1]) {
         versions.reverse();

@@ -641,6 +641,15 @@ fn listed_versions_are_shown_short() {
     let body = format!(r#"{{"versions": [{}]}}"#, newest_first.join(","));
     let read = listed_versions(body.as_bytes()).unwrap();
     assert_eq!((read.len(), read[0], read[199_999]), (200_000, 1, 200_000));
+    // A long list in no order is put in order for its first 10,000 versions only: inserting
+    // one by one costs n² moves, and no error message needs more.
+    let shuffled: Vec<String> = (0..50_000u64)
+        .map(|n| (n * 7_919 % 50_000).to_string())
+        .collect();
+    let body = format!(r#"{{"versions": [{}]}}"#, shuffled.join(","));
+    let read = listed_versions(body.as_bytes()).unwrap();
+    assert_eq!(read.len(), 10_000);
+    assert!(read.windows(2).all(|pair| pair[0] < pair[1]));
 }
 
 #[test]
