@@ -179,6 +179,11 @@ fn write_body(body: &OutgoingBody, bytes: &[u8]) -> Result<(), TransportError> {
     Ok(())
 }
 
+/// How much one read asks for when the response announced no length: twice the largest set
+/// (1 MiB), so that a set comes in one read; a host that sets aside what is asked before
+/// reading sets aside no more.
+const UNANNOUNCED_READ: u64 = 2 << 20;
+
 /// The body, read to its end (or to the cap); `announced` is its length, if the response
 /// gave one: reading stops there, without waiting to be told the stream ended.
 fn read_body(incoming: &IncomingBody, announced: Option<u64>) -> Result<Vec<u8>, TransportError> {
@@ -187,8 +192,9 @@ fn read_body(incoming: &IncomingBody, announced: Option<u64>) -> Result<Vec<u8>,
         .map_err(|()| TransportError::maybe_sent("the response's body could not be read"))?;
     let mut body = Vec::new();
     while announced != Some(body.len() as u64) {
-        // Ask for what is left of the announced length, or a generous chunk.
-        let wanted = announced.map_or(64 * 1024, |n| n.saturating_sub(body.len() as u64));
+        // Ask for what is left of the announced length, or for a piece as large as any set.
+        // The host answers with what it holds: a body it read ahead comes in one piece.
+        let wanted = announced.map_or(UNANNOUNCED_READ, |n| n.saturating_sub(body.len() as u64));
         match stream.blocking_read(wanted) {
             Ok(chunk) => {
                 if too_large((body.len() + chunk.len()) as u64) {
