@@ -16,7 +16,8 @@
 //!   `1e2` is `100.0`.
 //!
 //! The reference is the float serde_json's reader makes of the text, and the text its writer
-//! prints back, since those are what is stored and what is read back. Its default reader is
+//! prints back, since those are what is stored and what is read back (in the npm module, the
+//! crate's own reader and printer, which give the same floats and text: see `secrets::json`). Its default reader is
 //! not always correctly rounded for numbers with more than 15 digits or with an exponent
 //! beyond ±22 (it reads `1.5e-300` as the float printed `1.4999999999999998e-300`), so such a
 //! number is refused too when the reader would change it: it would be stored changed all the
