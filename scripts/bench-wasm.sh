@@ -5,6 +5,8 @@
 # ROUNDS=n sets the number of alternating rounds (default 3): more on a busy machine.
 # With VDK_BENCH_BEFORE=DIR (a package directory built by build-npm.sh from another commit),
 # each round times that module too, for a before/after comparison in the same run.
+# VDK_BENCH_BEFORE=COMMIT builds that commit's package first (its files from `git archive`,
+# in a temporary directory, with its own build directory under $CARGO_TARGET_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
@@ -16,6 +18,16 @@ doc="$(mktemp -d)/one-mib.json"
 now="$(dirname "$doc")/pkg"
 cp -r pkg "$now"
 before="${VDK_BENCH_BEFORE:-}"
+if [[ -n "$before" && ! -d "$before" ]]; then
+    commit="$(git rev-parse --verify "$before^{commit}")"
+    src="$(dirname "$doc")/before-src"
+    mkdir -p "$src" && git archive "$commit" | tar -x -C "$src"
+    ln -s "$PWD/node_modules" "$src/node_modules"
+    # Its own build directory: cargo judges freshness by file times, and the two trees'
+    # build units share names.
+    CARGO_TARGET_DIR="$CARGO_TARGET_DIR/bench-before" "$src/scripts/build-npm.sh" >/dev/null
+    before="$src/pkg"
+fi
 native=(); wasm=(); object=(); wasm_before=(); object_before=()
 for round in $(seq "${ROUNDS:-3}"); do
     native+=("$("$CARGO_TARGET_DIR/release/examples/validate_timing" "$doc" "$n")")
