@@ -51,7 +51,8 @@ export function createRows($, state) {
   const body = $("rows");
   const table = $("secrets-table");
   const root = body.getRootNode();
-  let shown = []; // the names shown, in order (the state's array)
+  let shown = []; // the names shown, in order (the state's array, which it may change in place)
+  let drawnCount = 0; // shown.length when the rows were last brought in line
   let filter = null; // the filter `shown` was drawn for
   let start = 0; // the window: shown[start .. end) are built
   let end = 0;
@@ -215,6 +216,7 @@ export function createRows($, state) {
       next.push(spacer);
     }
     layout = next;
+    drawnCount = shown.length;
 
     table.setAttribute("aria-rowcount", String(shown.length + 1));
     if (focusKey && !body.contains(root.activeElement)) {
@@ -356,6 +358,9 @@ export function createRows($, state) {
       start = view ? Math.max(0, view[0] - OVERSCAN) : 0;
       end = view ? view[1] + 1 + OVERSCAN : FIRST_ROWS;
       filter = state.filter;
+    } else if (end >= drawnCount) {
+      // A window that held the whole list grows with it (a short list stays whole).
+      end = Math.max(end, start + FIRST_ROWS);
     }
     shown = names;
     // A shorter list (a delete, a narrower filter) keeps the window within it.
