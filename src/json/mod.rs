@@ -370,9 +370,11 @@ fn float_of_token(token: &[u8]) -> Option<f64> {
                 Some((b'+', rest)) => (1, rest),
                 _ => (1, exponent),
             };
+            // Capped far beyond any text's length, so that a capped exponent leaves the
+            // power outside the exact range whatever the fraction's length.
             let mut value: i64 = 0;
             for &d in digits {
-                value = (value * 10 + i64::from(d.wrapping_sub(b'0'))).min(1 << 20);
+                value = (value * 10 + i64::from(d.wrapping_sub(b'0'))).min(1 << 40);
             }
             power += sign * value;
         }

@@ -197,6 +197,23 @@ fn numbers_read_as_with_serde_json() {
 }
 
 #[test]
+fn long_fractions_with_large_exponents_read_as_with_serde_json() {
+    // Leading zeros keep the digits' value small while the point moves far: the exponent
+    // must be read in full (not capped near the text's length) for the value to be right.
+    for zeros in [22, 1 << 10, (1 << 20) - 1, 1 << 20] {
+        for exponent in [zeros + 1, zeros + 2, zeros + 23, (1 << 20) + 1] {
+            let token = format!("0.{}1e{exponent}", "0".repeat(zeros));
+            compare(format!("{{\"a\":{token}}}").as_bytes());
+            assert_eq!(
+                own::read_float(&token).map(f64::to_bits),
+                super::read_float(&token).map(f64::to_bits),
+                "0.<{zeros} zeros>1e{exponent}"
+            );
+        }
+    }
+}
+
+#[test]
 fn floats_print_as_with_serde_json() {
     let check = |n: f64| {
         let mut ours = FloatText::default();
