@@ -11,7 +11,7 @@
 // aria-rowindex, so assistive technology announces the full count and each row's place.
 // Ctrl+F finds only built rows: the filter is the way to find a name.
 import { h, maskedValue } from "./dom.js";
-import { displayText, kindOf } from "./model.js";
+import { displayText, insertionIndex, kindOf } from "./model.js";
 
 /** Rows built before the view has been measured (the list first drawn, another filter). */
 const FIRST_ROWS = 30;
@@ -36,14 +36,8 @@ function actionButton(action, name, label) {
 /** The index of `name` in the sorted array `names` (by code unit, as the state sorts), or -1. */
 function indexIn(names, name) {
   if (name == null) return -1;
-  let low = 0;
-  let high = names.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (names[middle] < name) low = middle + 1;
-    else high = middle;
-  }
-  return names[low] === name ? low : -1;
+  const at = insertionIndex(names, name);
+  return names[at] === name ? at : -1;
 }
 
 /** The list view of one page: `update()` after any change of `state`. */

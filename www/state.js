@@ -6,22 +6,10 @@
 // The base and the working copy share their values (`copySet`), and until the first edit after
 // a load, a save or a discard they are one object: nothing here or in the views changes a
 // value in place, an edit puts a new one, and the first edit copies the set (#unshare).
-import { copySet, diffSets, putEntry, sameValue, sortedNames } from "./model.js";
+import { copySet, diffSets, insertionIndex, putEntry, sameValue, sortedNames } from "./model.js";
 
 const own = (object, name) => Object.prototype.hasOwnProperty.call(object, name);
 const byCodeUnit = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** The index where `name` belongs in the sorted array `names` (binary search). */
-function insertionIndex(names, name) {
-  let low = 0;
-  let high = names.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (names[middle] < name) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
 
 export class PageState {
   /**

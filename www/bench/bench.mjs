@@ -19,6 +19,7 @@
 // figure of a later page is also given as a ratio to the first page's.
 /* global console, process, fetch, performance, Buffer, URL, Event, document, window, requestAnimationFrame, MessageChannel */
 import { chromium } from "playwright-core";
+import { largeSetText } from "../../npm/bench/client-run.mjs";
 
 const [runsArg, sizesArg, ...targetArgs] = process.argv.slice(2);
 if (!targetArgs.length) {
@@ -32,26 +33,6 @@ const TARGETS = targetArgs.map((arg) => {
   return { label: arg.slice(0, at), url: arg.slice(at + 1) };
 });
 const TEAM = "bench";
-
-/**
- * A set of `n` secrets of about 220 bytes each in compact JSON: mostly strings, some numbers,
- * objects and lists, and a 64-bit integer no JavaScript number holds exactly. Returned as JSON
- * text, since JSON.stringify cannot write that integer.
- */
-function setText(n) {
-  const entries = [];
-  for (let i = 0; i < n; i += 1) {
-    const name = JSON.stringify(`secret_${String(i).padStart(4, "0")}`);
-    let value;
-    if (i === 7) value = "18446744073709551615";
-    else if (i % 10 === 3) value = String(1000 + i * 7);
-    else if (i % 50 === 9) value = JSON.stringify({ user: `user-${i}`, hosts: ["a.example", "b.example"], port: i });
-    else if (i % 50 === 19) value = JSON.stringify([`item-${i}`, i, true, null, "x".repeat(150)]);
-    else value = JSON.stringify(`v${i}-${"abcdefghij".repeat(20)}`);
-    entries.push(`${name}:${value}`);
-  }
-  return `{${entries.join(",")}}`;
-}
 
 function secretsUrl(url, job) {
   return `${url}/data-jobs/for-team/${TEAM}/jobs/${job}/deployments/TODO/secrets`;
@@ -264,7 +245,7 @@ const browser = await chromium.launch({
 const results = {}; // label -> size -> {bytes, times: {name: [ms]}}
 try {
   for (const size of SIZES) {
-    const text = setText(size);
+    const text = largeSetText(size);
     const bytes = Buffer.byteLength(text);
     for (let run = 0; run < RUNS; run += 1) {
       for (const { label, url } of TARGETS) {
