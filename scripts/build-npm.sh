@@ -37,15 +37,36 @@ wasm-bindgen --target web --out-dir pkg --out-name vdk_secrets \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/vdk_secrets.wasm"
 # Strings cross into the module through wasm-bindgen's passStringToWasm0, which copies a
 # string's ASCII prefix one character at a time in JS: a third of validating a 1 MiB set.
-# Past 64 characters, its other branch (TextEncoder.encode, then one copy) is many times
-# faster, so long strings take that one. Checked: the build fails if the code is not there.
+# Past 64 characters, TextEncoder.encodeInto writes the string straight into the module's
+# memory instead, into a buffer of one byte per UTF-16 unit, grown (by 3 bytes per unit left)
+# only when other characters do not fit, then shrunk to the bytes written. Checked: the build
+# fails if the code is not there.
 node -e '
 const fs = require("fs");
 const file = "pkg/vdk_secrets.js";
 const from = "function passStringToWasm0(arg, malloc, realloc) {\n    if (realloc === undefined) {";
-const to = "function passStringToWasm0(arg, malloc, realloc) {\n    if (realloc === undefined || arg.length > 64) {";
+const to = `function passStringToWasm0(arg, malloc, realloc) {
+    if (realloc !== undefined && arg.length > 64) {
+        let len = arg.length;
+        let ptr = malloc(len, 1) >>> 0;
+        let ret = cachedTextEncoder.encodeInto(arg, getUint8ArrayMemory0().subarray(ptr, ptr + len));
+        let offset = ret.written;
+        if (ret.read < arg.length) {
+            const rest = arg.slice(ret.read);
+            ptr = realloc(ptr, len, len = offset + rest.length * 3, 1) >>> 0;
+            ret = cachedTextEncoder.encodeInto(rest, getUint8ArrayMemory0().subarray(ptr + offset, ptr + len));
+            offset += ret.written;
+            ptr = realloc(ptr, len, offset, 1) >>> 0;
+        }
+        WASM_VECTOR_LEN = offset;
+        return ptr;
+    }
+    if (realloc === undefined) {`;
 const glue = fs.readFileSync(file, "utf8");
 if (glue.split(from).length !== 2) throw new Error(`${file}: passStringToWasm0 is not as expected`);
+for (const name of ["cachedTextEncoder", "getUint8ArrayMemory0", "WASM_VECTOR_LEN"]) {
+    if (!new RegExp(`^(const|let|function) ${name}\\b`, "m").test(glue)) throw new Error(`${file}: ${name} is not there`);
+}
 fs.writeFileSync(file, glue.replace(from, to));
 '
 # Debian's binaryen corrupts wasm-bindgen's output; npm's does not. No inlining: rustc has
