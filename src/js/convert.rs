@@ -6,7 +6,6 @@
 
 use js_sys::{Array, Object, Reflect};
 use serde_json::{Map, Number, Value};
-use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::Problem;
@@ -50,93 +49,22 @@ pub fn secret_entries(
 /// [`validate::converted_set_problems`] find them.
 ///
 /// Crossing from JS into wasm once per value is what costs most here, so a set of plain
-/// JSON data (the usual case: the result of `JSON.parse`) crosses as one text instead: a walk
-/// in JS checks that `JSON.stringify` gives it exactly (no `undefined`, `NaN`, `BigInt`,
-/// class instance, `toJSON`, hole, or nesting or size that the conversion refuses), and only
-/// then is the text read here. Anything else takes the member-by-member path, which names
-/// the problem. Both give the same values, so the same problems.
+/// JSON data (the usual case: the result of `JSON.parse`) crosses as one text instead, the
+/// one `setAllSecrets` sends ([`super::plain_set_text`]: a walk in JS checks that
+/// `JSON.stringify` gives exactly the values the conversion makes, BigInts as their digits),
+/// and only then is the text read here. Anything else takes the member-by-member path, which
+/// names the problem. Both give the same values, so the same problems.
 pub fn set_problems(value: &JsValue, limits: &validate::Limits) -> Vec<Problem> {
-    let text = is_plain_object(value)
-        .then(|| plain_json_text(value, MAX_VALUE_DEPTH as u32, MAX_ITEMS as u32))
-        .flatten();
+    let text = super::plain_set_text(value);
     if let Some(members) = text.and_then(|text| secrets::object_members(&text)) {
-        let entries = members.into_iter().map(|(name, mut value)| {
-            as_js_numbers(&mut value);
-            (name, Ok(SecretValue::new(value)))
-        });
+        let entries = members
+            .into_iter()
+            .map(|(name, value)| (name, Ok(SecretValue::new(value))));
         return validate::converted_set_problems(entries, limits);
     }
     match secret_entries(value) {
         Ok(entries) => validate::converted_set_problems(entries, limits),
         Err(problem) => vec![problem],
-    }
-}
-
-#[wasm_bindgen(inline_js = r#"
-export function plainJsonText(set, maxDepth, maxItems) {
-  const { toJSON } = Object.prototype;
-  if (toJSON !== undefined || Array.prototype.toJSON !== undefined) return undefined;
-  let items = maxItems;
-  const plain = (v, depth) => {
-    switch (typeof v) {
-      case "string":
-      case "boolean":
-        return true;
-      case "number":
-        return Number.isFinite(v);
-      case "object":
-        if (v === null) return true;
-        break;
-      default:
-        return false;
-    }
-    if (depth >= maxDepth) return false;
-    if (Array.isArray(v)) {
-      const n = v.length;
-      if ((items -= n) < 0) return false;
-      for (let i = 0; i < n; i++) if (!plain(v[i], depth + 1)) return false;
-      return true;
-    }
-    const proto = Object.getPrototypeOf(v);
-    if (proto !== null && proto !== Object.prototype) return false;
-    const keys = Object.keys(v);
-    if ((items -= keys.length) < 0) return false;
-    for (let i = 0; i < keys.length; i++) if (!plain(v[keys[i]], depth + 1)) return false;
-    return true;
-  };
-  try {
-    const keys = Object.keys(set);
-    for (let i = 0; i < keys.length; i++) if (!plain(set[keys[i]], 0)) return undefined;
-    return JSON.stringify(set);
-  } catch {
-    return undefined;
-  }
-}
-"#)]
-extern "C" {
-    /// The JSON text of a plain object of secrets when `JSON.stringify` gives exactly its
-    /// members (see [`set_problems`]), else `undefined`.
-    #[wasm_bindgen(js_name = plainJsonText)]
-    fn plain_json_text(set: &JsValue, max_depth: u32, max_items: u32) -> Option<String>;
-}
-
-/// Makes the numbers read from `JSON.stringify`'s text what [`to_json`] makes of the same JS
-/// numbers: an integer beyond ±(2^53 − 1) is a float there (JS printed a float's exact
-/// digits), not a 64-bit integer.
-fn as_js_numbers(value: &mut Value) {
-    match value {
-        Value::Number(n) => {
-            let beyond = match n.as_i64() {
-                Some(i) => i.unsigned_abs() > MAX_SAFE_INTEGER,
-                None => n.as_u64().is_some(),
-            };
-            if let Some(float) = n.as_f64().and_then(Number::from_f64).filter(|_| beyond) {
-                *n = float;
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(as_js_numbers),
-        Value::Object(map) => map.values_mut().for_each(as_js_numbers),
-        _ => {}
     }
 }
 

@@ -561,12 +561,21 @@ fn holds_big_integer(value: &serde_json::Value) -> bool {
 }
 
 /// A plain set's compact JSON text and its members as read back from it, when
-/// `JSON.stringify` gives exactly the set (see [`json_text_of_set`]); `None` otherwise, and
+/// `JSON.stringify` gives exactly the set (see [`plain_set_text`]); `None` otherwise, and
 /// then the set is converted member by member, which names every problem.
 ///
 /// Crossing into the module once per value is most of what converting a large set costs;
 /// one text crosses at once, is read once, and is then sent as it is.
 fn set_text(secrets: &JsValue) -> Option<(String, Vec<(String, serde_json::Value)>)> {
+    let text = plain_set_text(secrets)?;
+    let members = crate::secrets::object_members(&text)?;
+    Some((text, members))
+}
+
+/// The compact JSON text of a plain object of secrets when it holds plain JSON data that
+/// reads back as exactly the values the member-by-member conversion makes of it (BigInts as
+/// their exact digits); `None` for anything else, which that conversion then names.
+pub(crate) fn plain_set_text(secrets: &JsValue) -> Option<String> {
     if !convert::is_plain_object(secrets) {
         return None;
     }
@@ -575,9 +584,7 @@ fn set_text(secrets: &JsValue) -> Option<(String, Vec<(String, serde_json::Value
         validate::MAX_VALUE_DEPTH as u32,
         convert::MAX_ITEMS as u32,
     );
-    let text = text.dyn_ref::<js_sys::JsString>().map(string_from_js)?;
-    let members = crate::secrets::object_members(&text)?;
-    Some((text, members))
+    text.dyn_ref::<js_sys::JsString>().map(string_from_js)
 }
 
 /// A long JS string's text in the module's memory, written there by `TextEncoder.encodeInto`
@@ -617,62 +624,62 @@ fn string_from_js(text: &js_sys::JsString) -> String {
 #[wasm_bindgen(inline_js = r#"
 const MIN_I64 = -(2n ** 63n);
 const MAX_U64 = 2n ** 64n - 1n;
-const STOP = Symbol("not plain JSON data");
 const ENCODER = new TextEncoder();
 export function encodeInto(text, from, view) {
   const done = ENCODER.encodeInto(from === 0 ? text : text.substring(from), view);
   return { read: from + done.read, written: done.written };
 }
 export function jsonTextOfSet(set, maxDepth, maxItems) {
-  if (Object.prototype.toJSON !== undefined || Array.prototype.toJSON !== undefined) return undefined;
-  if (BigInt.prototype.toJSON !== undefined) return undefined;
+  const { toJSON } = Object.prototype;
+  if (toJSON !== undefined || Array.prototype.toJSON !== undefined) return undefined;
   let items = maxItems;
   let bigints = 0;
-  // A BigInt is written as a marked string, then the marks are replaced by its digits; a set
-  // whose own text holds the mark takes the other path.
-  const mark = `vdk-bigint-${Math.random().toString(36).slice(2)}:`;
-  // How deep each array and object is inside its secret's value: the set's own members are
-  // values at depth 0.
-  const depths = new Map([[set, -1]]);
-  // JSON.stringify calls this for the set and each of its members, items and values (after
-  // any toJSON: a value it changed is refused), depth first; it stops at the first value the
-  // module would not read as written, or nested deeper than it takes.
-  function plain(key, v) {
-    if (v === set && key === "") return v;
-    if (this[key] !== v || --items < 0) throw STOP;
+  // Whether JSON.stringify writes `v` as the module converts it, at `depth` inside its
+  // secret's value (the set's own members are at depth 0), within the items left.
+  const plain = (v, depth) => {
     switch (typeof v) {
       case "string":
       case "boolean":
-        return v;
+        return true;
       case "number":
         // An integer beyond 2^53 - 1 is a float to the module, which JSON.stringify does not
         // show: such a set takes the other path.
-        if (Number.isFinite(v) && (Number.isSafeInteger(v) || !Number.isInteger(v))) return v;
-        throw STOP;
+        return Number.isFinite(v) && (Number.isSafeInteger(v) || !Number.isInteger(v));
       case "bigint":
-        if (v < MIN_I64 || v > MAX_U64) throw STOP;
         bigints += 1;
-        return mark + v;
-      case "object": {
-        if (v === null) return v;
-        const depth = depths.get(this) + 1;
-        if (!(depth < maxDepth)) throw STOP;
-        if (Array.isArray(v)) {
-          if (v.length > items) throw STOP;
-        } else {
-          const proto = Object.getPrototypeOf(v);
-          if (proto !== null && proto !== Object.prototype) throw STOP;
-        }
-        depths.set(v, depth);
-        return v;
-      }
+        return v >= MIN_I64 && v <= MAX_U64;
+      case "object":
+        if (v === null) return true;
+        break;
       default:
-        throw STOP;
+        return false;
     }
-  }
+    if (depth >= maxDepth) return false;
+    if (Array.isArray(v)) {
+      // An array's own or inherited toJSON would change what JSON.stringify writes.
+      if (v.toJSON !== undefined) return false;
+      const n = v.length;
+      if ((items -= n) < 0) return false;
+      for (let i = 0; i < n; i++) if (!plain(v[i], depth + 1)) return false;
+      return true;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== null && proto !== Object.prototype) return false;
+    const keys = Object.keys(v);
+    if ((items -= keys.length) < 0) return false;
+    for (let i = 0; i < keys.length; i++) if (!plain(v[keys[i]], depth + 1)) return false;
+    return true;
+  };
   try {
-    const text = JSON.stringify(set, plain);
-    if (bigints === 0) return text;
+    const keys = Object.keys(set);
+    for (let i = 0; i < keys.length; i++) if (!plain(set[keys[i]], 0)) return undefined;
+    // Checked first, then a plain JSON.stringify: with a replacer it is slower.
+    if (bigints === 0) return JSON.stringify(set);
+    if (BigInt.prototype.toJSON !== undefined) return undefined;
+    // A BigInt is written as a marked string, then the marks are replaced by its digits; a
+    // set whose own text holds the mark takes the other path.
+    const mark = `vdk-bigint-${Math.random().toString(36).slice(2)}:`;
+    const text = JSON.stringify(set, (_, v) => (typeof v === "bigint" ? mark + v : v));
     // Each piece after the first begins with a BigInt's digits and its closing quote.
     const pieces = text.split(`"${mark}`);
     if (pieces.length !== bigints + 1) return undefined;
