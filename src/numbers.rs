@@ -170,9 +170,10 @@ pub(crate) fn changes_in(json: &str) -> Vec<Found> {
             b'"' => {
                 i += 1;
                 loop {
-                    i = quote_or_backslash(bytes, i);
+                    i = json::special_byte(bytes, i);
                     match bytes.get(i) {
                         Some(b'\\') => i += 2,
+                        Some(0..0x20) => i += 1,
                         _ => break,
                     }
                 }
@@ -219,29 +220,6 @@ pub(crate) fn changes_in(json: &str) -> Vec<Found> {
         }
     }
     found
-}
-
-/// The offset of the first `"` or `\\` in `bytes` at or after `i` (or the length). Strings
-/// are most of a secrets document, so this looks at eight bytes at a time.
-fn quote_or_backslash(bytes: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let quotes = word ^ (ONES * u64::from(b'"'));
-        let backslashes = word ^ (ONES * u64::from(b'\\'));
-        // A byte that was zero sets its high bit here; the lowest one set is always exact.
-        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-        let found = zero(quotes) | zero(backslashes);
-        if found != 0 {
-            return i + (found.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\\' {
-        i += 1;
-    }
-    i
 }
 
 /// Line and column of increasing byte offsets in one text, counted as the offsets grow, so
@@ -737,13 +715,13 @@ mod tests {
 
     #[test]
     fn strings_end_at_their_first_unescaped_quote_at_any_offset() {
-        assert_eq!(quote_or_backslash("été\"".as_bytes(), 0), 5);
+        assert_eq!(json::special_byte("été\"".as_bytes(), 0), 5);
         for at in 0..20 {
             let text = format!("{}\"\\\\\\\"{}", "x".repeat(at), "y".repeat(at));
             let bytes = text.as_bytes();
-            assert_eq!(quote_or_backslash(bytes, 0), at, "{text}");
-            assert_eq!(quote_or_backslash(bytes, at + 1), at + 1);
-            assert_eq!(quote_or_backslash(bytes, at + 5), bytes.len());
+            assert_eq!(json::special_byte(bytes, 0), at, "{text}");
+            assert_eq!(json::special_byte(bytes, at + 1), at + 1);
+            assert_eq!(json::special_byte(bytes, at + 5), bytes.len());
             // Numbers inside strings, next to escapes, are not numbers.
             let value = format!(
                 "[\"{}1e-400\\\\\", \"{}1e-400\\\"1e-400\", 1e-400]",

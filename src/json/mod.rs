@@ -12,6 +12,8 @@ use serde_json::Value;
 mod print;
 mod read;
 
+pub(crate) use read::special_byte;
+
 /// Comparisons of the crate's reader and printer with serde_json's (native builds).
 #[cfg(not(target_arch = "wasm32"))]
 pub mod check;

@@ -504,7 +504,7 @@ fn float(n: f64) -> Number {
 
 /// The offset of the first `"`, `\\` or control character in `bytes` at or after `i` (or
 /// the length), eight bytes at a time.
-pub(super) fn special_byte(bytes: &[u8], mut i: usize) -> usize {
+pub(crate) fn special_byte(bytes: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = bytes.get(i..i + 8) {
