@@ -481,5 +481,6 @@ serde! {
     }
 }
 
-#[cfg(test)]
+/// Against serde_json, natively (the comparisons are native-only).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
