@@ -171,13 +171,10 @@ pub fn document(text: &str, limits: &Limits) -> DocumentCheck {
     // would bring another copy of the map's code into the wasm builds).
     let mut number_problems = parsed.number_problems;
     sort_problems(&mut number_problems);
-    fn order(key: &str) -> (bool, &str) {
-        (key.is_empty(), key)
-    }
     for (name, value) in parsed.secrets.iter() {
         problems.extend(secret_name_problem(name));
         let number = number_problems
-            .binary_search_by(|p| order(&p.key).cmp(&order(name)))
+            .binary_search_by(|p| problem_order(&p.key).cmp(&problem_order(name)))
             .ok()
             .and_then(|i| number_problems.get(i).cloned());
         problems.extend(number.or_else(|| value_problem(name, value.expose())));
@@ -250,14 +247,19 @@ pub fn converted_set_problems(
     problems
 }
 
-/// Puts problems in the order every check reports them: by name, the problems keyed `""`
-/// (an empty name, the set as a whole) last; stable.
+/// Where a problem keyed `key` goes in every check's report: by name, the problems keyed `""`
+/// (an empty name, the set as a whole) last.
+fn problem_order(key: &str) -> (bool, &str) {
+    (key.is_empty(), key)
+}
+
+/// Puts problems in the order every check reports them ([`problem_order`]); stable.
 pub fn sort_problems(problems: &mut [Problem]) {
     // A stable merge sort written out (runs of 1, 2, 4, ... merged through a buffer holding
     // the left run), which skips runs already in order: problems mostly arrive as a few
     // sorted lists. The standard library's sorts are several kilobytes in the wasm builds.
     fn after(a: &Problem, b: &Problem) -> bool {
-        (a.key.is_empty(), &a.key) > (b.key.is_empty(), &b.key)
+        problem_order(&a.key) > problem_order(&b.key)
     }
     fn take(p: &mut Problem) -> Problem {
         Problem {
