@@ -184,7 +184,7 @@ fn big_integer(n: &Number) -> Option<JsValue> {
 }
 
 /// Whether a JS number would round `n`.
-fn is_big_integer(n: &Number) -> bool {
+pub(crate) fn is_big_integer(n: &Number) -> bool {
     match n.as_i64() {
         Some(i) => i.unsigned_abs() > MAX_SAFE_INTEGER,
         None => n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER),

@@ -547,13 +547,8 @@ fn secrets_to_js(secrets: &Secrets, body: Option<Vec<u8>>) -> JsValue {
 /// Whether `value` holds an integer a JS number would round (beyond ±(2^53 − 1)).
 fn holds_big_integer(value: &serde_json::Value) -> bool {
     use serde_json::Value;
-    const MAX_SAFE: u64 = crate::numbers::MAX_SAFE_INTEGER;
     match value {
-        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => i.unsigned_abs() > MAX_SAFE,
-            (None, Some(u)) => u > MAX_SAFE,
-            _ => false,
-        },
+        Value::Number(n) => convert::is_big_integer(n),
         Value::Array(items) => items.iter().any(holds_big_integer),
         Value::Object(map) => map.values().any(holds_big_integer),
         _ => false,
