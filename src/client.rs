@@ -155,32 +155,19 @@ impl<T: Transport> SecretsClient<T> {
 
     /// Every secret of the job and the version it was read at.
     pub async fn read_versioned(&self) -> Result<Versioned, Error> {
-        if let Some(cached) = self.cached() {
-            return Ok(cached);
-        }
-        let fresh = self.fetch().await?;
-        self.store_cache(&fresh);
-        Ok(fresh)
+        Ok(self.read_versioned_with_body().await?.0)
     }
 
     /// As [`SecretsClient::read_versioned`], with the response body the set was read from
     /// when it came from the server rather than the cache: for a binding that can build its
     /// own values from that text (the text is known to read as the set).
-    #[cfg_attr(not(feature = "js"), allow(dead_code))]
     pub(crate) async fn read_versioned_with_body(
         &self,
     ) -> Result<(Versioned, Option<Vec<u8>>), Error> {
         if let Some(cached) = self.cached() {
             return Ok((cached, None));
         }
-        let request = self.endpoint.read_request();
-        let endpoint = &self.endpoint;
-        let (fresh, body) = self
-            .read_with_retry(Operation::Read, request, |response| {
-                let read = endpoint.read_response(&response)?;
-                Ok((read, response.body))
-            })
-            .await?;
+        let (fresh, body) = self.fetch().await?;
         self.store_cache(&fresh);
         Ok((fresh, Some(body)))
     }
@@ -331,7 +318,7 @@ impl<T: Transport> SecretsClient<T> {
     ) -> Result<(), Error> {
         let mut attempt = 1;
         loop {
-            let Versioned { mut secrets, etag } = self.fetch().await?;
+            let (Versioned { mut secrets, etag }, _) = self.fetch().await?;
             change(&mut secrets)?;
             match self.write(&secrets, etag.as_ref()).await {
                 Err(Error::Conflict(_)) if etag.is_some() && attempt < self.conflict_attempts => {
@@ -353,12 +340,14 @@ impl<T: Transport> SecretsClient<T> {
         }
     }
 
-    /// One read of the set from the server, retried per the policy.
-    async fn fetch(&self) -> Result<Versioned, Error> {
+    /// One read of the set from the server, retried per the policy, with the body it was
+    /// read from.
+    async fn fetch(&self) -> Result<(Versioned, Vec<u8>), Error> {
         let request = self.endpoint.read_request();
         let endpoint = &self.endpoint;
         self.read_with_retry(Operation::Read, request, |response| {
-            endpoint.read_response(&response)
+            let read = endpoint.read_response(&response)?;
+            Ok((read, response.body))
         })
         .await
     }
