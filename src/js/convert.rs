@@ -50,12 +50,12 @@ pub fn secret_entries(
 ///
 /// Crossing from JS into wasm once per value is what costs most here, so a set of plain
 /// JSON data (the usual case: the result of `JSON.parse`) crosses as one text instead, the
-/// one `setAllSecrets` sends ([`super::plain_set_text`]: a walk in JS checks that
+/// one `setAllSecrets` sends ([`super::set_text::plain_set_text`]: a walk in JS checks that
 /// `JSON.stringify` gives exactly the values the conversion makes, BigInts as their digits),
 /// and only then is the text read here. Anything else takes the member-by-member path, which
 /// names the problem. Both give the same values, so the same problems.
 pub fn set_problems(value: &JsValue, limits: &validate::Limits) -> Vec<Problem> {
-    let text = super::plain_set_text(value);
+    let text = super::set_text::plain_set_text(value);
     if let Some(members) = text.and_then(|text| secrets::object_members(&text)) {
         let entries = members
             .into_iter()
