@@ -6,8 +6,8 @@
 //! overrides `compiler_builtins`' weak one at link time. The comparison itself is the safe
 //! [`compare`], which native tests hold to the byte-wise definition.
 //!
-//! [`wipe`] overwrites a string's bytes, its spare capacity included, with volatile stores of
-//! eight bytes, where `zeroize` stores one byte at a time.
+//! [`wipe`] overwrites a string's bytes, its spare capacity included, with one fill of
+//! zeros that the compiler must keep, where `zeroize` stores one byte at a time.
 
 /// Compares two byte strings of equal length as C's `memcmp` does: the sign of the difference
 /// of the first pair of bytes that differ (as unsigned bytes), or 0 when all are equal.
@@ -58,20 +58,14 @@ pub fn wipe(text: &mut String) {
     let mut bytes = std::mem::take(text).into_bytes();
     // The spare capacity may hold an earlier copy of the text: wipe it too.
     let capacity = bytes.capacity();
-    bytes.resize(capacity, 0);
-    // SAFETY: `align_to_mut` splits the initialised bytes into a byte prefix, aligned `u64`
-    // words and a byte suffix; every byte pattern is a valid `u64`, and each part is only
-    // written through its own exclusive reference.
-    let (head, words, tail) = unsafe { bytes.align_to_mut::<u64>() };
-    for b in head.iter_mut().chain(tail.iter_mut()) {
-        // SAFETY: a valid, aligned, exclusive reference; volatile so the store is kept
-        // although the memory is freed right after.
-        unsafe { core::ptr::write_volatile(b, 0) };
-    }
-    for w in words {
-        // SAFETY: as above, for an aligned word.
-        unsafe { core::ptr::write_volatile(w, 0) };
-    }
+    let start = bytes.as_mut_ptr();
+    // SAFETY: `start` points to the vector's own allocation of `capacity` bytes, which
+    // nothing else refers to; zeros are valid bytes, initialised or not. One fill (in
+    // WebAssembly one `memory.fill`) rather than a store per word.
+    unsafe { core::ptr::write_bytes(start, 0, capacity) };
+    // The allocation is freed right after: the compiler must assume the zeros are read, or
+    // it may drop the fill as a store nobody sees.
+    core::hint::black_box(start);
     core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
 }
 
