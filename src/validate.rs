@@ -57,7 +57,7 @@ use serde_json::Value;
 use crate::error::{Error, Problem};
 use crate::numbers;
 use crate::secrets::{
-    ParsedDocument, REPEATED_NAME, SecretValue, Secrets, json, strictly_ascending,
+    ParsedDocument, REPEATED_NAME, ReadDocument, SecretValue, Secrets, json, strictly_ascending,
 };
 
 /// The longest secret name accepted, in characters.
@@ -111,15 +111,51 @@ pub fn secrets(set: &Secrets, limits: &Limits) -> Result<(), Error> {
 /// Every problem in a set, in the order of [`sort_problems`]: by name, the problems keyed
 /// `""` (an empty name, the size) last.
 pub fn secrets_problems(set: &Secrets, limits: &Limits) -> Vec<Problem> {
-    let mut problems: Vec<Problem> = set
-        .iter()
+    let mut members = set.iter().map(|(name, value)| (name, value.expose()));
+    members_problems(&mut members, json_size(set), limits)
+}
+
+/// A set's members, in name order and no name twice, as a set holds them.
+type Members<'a> = dyn Iterator<Item = (&'a str, &'a Value)> + 'a;
+
+/// Every problem of a set given as its members and its size: what [`secrets_problems`]
+/// reports. A binding that has the members of a set in name order checks them here without
+/// building the set first.
+fn members_problems(members: &mut Members<'_>, size: usize, limits: &Limits) -> Vec<Problem> {
+    let mut problems: Vec<Problem> = members
         .filter_map(|(name, value)| {
-            secret_name_problem(name).or_else(|| value_problem(name, value.expose()))
+            secret_name_problem(name).or_else(|| value_problem(name, value))
         })
         .collect();
-    problems.extend(size_problem(json_size(set), limits));
+    problems.extend(size_problem(size, limits));
     sort_problems(&mut problems);
     problems
+}
+
+/// The size of the set that holds `members`: its braces, a comma between entries, and each
+/// entry (see [`entry_size`]).
+fn members_size(members: &mut Members<'_>) -> usize {
+    let (count, entries) = members.fold((0, 0), |(count, sum), (name, value)| {
+        (count + 1, sum + json::entry_len(name, value))
+    });
+    1 + usize::max(count, 1) + entries
+}
+
+/// Every problem of entries whose names are strictly ascending (so each name once, in the
+/// order a set holds them), as [`secrets_problems`] finds them in the set they make. `size`
+/// is that set's size when the reader counted it (see [`json::object_members_sized`]).
+fn ascending_entries_problems(
+    entries: &[(String, SecretValue)],
+    size: Option<usize>,
+    limits: &Limits,
+) -> Vec<Problem> {
+    let members = || {
+        entries
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.expose()))
+    };
+    let size = size.unwrap_or_else(|| members_size(&mut members()));
+    members_problems(&mut members(), size, limits)
 }
 
 /// The problem of a set of `size` bytes, if that is over the limit.
@@ -134,6 +170,25 @@ fn size_problem(size: usize, limits: &Limits) -> Option<Problem> {
             ),
         )
     })
+}
+
+/// Every problem [`crate::Secrets::from_json_document`] and then [`secrets_problems`] find
+/// in a secrets document, in that order: a document that cannot be read (its one problem,
+/// keyed `""`), else numbers that would be stored changed, else names written twice, else
+/// every rule. A document whose names are in order is checked as it was read, without
+/// building its set.
+pub fn document_problems(text: &str, limits: &Limits) -> Vec<Problem> {
+    let read = match ReadDocument::read(text) {
+        Ok(read) => read,
+        Err(e) => return vec![Problem::new("", e.report().why.clone())],
+    };
+    if read.number_problems.is_empty() && strictly_ascending(&read.entries) {
+        return ascending_entries_problems(&read.entries, read.size, limits);
+    }
+    match Secrets::from_read_document(read) {
+        Ok(set) => secrets_problems(&set, limits),
+        Err(e) => e.problems().to_vec(),
+    }
 }
 
 /// What [`document`] found in a secrets document.
@@ -209,9 +264,16 @@ pub fn entry_size(name: &str, value: &SecretValue) -> usize {
 pub fn converted_set(
     entries: impl IntoIterator<Item = (String, Result<SecretValue, Problem>)>,
 ) -> (Secrets, Vec<Problem>) {
+    converted_entries(entries.into_iter().collect())
+}
+
+/// A binding's converted entries, as given.
+type Converted = Vec<(String, Result<SecretValue, Problem>)>;
+
+/// [`converted_set`], in one copy for every kind of iterator the bindings give.
+fn converted_entries(mut entries: Converted) -> (Secrets, Vec<Problem>) {
     let mut set = Secrets::new();
     let mut problems = Vec::new();
-    let mut entries: Vec<_> = entries.into_iter().collect();
     // Names in order are put into the set from the last (see `strictly_ascending`); the
     // problems found on the way are then put back in the entries' order.
     let from_last = strictly_ascending(&entries);
@@ -241,10 +303,47 @@ pub fn converted_set_problems(
     entries: impl IntoIterator<Item = (String, Result<SecretValue, Problem>)>,
     limits: &Limits,
 ) -> Vec<Problem> {
-    let (set, mut problems) = converted_set(entries);
+    converted_entries_problems(entries.into_iter().collect(), None, limits)
+}
+
+/// [`converted_set_problems`], in one copy; `size` is the size of the set the entries make
+/// when the reader counted it and no name is written twice (see
+/// [`json::object_members_sized`]).
+fn converted_entries_problems(
+    entries: Converted,
+    size: Option<usize>,
+    limits: &Limits,
+) -> Vec<Problem> {
+    // Every entry converted and the names in order: the set they make holds them as they
+    // are, and nothing is built to check them.
+    if strictly_ascending(&entries) && entries.iter().all(|(_, converted)| converted.is_ok()) {
+        let members = || {
+            entries.iter().filter_map(|(name, converted)| {
+                Some((name.as_str(), converted.as_ref().ok()?.expose()))
+            })
+        };
+        let size = size.unwrap_or_else(|| members_size(&mut members()));
+        return members_problems(&mut members(), size, limits);
+    }
+    let (set, mut problems) = converted_entries(entries);
     problems.extend(secrets_problems(&set, limits));
     sort_problems(&mut problems);
     problems
+}
+
+/// Every problem of a set read from JSON text as its members, in document order, with the
+/// bytes they take printed when the reader counted them (see [`json::object_members_sized`]):
+/// what [`converted_set_problems`] finds in them.
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
+pub(crate) fn read_members_problems(
+    (members, size): json::SizedMembers,
+    limits: &Limits,
+) -> Vec<Problem> {
+    let entries = members
+        .into_iter()
+        .map(|(name, value)| (name, Ok(SecretValue::new(value))))
+        .collect();
+    converted_entries_problems(entries, size, limits)
 }
 
 /// Where a problem keyed `key` goes in every check's report: by name, the problems keyed `""`
@@ -779,6 +878,41 @@ mod tests {
         assert!(found[5].1.contains("the limit is 10 bytes"));
         // Nothing in any message is a value.
         assert!(check.problems.iter().all(|p| !p.message.contains("1e30")));
+    }
+
+    #[test]
+    fn document_problems_are_those_of_reading_then_checking_the_set() {
+        let limits = Limits { max_set_bytes: 60 };
+        for text in [
+            r#"{"a": 1, "b": "x", "c": [1.5, {"d": null}]}"#,
+            r#"{"b": 1, "a": "x"}"#,
+            r#"{"a b": 1, "c": true, "ok": "a long value that takes the set over the limit"}"#,
+            r#"{"z y": 1, "a": [[[[1]]]], "": 2}"#,
+            r#"{"a": 1, "a": 2}"#,
+            r#"{"a": 1e400}"#,
+            r#"{"a": 1e30, "b c": 1}"#,
+            r#"{"a": {"k": 1, "k": "a longer value"}, "b": "é
+"}"#,
+            r#"[1]"#,
+            r#"{"a": "#,
+            "{}",
+        ] {
+            let expected = match Secrets::from_json_document(text) {
+                Ok(set) => secrets_problems(&set, &limits),
+                Err(e) if e.problems().is_empty() => {
+                    vec![Problem::new("", e.report().why.clone())]
+                }
+                Err(e) => e.problems().to_vec(),
+            };
+            assert_eq!(document_problems(text, &limits), expected, "{text}");
+        }
+        let mut deep = json!(1);
+        for _ in 0..=MAX_VALUE_DEPTH {
+            deep = json!({ "k": deep });
+        }
+        let text = format!(r#"{{"a": {deep}, "b": 1}}"#);
+        let problems = document_problems(&text, &Limits::default());
+        assert_eq!(problems, [Problem::new("a", NESTED_TOO_DEEP)]);
     }
 
     #[test]

@@ -56,11 +56,8 @@ pub fn secret_entries(
 /// names the problem. Both give the same values, so the same problems.
 pub fn set_problems(value: &JsValue, limits: &validate::Limits) -> Vec<Problem> {
     let text = super::set_text::plain_set_text(value);
-    if let Some(members) = text.and_then(|text| secrets::object_members(&text)) {
-        let entries = members
-            .into_iter()
-            .map(|(name, value)| (name, Ok(SecretValue::new(value))));
-        return validate::converted_set_problems(entries, limits);
+    if let Some(read) = text.and_then(|text| secrets::object_members_sized(&text)) {
+        return validate::read_members_problems(read, limits);
     }
     match secret_entries(value) {
         Ok(entries) => validate::converted_set_problems(entries, limits),

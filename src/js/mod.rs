@@ -374,12 +374,10 @@ pub fn validate_secrets_document(
     json: &str,
     #[wasm_bindgen(js_name = maxSetBytes)] max_set_bytes: Option<f64>,
 ) -> JsValue {
-    let problems = match Secrets::from_json_document(json) {
-        Ok(set) => validate::secrets_problems(&set, &limits_arg(max_set_bytes)),
-        Err(e) if e.problems().is_empty() => vec![Problem::new("", e.report().why.clone())],
-        Err(e) => e.problems().to_vec(),
-    };
-    problems_to_js(Some(problems))
+    problems_to_js(Some(validate::document_problems(
+        json,
+        &limits_arg(max_set_bytes),
+    )))
 }
 
 /// Reads a secrets document (JSON text) once and reports every problem together: a text

@@ -72,6 +72,23 @@ pub fn compare(bytes: &[u8]) {
         own::object_members(text),
         super::serde_members::read(text),
     );
+    // The size counted while reading is the members' printed length, by serde_json.
+    if let Ok((members, Some(size))) = own::object_members_sized(text) {
+        let printed: usize = members
+            .iter()
+            .map(|(name, value)| {
+                serde_json::to_string(name).unwrap().len()
+                    + 1
+                    + serde_json::to_string(value).unwrap().len()
+            })
+            .sum();
+        assert_eq!(
+            size,
+            1 + members.len().max(1) + printed,
+            "{:?}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
 }
 
 /// The printed text and its length, ours and serde_json's.

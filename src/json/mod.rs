@@ -26,9 +26,13 @@ macro_rules! serde {
 /// The npm module reads and prints with the crate's own code.
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
 pub use own::{
-    entry_len, from_slice, from_str, object_members, read_float, set_len, set_to_string, to_string,
-    write_f64,
+    entry_len, from_slice, from_str, object_members, object_members_sized, read_float, set_len,
+    set_to_string, to_string, write_f64,
 };
+
+/// The members of one object in document order, and the bytes they take printed as one
+/// compact object when that was counted while reading (see [`object_members_sized`]).
+pub type SizedMembers = (Vec<(String, Value)>, Option<usize>);
 
 /// What kind of error a read met, as serde_json classifies it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +116,15 @@ serde! {
         serde_members::read(text).map_err(Error::from)
     }
 
+    /// [`object_members`], and the bytes the members take printed as one compact object
+    /// when the reader counts them as it reads (the crate's own reader does; serde_json's
+    /// does not: `None`).
+    pub fn object_members_sized(
+        text: &str,
+    ) -> Result<SizedMembers, Error> {
+        Ok((object_members(text)?, None))
+    }
+
     /// The float a number token (JSON number text) reads as, correctly rounded; `None` for
     /// text that is not one number or that is beyond the largest float.
     pub fn read_float(token: &str) -> Option<f64> {
@@ -174,7 +187,7 @@ pub mod own {
     use serde_json::Value;
 
     use super::read::Reader;
-    use super::{Error, FloatText, print};
+    use super::{Error, FloatText, SizedMembers, print};
     use crate::secrets::SecretValue;
 
     /// As `serde_json::from_str::<Value>`.
@@ -190,6 +203,13 @@ pub mod own {
     /// As [`super::object_members`] with serde_json.
     pub fn object_members(text: &str) -> Result<Vec<(String, Value)>, Error> {
         Reader::from_str(text).whole_object_members()
+    }
+
+    /// The members of text that is one object, and the bytes they take printed as one
+    /// compact object (names written twice included), counted while reading; `None` for the
+    /// count when an object inside a value holds a name twice.
+    pub fn object_members_sized(text: &str) -> Result<SizedMembers, Error> {
+        Reader::from_str(text).whole_object_members_sized()
     }
 
     /// The float a number token reads as (see [`super::read_float`]).

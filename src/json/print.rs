@@ -73,6 +73,29 @@ fn number(out: &mut String, n: &Number) {
     }
 }
 
+/// The length of a number's text, printed on the stack.
+pub(super) fn number_len(n: &Number) -> usize {
+    let (magnitude, negative) = if let Some(u) = n.as_u64() {
+        (u, false)
+    } else if let Some(i) = n.as_i64() {
+        (i.unsigned_abs(), true)
+    } else {
+        let mut text = super::FloatText::default();
+        return match n.as_f64() {
+            Some(f) if text.print(f) => text.as_str().len(),
+            Some(_) => "null".len(),
+            None => 0,
+        };
+    };
+    let mut len = 1 + usize::from(negative);
+    let mut rest = magnitude / 10;
+    while rest > 0 {
+        len += 1;
+        rest /= 10;
+    }
+    len
+}
+
 /// Appends the decimal digits of `n`, after a `-` if `negative`.
 fn digits(out: &mut String, mut n: u64, negative: bool) {
     let mut buffer = [0u8; 21];
@@ -149,11 +172,7 @@ pub(super) fn value_len(value: &Value) -> usize {
     match value {
         Value::Null | Value::Bool(true) => 4,
         Value::Bool(false) => 5,
-        Value::Number(n) => {
-            let mut out = String::new();
-            number(&mut out, n);
-            out.len()
-        }
+        Value::Number(n) => number_len(n),
         Value::String(s) => string_len(s),
         Value::Array(items) => 1 + items.len().max(1) + items.iter().map(value_len).sum::<usize>(),
         Value::Object(map) => {

@@ -22,6 +22,12 @@ pub(super) struct Reader<'a> {
     text: Option<&'a str>,
     i: usize,
     depth_left: u32,
+    /// The bytes the values read so far take printed as compact JSON (see
+    /// [`Reader::whole_object_members_sized`]).
+    printed: usize,
+    /// Whether `printed` is their values' printed length: false once an object held a name
+    /// twice, as its value keeps one of them.
+    exact: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -31,6 +37,8 @@ impl<'a> Reader<'a> {
             text: Some(text),
             i: 0,
             depth_left: DEPTH,
+            printed: 0,
+            exact: true,
         }
     }
 
@@ -40,6 +48,8 @@ impl<'a> Reader<'a> {
             text: None,
             i: 0,
             depth_left: DEPTH,
+            printed: 0,
+            exact: true,
         }
     }
 
@@ -52,7 +62,16 @@ impl<'a> Reader<'a> {
 
     /// The members of one object, in order, names written twice included, then nothing but
     /// whitespace. Any other value is a [`Category::Data`] error, once read (a list at once).
-    pub(super) fn whole_object_members(mut self) -> Result<Vec<(String, Value)>, Error> {
+    pub(super) fn whole_object_members(self) -> Result<Vec<(String, Value)>, Error> {
+        self.whole_object_members_sized()
+            .map(|(members, _)| members)
+    }
+
+    /// [`Reader::whole_object_members`], and the bytes the members take printed as one
+    /// compact JSON object (names written twice included), counted while reading: what a
+    /// set of those members takes when no name is written twice. `None` when an object
+    /// inside a value holds a name twice (its value keeps one, so the count is not its size).
+    pub(super) fn whole_object_members_sized(mut self) -> Result<super::SizedMembers, Error> {
         let Some(b) = self.whitespace() else {
             return Err(self.peek_error(Category::Eof));
         };
@@ -68,7 +87,10 @@ impl<'a> Reader<'a> {
             }
             self.i += 1;
             self.end()?;
-            return Ok(members);
+            // The braces, a comma between members and a colon in each.
+            self.printed += 1 + members.len().max(1) + members.len();
+            let size = self.exact.then_some(self.printed);
+            return Ok((members, size));
         }
         if b != b'[' {
             // Read the value for its syntax errors; a value that reads is the wrong shape.
@@ -139,27 +161,37 @@ impl<'a> Reader<'a> {
         let Some(b) = self.whitespace() else {
             return Err(self.peek_error(Category::Eof));
         };
+        let start = self.i;
         Ok(match b {
             b'n' => {
                 self.i += 1;
                 self.ident(b"ull")?;
+                self.printed += 4;
                 Value::Null
             }
             b't' => {
                 self.i += 1;
                 self.ident(b"rue")?;
+                self.printed += 4;
                 Value::Bool(true)
             }
             b'f' => {
                 self.i += 1;
                 self.ident(b"alse")?;
+                self.printed += 5;
                 Value::Bool(false)
             }
             b'-' => {
                 self.i += 1;
-                Value::Number(self.number(false)?)
+                let n = self.number(false)?;
+                self.printed += self.number_len(start, &n);
+                Value::Number(n)
             }
-            b'0'..=b'9' => Value::Number(self.number(true)?),
+            b'0'..=b'9' => {
+                let n = self.number(true)?;
+                self.printed += self.number_len(start, &n);
+                Value::Number(n)
+            }
             b'"' => {
                 self.i += 1;
                 Value::String(self.string()?)
@@ -173,6 +205,8 @@ impl<'a> Reader<'a> {
                 }
                 self.i += 1;
                 self.depth_left += 1;
+                // The brackets and a comma between items.
+                self.printed += 1 + items.len().max(1);
                 Value::Array(items)
             }
             b'{' => {
@@ -182,14 +216,29 @@ impl<'a> Reader<'a> {
                 while self.next_key(&mut first)? {
                     let name = self.key()?;
                     let value = self.value()?;
-                    map.insert(name, value);
+                    if map.insert(name, value).is_some() {
+                        self.exact = false;
+                    }
                 }
                 self.i += 1;
                 self.depth_left += 1;
+                // The braces, a comma between members and a colon in each.
+                self.printed += 1 + map.len().max(1) + map.len();
                 Value::Object(map)
             }
             _ => return Err(self.peek_error(Category::Syntax)),
         })
+    }
+
+    /// The printed length of number `n`, read from the token at `start`: an integer prints
+    /// as it is written (JSON has one way to write each: no `+`, no leading zeros, and `-0`
+    /// reads as a float), a float as the printer prints it.
+    fn number_len(&self, start: usize, n: &Number) -> usize {
+        if n.is_f64() {
+            super::print::number_len(n)
+        } else {
+            self.i - start
+        }
     }
 
     /// Enters a list or object at the next byte.
@@ -291,6 +340,9 @@ impl<'a> Reader<'a> {
                     let run = &self.bytes[start..self.i];
                     self.i += 1;
                     if !escaped {
+                        // No escapes: nothing in it is escaped when printed (a quote, a
+                        // backslash or a control character cannot stand in it unescaped).
+                        self.printed += run.len() + 2;
                         if let Some(text) = self.text {
                             // Both ends are at ASCII quotes, so on character boundaries.
                             return Ok(text.get(start..self.i - 1).unwrap_or_default().to_owned());
@@ -298,7 +350,9 @@ impl<'a> Reader<'a> {
                         return self.utf8(run.to_vec());
                     }
                     unescaped.extend_from_slice(run);
-                    return self.utf8(unescaped);
+                    let text = self.utf8(unescaped)?;
+                    self.printed += super::print::string_len(&text);
+                    return Ok(text);
                 }
                 b'\\' => {
                     unescaped.extend_from_slice(&self.bytes[start..self.i]);
