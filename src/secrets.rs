@@ -13,9 +13,9 @@ use serde_json::Value;
 use crate::error::{Error, Problem, Report};
 use crate::numbers::{self, Found};
 
-/// Comparing and wiping bytes eight at a time (see the module).
+/// Comparing and wiping bytes, and the npm module's allocator (see the module).
 #[path = "memory.rs"]
-mod memory;
+pub(crate) mod memory;
 
 /// Reading and printing JSON text (see the module).
 #[doc(hidden)]

@@ -15,10 +15,12 @@ mod convert;
 mod set_text;
 
 // Talc instead of the default dlmalloc: measurably faster at the many small allocations of
-// parsing a secret set, and smaller (see docs/BENCHMARKS.md).
+// parsing a secret set, and smaller (see docs/BENCHMARKS.md); freed small blocks are kept
+// and reused before talc is asked (`secrets::memory::Reusing`).
 #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOCATOR: crate::secrets::memory::Reusing<talc::wasm::WasmDynamicTalc> =
+    crate::secrets::memory::Reusing::new(talc::wasm::new_wasm_dynamic_allocator());
 
 use std::future::Future;
 use std::pin::Pin;
