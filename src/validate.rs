@@ -178,6 +178,9 @@ fn size_problem(size: usize, limits: &Limits) -> Option<Problem> {
 /// every rule. A document whose names are in order is checked as it was read, without
 /// building its set.
 pub fn document_problems(text: &str, limits: &Limits) -> Vec<Problem> {
+    if let Some(problems) = checked_text_problems(text, limits) {
+        return problems;
+    }
     let read = match ReadDocument::read(text) {
         Ok(read) => read,
         Err(e) => return vec![Problem::new("", e.report().why.clone())],
@@ -189,6 +192,26 @@ pub fn document_problems(text: &str, limits: &Limits) -> Vec<Problem> {
         Ok(set) => secrets_problems(&set, limits),
         Err(e) => e.problems().to_vec(),
     }
+}
+
+/// Every problem of the set that JSON text of one object makes, when its names are in order
+/// (each once) and the text can be checked without keeping its values (see
+/// [`json::checked_members`]): then no value breaks a rule (no float, nothing nested too
+/// deep), and its names and size are all there is to check. `None` for any other text,
+/// which is read into values and checked as a set.
+fn checked_text_problems(text: &str, limits: &Limits) -> Option<Vec<Problem>> {
+    let checked = json::checked_members(text, MAX_VALUE_DEPTH)?;
+    if !checked.names.windows(2).all(|pair| pair[0] < pair[1]) {
+        return None;
+    }
+    let mut problems: Vec<Problem> = checked
+        .names
+        .iter()
+        .filter_map(|name| secret_name_problem(name))
+        .collect();
+    problems.extend(size_problem(checked.size, limits));
+    sort_problems(&mut problems);
+    Some(problems)
 }
 
 /// What [`document`] found in a secrets document.
@@ -331,14 +354,20 @@ fn converted_entries_problems(
     problems
 }
 
-/// Every problem of a set read from JSON text as its members, in document order, with the
-/// bytes they take printed when the reader counted them (see [`json::object_members_sized`]):
-/// what [`converted_set_problems`] finds in them.
+/// Every problem of the set whose members JSON text of one object holds, as a binding's
+/// converted set of them is checked ([`converted_set_problems`]); `None` when the text is
+/// not one object.
 #[cfg_attr(not(feature = "js"), allow(dead_code))]
-pub(crate) fn read_members_problems(
-    (members, size): json::SizedMembers,
-    limits: &Limits,
-) -> Vec<Problem> {
+pub(crate) fn text_set_problems(text: &str, limits: &Limits) -> Option<Vec<Problem>> {
+    checked_text_problems(text, limits).or_else(|| {
+        let read = crate::secrets::object_members_sized(text)?;
+        Some(read_members_problems(read, limits))
+    })
+}
+
+/// The problems of a set's members as read from JSON text, in document order, with the
+/// bytes they take printed when the reader counted them (see [`json::object_members_sized`]).
+fn read_members_problems((members, size): json::SizedMembers, limits: &Limits) -> Vec<Problem> {
     let entries = members
         .into_iter()
         .map(|(name, value)| (name, Ok(SecretValue::new(value))))
@@ -906,13 +935,20 @@ mod tests {
             };
             assert_eq!(document_problems(text, &limits), expected, "{text}");
         }
+        // Values nested as deep as the rule allows, and one level deeper.
         let mut deep = json!(1);
-        for _ in 0..=MAX_VALUE_DEPTH {
+        for _ in 0..MAX_VALUE_DEPTH {
             deep = json!({ "k": deep });
         }
         let text = format!(r#"{{"a": {deep}, "b": 1}}"#);
+        assert!(document_problems(&text, &Limits::default()).is_empty());
+        let text = format!(r#"{{"a": [{deep}], "b": 1}}"#);
         let problems = document_problems(&text, &Limits::default());
         assert_eq!(problems, [Problem::new("a", NESTED_TOO_DEEP)]);
+        let text = format!(r#"{{"a": {{"b": {deep}}}, "b c": 1}}"#);
+        let problems = document_problems(&text, &Limits::default());
+        assert_eq!(problems[0], Problem::new("a", NESTED_TOO_DEEP));
+        assert_eq!(problems[1].key, "b c");
     }
 
     #[test]

@@ -56,8 +56,8 @@ pub fn secret_entries(
 /// names the problem. Both give the same values, so the same problems.
 pub fn set_problems(value: &JsValue, limits: &validate::Limits) -> Vec<Problem> {
     let text = super::set_text::plain_set_text(value);
-    if let Some(read) = text.and_then(|text| secrets::object_members_sized(&text)) {
-        return validate::read_members_problems(read, limits);
+    if let Some(problems) = text.and_then(|text| validate::text_set_problems(&text, limits)) {
+        return problems;
     }
     match secret_entries(value) {
         Ok(entries) => validate::converted_set_problems(entries, limits),

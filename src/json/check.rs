@@ -72,6 +72,30 @@ pub fn compare(bytes: &[u8]) {
         own::object_members(text),
         super::serde_members::read(text),
     );
+    // Checking without keeping values sees the names and size reading sees, and gives up
+    // on exactly what would need the values: a float, deep nesting, a name written twice
+    // in a value.
+    let checked = super::checked_members(text, 3);
+    match own::object_members_sized(text) {
+        Ok((members, size)) => {
+            let simple = members.iter().all(|(_, value)| within(value, 3));
+            if let Some(checked) = &checked {
+                let names: Vec<&str> = members.iter().map(|(name, _)| name.as_str()).collect();
+                assert_eq!(checked.names, names, "{:?}", String::from_utf8_lossy(bytes));
+                assert_eq!(
+                    Some(checked.size),
+                    size,
+                    "{:?}",
+                    String::from_utf8_lossy(bytes)
+                );
+                assert!(simple, "{:?}", String::from_utf8_lossy(bytes));
+            }
+            if simple && size.is_some() && !text.contains('\\') {
+                assert!(checked.is_some(), "{:?}", String::from_utf8_lossy(bytes));
+            }
+        }
+        Err(_) => assert_eq!(checked, None, "{:?}", String::from_utf8_lossy(bytes)),
+    }
     // The size counted while reading is the members' printed length, by serde_json.
     if let Ok((members, Some(size))) = own::object_members_sized(text) {
         let printed: usize = members
@@ -88,6 +112,19 @@ pub fn compare(bytes: &[u8]) {
             "{:?}",
             String::from_utf8_lossy(bytes)
         );
+    }
+}
+
+/// Whether `value` holds no float and nests lists and objects at most `levels` deep, with
+/// at most 32 names in each object: what [`super::checked_members`] checks without keeping
+/// values.
+fn within(value: &Value, levels: usize) -> bool {
+    match value {
+        Value::Number(n) => !n.is_f64(),
+        Value::Array(_) | Value::Object(_) if levels == 0 => false,
+        Value::Array(items) => items.iter().all(|item| within(item, levels - 1)),
+        Value::Object(map) => map.len() <= 32 && map.values().all(|item| within(item, levels - 1)),
+        _ => true,
     }
 }
 

@@ -34,6 +34,25 @@ pub use own::{
 /// compact object when that was counted while reading (see [`object_members_sized`]).
 pub type SizedMembers = (Vec<(String, Value)>, Option<usize>);
 
+/// What [`checked_members`] found in text that is one object, whose values it did not keep.
+#[derive(Debug, PartialEq)]
+pub struct Checked<'a> {
+    /// The members' names in document order, borrowed from the text when not escaped.
+    pub names: Vec<std::borrow::Cow<'a, str>>,
+    /// The bytes the members take printed as one compact object, names written twice
+    /// included (as [`object_members_sized`] counts them).
+    pub size: usize,
+}
+
+/// Reads text that is one object without keeping its values: its members' names and the
+/// bytes they take printed, when no value holds a float, nests lists or objects more than
+/// `levels` deep, or holds an object that writes a name twice (or escaped, or has many names);
+/// `None` for that and for anything [`object_members`] refuses. Such a set can be checked
+/// by its names and size alone. The crate's own reader in every build.
+pub fn checked_members(text: &str, levels: usize) -> Option<Checked<'_>> {
+    read::Reader::from_str(text).checked_object_members(u32::try_from(levels).ok()?)
+}
+
 /// What kind of error a read met, as serde_json classifies it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Category {

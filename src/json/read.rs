@@ -8,6 +8,8 @@
 //! at the byte just read (`error`) or at the next one (`peek_error`). Native tests and the
 //! fuzz target hold it to serde_json.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Number, Value};
 
 use super::{Category, Error};
@@ -15,6 +17,10 @@ use super::{Category, Error};
 /// How deep lists and objects nest before the reader stops: serde_json's limit (its
 /// 128th level is an error).
 const DEPTH: u32 = 128;
+
+/// The most names [`Reader::checked_object_members`] compares in one object inside a value
+/// (each with every other); an object with more is left to the reader that keeps values.
+const CHECKED_NAMES: usize = 32;
 
 /// Reads JSON text (`text` is set when the bytes are known to be UTF-8).
 pub(super) struct Reader<'a> {
@@ -97,6 +103,143 @@ impl<'a> Reader<'a> {
             self.value()?;
         }
         Err(self.error(Category::Data))
+    }
+
+    /// Reads text that is one object and checks it as [`Reader::whole_object_members_sized`]
+    /// reads it, keeping only its members' names (borrowed from the text when unescaped)
+    /// and counting the bytes its members take printed: no value is kept, so no string is
+    /// copied. `None` for anything that reader would not read, and for what needs the values
+    /// kept to be judged: a float anywhere, lists or objects nested more than `levels` deep
+    /// inside a member's value, or an object inside a value with a name written twice, escaped, or
+    /// after [`CHECKED_NAMES`] others.
+    pub(super) fn checked_object_members(mut self, levels: u32) -> Option<super::Checked<'a>> {
+        let text = self.text?;
+        if self.whitespace()? != b'{' {
+            return None;
+        }
+        self.i += 1;
+        self.depth_left -= 1;
+        let mut scratch = Vec::new();
+        let mut names = Vec::new();
+        let mut first = true;
+        let mut read = || -> Option<()> {
+            while self.next_key(&mut first).ok()? {
+                self.i += 1;
+                let name = match self.string_bytes(&mut scratch).ok()? {
+                    Some((start, end)) => {
+                        self.printed += end - start + 2;
+                        Cow::Borrowed(text.get(start..end)?)
+                    }
+                    None => {
+                        // Text unescaped from a `str` is UTF-8.
+                        let name = String::from_utf8(std::mem::take(&mut scratch)).ok()?;
+                        self.printed += super::print::string_len(&name);
+                        Cow::Owned(name)
+                    }
+                };
+                self.colon().ok()?;
+                self.skip_value(levels, &mut scratch, &mut Vec::new())?;
+                names.push(name);
+            }
+            self.i += 1;
+            self.end().ok()
+        };
+        let done = read();
+        // An escaped string of a value was unescaped here: wipe it.
+        scratch.clear();
+        crate::secrets::memory::wipe(&mut String::from_utf8(scratch).unwrap_or_default());
+        done?;
+        // The braces, a comma between members and a colon in each.
+        let size = self.printed + 1 + names.len().max(1) + names.len();
+        Some(super::Checked { names, size })
+    }
+
+    /// Reads one value as [`Reader::value`] does, keeping nothing but the bytes it takes
+    /// printed (see [`Reader::checked_object_members`], which says when it gives up: `None`).
+    /// `scratch` takes escaped strings; `names` holds the names of the objects being read.
+    fn skip_value(
+        &mut self,
+        levels: u32,
+        scratch: &mut Vec<u8>,
+        names: &mut Vec<(usize, usize)>,
+    ) -> Option<()> {
+        let b = self.whitespace()?;
+        let start = self.i;
+        match b {
+            b'n' | b't' | b'f' => {
+                let rest: &[u8] = match b {
+                    b'n' => b"ull",
+                    b't' => b"rue",
+                    _ => b"alse",
+                };
+                self.i += 1;
+                self.ident(rest).ok()?;
+                self.printed += 1 + rest.len();
+            }
+            b'-' | b'0'..=b'9' => {
+                let positive = b != b'-';
+                self.i += usize::from(!positive);
+                if self.number(positive).ok()?.is_f64() {
+                    return None;
+                }
+                // An integer prints as it is written (see `number_len`).
+                self.printed += self.i - start;
+            }
+            b'"' => {
+                self.i += 1;
+                match self.string_bytes(scratch).ok()? {
+                    Some((start, end)) => self.printed += end - start + 2,
+                    None => {
+                        self.printed +=
+                            super::print::string_len(std::str::from_utf8(scratch).ok()?);
+                        // A secret's text: overwritten before it is dropped or reused.
+                        scratch.fill(0);
+                        scratch.clear();
+                    }
+                }
+            }
+            b'[' => {
+                let levels = levels.checked_sub(1)?;
+                self.deeper().ok()?;
+                let mut items = 0;
+                let mut first = true;
+                while self.next_item(&mut first).ok()? {
+                    self.skip_value(levels, scratch, names)?;
+                    items += 1;
+                }
+                self.i += 1;
+                self.depth_left += 1;
+                self.printed += 1 + usize::max(items, 1);
+            }
+            b'{' => {
+                let levels = levels.checked_sub(1)?;
+                self.deeper().ok()?;
+                let outer = names.len();
+                let mut first = true;
+                while self.next_key(&mut first).ok()? {
+                    self.i += 1;
+                    let (start, end) = self.string_bytes(scratch).ok()??;
+                    self.colon().ok()?;
+                    let name = &self.bytes[start..end];
+                    let seen = &names[outer..];
+                    if seen.len() >= CHECKED_NAMES
+                        || seen.iter().any(|&(s, e)| &self.bytes[s..e] == name)
+                    {
+                        return None;
+                    }
+                    names.push((start, end));
+                    self.printed += end - start + 2;
+                    self.skip_value(levels, scratch, names)?;
+                }
+                let members = names.len() - outer;
+                names.truncate(outer);
+                self.i += 1;
+                self.depth_left += 1;
+                self.printed += 1 + members.max(1) + members;
+            }
+            _ => return None,
+        }
+        Some(())
     }
 
     /// The position of byte `at` as serde_json gives it: the line, and the bytes from the
@@ -315,10 +458,16 @@ impl<'a> Reader<'a> {
     fn key(&mut self) -> Result<String, Error> {
         self.i += 1;
         let name = self.string()?;
+        self.colon()?;
+        Ok(name)
+    }
+
+    /// The `:` after a member's name.
+    fn colon(&mut self) -> Result<(), Error> {
         match self.whitespace() {
             Some(b':') => {
                 self.i += 1;
-                Ok(name)
+                Ok(())
             }
             Some(_) => Err(self.peek_error(Category::Syntax)),
             None => Err(self.peek_error(Category::Eof)),
@@ -327,8 +476,31 @@ impl<'a> Reader<'a> {
 
     /// A string's contents, after its opening `"`, through its closing one.
     fn string(&mut self) -> Result<String, Error> {
+        let mut unescaped = Vec::new();
+        match self.string_bytes(&mut unescaped)? {
+            Some((start, end)) => {
+                // No escapes: nothing in it is escaped when printed (a quote, a backslash or
+                // a control character cannot stand in it unescaped).
+                self.printed += end - start + 2;
+                if let Some(text) = self.text {
+                    // Both ends are at ASCII quotes, so on character boundaries.
+                    return Ok(text.get(start..end).unwrap_or_default().to_owned());
+                }
+                self.utf8(self.bytes[start..end].to_vec())
+            }
+            None => {
+                let text = self.utf8(unescaped)?;
+                self.printed += super::print::string_len(&text);
+                Ok(text)
+            }
+        }
+    }
+
+    /// Reads a string after its opening `"`, through its closing one: where its contents
+    /// stand in the input when it has no escape, else `None`, its contents unescaped
+    /// appended to `unescaped`.
+    fn string_bytes(&mut self, unescaped: &mut Vec<u8>) -> Result<Option<(usize, usize)>, Error> {
         let mut start = self.i;
-        let mut unescaped: Vec<u8> = Vec::new();
         let mut escaped = false;
         loop {
             self.i = special_byte(self.bytes, self.i);
@@ -337,28 +509,19 @@ impl<'a> Reader<'a> {
             };
             match b {
                 b'"' => {
-                    let run = &self.bytes[start..self.i];
+                    let end = self.i;
                     self.i += 1;
                     if !escaped {
-                        // No escapes: nothing in it is escaped when printed (a quote, a
-                        // backslash or a control character cannot stand in it unescaped).
-                        self.printed += run.len() + 2;
-                        if let Some(text) = self.text {
-                            // Both ends are at ASCII quotes, so on character boundaries.
-                            return Ok(text.get(start..self.i - 1).unwrap_or_default().to_owned());
-                        }
-                        return self.utf8(run.to_vec());
+                        return Ok(Some((start, end)));
                     }
-                    unescaped.extend_from_slice(run);
-                    let text = self.utf8(unescaped)?;
-                    self.printed += super::print::string_len(&text);
-                    return Ok(text);
+                    unescaped.extend_from_slice(&self.bytes[start..end]);
+                    return Ok(None);
                 }
                 b'\\' => {
                     unescaped.extend_from_slice(&self.bytes[start..self.i]);
                     escaped = true;
                     self.i += 1;
-                    self.escape(&mut unescaped)?;
+                    self.escape(unescaped)?;
                     start = self.i;
                 }
                 _ => {
