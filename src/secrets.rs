@@ -160,15 +160,13 @@ impl Secrets {
     /// line and column. Beyond that only syntax is checked here; [`crate::validate::secrets`]
     /// checks the rules.
     pub fn from_json_document(document: &str) -> Result<Self, Error> {
-        Self::from_read_document(ReadDocument::read(document)?)
-    }
-
-    /// The set of a document read, or the error [`Secrets::from_json_document`] gives for it.
-    pub(crate) fn from_read_document(read: ReadDocument) -> Result<Self, Error> {
-        if !read.number_problems.is_empty() {
-            return Err(Error::invalid("The secrets document", read.number_problems));
+        let parsed = ParsedDocument::parse(document)?;
+        if !parsed.number_problems.is_empty() {
+            return Err(Error::invalid(
+                "The secrets document",
+                parsed.number_problems,
+            ));
         }
-        let parsed = ParsedDocument::from_read(read);
         if !parsed.repeated.is_empty() {
             let problems = parsed
                 .repeated
@@ -360,24 +358,12 @@ pub(crate) struct ParsedDocument {
     pub number_problems: Vec<Problem>,
 }
 
-/// A secrets document's members as read, in document order (names written twice included),
-/// and one problem for each secret holding a number that would be stored changed: what
-/// [`ParsedDocument`] makes its set from.
-pub(crate) struct ReadDocument {
-    pub entries: Vec<(String, SecretValue)>,
-    /// For each secret, its first number that would be stored changed, in document order.
-    pub number_problems: Vec<Problem>,
-    /// The bytes the entries take printed as one compact object, when counted while reading
-    /// (see [`json::object_members_sized`]): the set's size when no name is written twice.
-    pub size: Option<usize>,
-}
-
-impl ReadDocument {
+impl ParsedDocument {
     /// Reads `document`, which must be one JSON object; the error (syntax, or not an
     /// object) names where, never what, and has no problems listed.
-    pub(crate) fn read(document: &str) -> Result<Self, Error> {
-        let (entries, size) = match json::object_members_sized(document) {
-            Ok(read) => read,
+    pub(crate) fn parse(document: &str) -> Result<Self, Error> {
+        let entries = match json::object_members(document) {
+            Ok(entries) => entries,
             Err(e) => {
                 let why = if e.is_data() {
                     "the document must be one JSON object whose keys are secret names".to_string()
@@ -405,44 +391,17 @@ impl ReadDocument {
                 number_problems.push(Problem::new(name, found.message()));
             }
         }
-        // Held as secret values from here on, so that they are wiped whatever happens next.
-        let entries = entries
-            .into_iter()
-            .map(|(name, value)| (name, SecretValue(value)))
-            .collect();
-        Ok(ReadDocument {
-            entries,
-            number_problems,
-            size,
-        })
-    }
-}
-
-impl ParsedDocument {
-    /// Reads `document`, which must be one JSON object; the error (syntax, or not an
-    /// object) names where, never what, and has no problems listed.
-    pub(crate) fn parse(document: &str) -> Result<Self, Error> {
-        Ok(Self::from_read(ReadDocument::read(document)?))
-    }
-
-    /// The set of a document read, the names it repeats, and its number problems.
-    fn from_read(read: ReadDocument) -> Self {
-        let ReadDocument {
-            entries,
-            number_problems,
-            ..
-        } = read;
         let mut secrets = BTreeMap::new();
         if strictly_ascending(&entries) {
             // No name twice, and built from the last name (see `strictly_ascending`).
             for (name, value) in entries.into_iter().rev() {
-                secrets.insert(name, value);
+                secrets.insert(name, SecretValue(value));
             }
-            return ParsedDocument {
+            return Ok(ParsedDocument {
                 secrets: Secrets(secrets),
                 repeated: Vec::new(),
                 number_problems,
-            };
+            });
         }
         let mut repeated = Vec::new();
         let mut seen_repeated = NameSet::new();
@@ -450,7 +409,7 @@ impl ParsedDocument {
             // One search per name: comparing names is most of building the set in wasm.
             match secrets.entry(name) {
                 Entry::Vacant(slot) => {
-                    slot.insert(value);
+                    slot.insert(SecretValue(value));
                 }
                 Entry::Occupied(first) => {
                     if seen_repeated.insert(first.key().clone()) {
@@ -459,11 +418,11 @@ impl ParsedDocument {
                 }
             }
         }
-        ParsedDocument {
+        Ok(ParsedDocument {
             secrets: Secrets(secrets),
             repeated,
             number_problems,
-        }
+        })
     }
 }
 
@@ -472,13 +431,6 @@ impl ParsedDocument {
 #[cfg_attr(not(feature = "js"), allow(dead_code))]
 pub(crate) fn object_members(text: &str) -> Option<Vec<(String, Value)>> {
     json::object_members(text).ok()
-}
-
-/// [`object_members`], and the bytes they take printed as one compact object when the
-/// reader counted them (see [`json::object_members_sized`]).
-#[cfg_attr(not(feature = "js"), allow(dead_code))]
-pub(crate) fn object_members_sized(text: &str) -> Option<json::SizedMembers> {
-    json::object_members_sized(text).ok()
 }
 
 #[cfg(test)]

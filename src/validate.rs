@@ -57,7 +57,7 @@ use serde_json::Value;
 use crate::error::{Error, Problem};
 use crate::numbers;
 use crate::secrets::{
-    ParsedDocument, REPEATED_NAME, ReadDocument, SecretValue, Secrets, json, strictly_ascending,
+    ParsedDocument, REPEATED_NAME, SecretValue, Secrets, json, strictly_ascending,
 };
 
 /// The longest secret name accepted, in characters.
@@ -141,23 +141,6 @@ fn members_size(members: &mut Members<'_>) -> usize {
     1 + usize::max(count, 1) + entries
 }
 
-/// Every problem of entries whose names are strictly ascending (so each name once, in the
-/// order a set holds them), as [`secrets_problems`] finds them in the set they make. `size`
-/// is that set's size when the reader counted it (see [`json::object_members_sized`]).
-fn ascending_entries_problems(
-    entries: &[(String, SecretValue)],
-    size: Option<usize>,
-    limits: &Limits,
-) -> Vec<Problem> {
-    let members = || {
-        entries
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.expose()))
-    };
-    let size = size.unwrap_or_else(|| members_size(&mut members()));
-    members_problems(&mut members(), size, limits)
-}
-
 /// The problem of a set of `size` bytes, if that is over the limit.
 fn size_problem(size: usize, limits: &Limits) -> Option<Problem> {
     (size > limits.max_set_bytes).then(|| {
@@ -175,33 +158,34 @@ fn size_problem(size: usize, limits: &Limits) -> Option<Problem> {
 /// Every problem [`crate::Secrets::from_json_document`] and then [`secrets_problems`] find
 /// in a secrets document, in that order: a document that cannot be read (its one problem,
 /// keyed `""`), else numbers that would be stored changed, else names written twice, else
-/// every rule. A document whose names are in order is checked as it was read, without
-/// building its set.
+/// every rule. A document whose names are in order is checked as it is read, without
+/// keeping its values, when nothing but its names and size can break a rule.
 pub fn document_problems(text: &str, limits: &Limits) -> Vec<Problem> {
-    if let Some(problems) = checked_text_problems(text, limits) {
+    if let Some(problems) = checked_text_problems(text, true, limits) {
         return problems;
     }
-    let read = match ReadDocument::read(text) {
-        Ok(read) => read,
-        Err(e) => return vec![Problem::new("", e.report().why.clone())],
-    };
-    if read.number_problems.is_empty() && strictly_ascending(&read.entries) {
-        return ascending_entries_problems(&read.entries, read.size, limits);
-    }
-    match Secrets::from_read_document(read) {
+    match Secrets::from_json_document(text) {
         Ok(set) => secrets_problems(&set, limits),
+        Err(e) if e.problems().is_empty() => vec![Problem::new("", e.report().why.clone())],
         Err(e) => e.problems().to_vec(),
     }
 }
 
 /// Every problem of the set that JSON text of one object makes, when its names are in order
 /// (each once) and the text can be checked without keeping its values (see
-/// [`json::checked_members`]): then no value breaks a rule (no float, nothing nested too
-/// deep), and its names and size are all there is to check. `None` for any other text,
-/// which is read into values and checked as a set.
-fn checked_text_problems(text: &str, limits: &Limits) -> Option<Vec<Problem>> {
+/// [`json::checked_members`]) and no value breaks a rule: nothing is nested too deep, and no
+/// float has a problem (nor, in a `document`, a number that would be stored changed). Then
+/// its names and size are all there is to check. `None` for any other text, which is read
+/// into values and checked as a set.
+fn checked_text_problems(text: &str, document: bool, limits: &Limits) -> Option<Vec<Problem>> {
     let checked = json::checked_members(text, MAX_VALUE_DEPTH)?;
-    if !checked.names.windows(2).all(|pair| pair[0] < pair[1]) {
+    if !checked.names.windows(2).all(|pair| pair[0] < pair[1])
+        || checked
+            .floats
+            .iter()
+            .any(|&float| numbers::float_value_problem(float).is_some())
+        || (document && !checked.floats.is_empty() && !numbers::changes_in(text).is_empty())
+    {
         return None;
     }
     let mut problems: Vec<Problem> = checked
@@ -326,17 +310,11 @@ pub fn converted_set_problems(
     entries: impl IntoIterator<Item = (String, Result<SecretValue, Problem>)>,
     limits: &Limits,
 ) -> Vec<Problem> {
-    converted_entries_problems(entries.into_iter().collect(), None, limits)
+    converted_entries_problems(entries.into_iter().collect(), limits)
 }
 
-/// [`converted_set_problems`], in one copy; `size` is the size of the set the entries make
-/// when the reader counted it and no name is written twice (see
-/// [`json::object_members_sized`]).
-fn converted_entries_problems(
-    entries: Converted,
-    size: Option<usize>,
-    limits: &Limits,
-) -> Vec<Problem> {
+/// [`converted_set_problems`], in one copy.
+fn converted_entries_problems(entries: Converted, limits: &Limits) -> Vec<Problem> {
     // Every entry converted and the names in order: the set they make holds them as they
     // are, and nothing is built to check them.
     if strictly_ascending(&entries) && entries.iter().all(|(_, converted)| converted.is_ok()) {
@@ -345,7 +323,7 @@ fn converted_entries_problems(
                 Some((name.as_str(), converted.as_ref().ok()?.expose()))
             })
         };
-        let size = size.unwrap_or_else(|| members_size(&mut members()));
+        let size = members_size(&mut members());
         return members_problems(&mut members(), size, limits);
     }
     let (set, mut problems) = converted_entries(entries);
@@ -359,20 +337,14 @@ fn converted_entries_problems(
 /// not one object.
 #[cfg_attr(not(feature = "js"), allow(dead_code))]
 pub(crate) fn text_set_problems(text: &str, limits: &Limits) -> Option<Vec<Problem>> {
-    checked_text_problems(text, limits).or_else(|| {
-        let read = crate::secrets::object_members_sized(text)?;
-        Some(read_members_problems(read, limits))
-    })
-}
-
-/// The problems of a set's members as read from JSON text, in document order, with the
-/// bytes they take printed when the reader counted them (see [`json::object_members_sized`]).
-fn read_members_problems((members, size): json::SizedMembers, limits: &Limits) -> Vec<Problem> {
-    let entries = members
+    if let Some(problems) = checked_text_problems(text, false, limits) {
+        return Some(problems);
+    }
+    let entries = crate::secrets::object_members(text)?
         .into_iter()
         .map(|(name, value)| (name, Ok(SecretValue::new(value))))
         .collect();
-    converted_entries_problems(entries, size, limits)
+    Some(converted_entries_problems(entries, limits))
 }
 
 /// Where a problem keyed `key` goes in every check's report: by name, the problems keyed `""`

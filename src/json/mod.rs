@@ -26,13 +26,9 @@ macro_rules! serde {
 /// The npm module reads and prints with the crate's own code.
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
 pub use own::{
-    entry_len, from_slice, from_str, object_members, object_members_sized, read_float, set_len,
-    set_to_string, to_string, write_f64,
+    entry_len, from_slice, from_str, object_members, read_float, set_len, set_to_string, to_string,
+    write_f64,
 };
-
-/// The members of one object in document order, and the bytes they take printed as one
-/// compact object when that was counted while reading (see [`object_members_sized`]).
-pub type SizedMembers = (Vec<(String, Value)>, Option<usize>);
 
 /// What [`checked_members`] found in text that is one object, whose values it did not keep.
 #[derive(Debug, PartialEq)]
@@ -40,15 +36,17 @@ pub struct Checked<'a> {
     /// The members' names in document order, borrowed from the text when not escaped.
     pub names: Vec<std::borrow::Cow<'a, str>>,
     /// The bytes the members take printed as one compact object, names written twice
-    /// included (as [`object_members_sized`] counts them).
+    /// included.
     pub size: usize,
+    /// The floats in the values, in document order.
+    pub floats: Vec<f64>,
 }
 
-/// Reads text that is one object without keeping its values: its members' names and the
-/// bytes they take printed, when no value holds a float, nests lists or objects more than
-/// `levels` deep, or holds an object that writes a name twice (or escaped, or has many names);
-/// `None` for that and for anything [`object_members`] refuses. Such a set can be checked
-/// by its names and size alone. The crate's own reader in every build.
+/// Reads text that is one object without keeping its values: its members' names, the
+/// floats in its values and the bytes the members take printed, when no value nests lists or
+/// objects more than `levels` deep or holds an object that writes a name twice (or escaped,
+/// or has many names); `None` for that and for anything [`object_members`] refuses. The
+/// crate's own reader in every build.
 pub fn checked_members(text: &str, levels: usize) -> Option<Checked<'_>> {
     read::Reader::from_str(text).checked_object_members(u32::try_from(levels).ok()?)
 }
@@ -135,15 +133,6 @@ serde! {
         serde_members::read(text).map_err(Error::from)
     }
 
-    /// [`object_members`], and the bytes the members take printed as one compact object
-    /// when the reader counts them as it reads (the crate's own reader does; serde_json's
-    /// does not: `None`).
-    pub fn object_members_sized(
-        text: &str,
-    ) -> Result<SizedMembers, Error> {
-        Ok((object_members(text)?, None))
-    }
-
     /// The float a number token (JSON number text) reads as, correctly rounded; `None` for
     /// text that is not one number or that is beyond the largest float.
     pub fn read_float(token: &str) -> Option<f64> {
@@ -206,7 +195,7 @@ pub mod own {
     use serde_json::Value;
 
     use super::read::Reader;
-    use super::{Error, FloatText, SizedMembers, print};
+    use super::{Error, FloatText, print};
     use crate::secrets::SecretValue;
 
     /// As `serde_json::from_str::<Value>`.
@@ -222,13 +211,6 @@ pub mod own {
     /// As [`super::object_members`] with serde_json.
     pub fn object_members(text: &str) -> Result<Vec<(String, Value)>, Error> {
         Reader::from_str(text).whole_object_members()
-    }
-
-    /// The members of text that is one object, and the bytes they take printed as one
-    /// compact object (names written twice included), counted while reading; `None` for the
-    /// count when an object inside a value holds a name twice.
-    pub fn object_members_sized(text: &str) -> Result<SizedMembers, Error> {
-        Reader::from_str(text).whole_object_members_sized()
     }
 
     /// The float a number token reads as (see [`super::read_float`]).

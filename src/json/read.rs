@@ -18,6 +18,16 @@ use super::{Category, Error};
 /// 128th level is an error).
 const DEPTH: u32 = 128;
 
+/// What [`Reader::checked_object_members`] holds while it reads: an escaped string of a
+/// value, unescaped; the names of the objects being read (where they stand in the text);
+/// the floats met.
+#[derive(Default)]
+struct Scratch {
+    text: Vec<u8>,
+    names: Vec<(usize, usize)>,
+    floats: Vec<f64>,
+}
+
 /// The most names [`Reader::checked_object_members`] compares in one object inside a value
 /// (each with every other); an object with more is left to the reader that keeps values.
 const CHECKED_NAMES: usize = 32;
@@ -28,12 +38,9 @@ pub(super) struct Reader<'a> {
     text: Option<&'a str>,
     i: usize,
     depth_left: u32,
-    /// The bytes the values read so far take printed as compact JSON (see
-    /// [`Reader::whole_object_members_sized`]).
+    /// The bytes the values checked so far take printed as compact JSON (see
+    /// [`Reader::checked_object_members`]).
     printed: usize,
-    /// Whether `printed` is their values' printed length: false once an object held a name
-    /// twice, as its value keeps one of them.
-    exact: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -44,7 +51,6 @@ impl<'a> Reader<'a> {
             i: 0,
             depth_left: DEPTH,
             printed: 0,
-            exact: true,
         }
     }
 
@@ -55,7 +61,6 @@ impl<'a> Reader<'a> {
             i: 0,
             depth_left: DEPTH,
             printed: 0,
-            exact: true,
         }
     }
 
@@ -68,16 +73,7 @@ impl<'a> Reader<'a> {
 
     /// The members of one object, in order, names written twice included, then nothing but
     /// whitespace. Any other value is a [`Category::Data`] error, once read (a list at once).
-    pub(super) fn whole_object_members(self) -> Result<Vec<(String, Value)>, Error> {
-        self.whole_object_members_sized()
-            .map(|(members, _)| members)
-    }
-
-    /// [`Reader::whole_object_members`], and the bytes the members take printed as one
-    /// compact JSON object (names written twice included), counted while reading: what a
-    /// set of those members takes when no name is written twice. `None` when an object
-    /// inside a value holds a name twice (its value keeps one, so the count is not its size).
-    pub(super) fn whole_object_members_sized(mut self) -> Result<super::SizedMembers, Error> {
+    pub(super) fn whole_object_members(mut self) -> Result<Vec<(String, Value)>, Error> {
         let Some(b) = self.whitespace() else {
             return Err(self.peek_error(Category::Eof));
         };
@@ -93,10 +89,7 @@ impl<'a> Reader<'a> {
             }
             self.i += 1;
             self.end()?;
-            // The braces, a comma between members and a colon in each.
-            self.printed += 1 + members.len().max(1) + members.len();
-            let size = self.exact.then_some(self.printed);
-            return Ok((members, size));
+            return Ok(members);
         }
         if b != b'[' {
             // Read the value for its syntax errors; a value that reads is the wrong shape.
@@ -105,13 +98,13 @@ impl<'a> Reader<'a> {
         Err(self.error(Category::Data))
     }
 
-    /// Reads text that is one object and checks it as [`Reader::whole_object_members_sized`]
-    /// reads it, keeping only its members' names (borrowed from the text when unescaped)
-    /// and counting the bytes its members take printed: no value is kept, so no string is
+    /// Reads text that is one object as [`Reader::whole_object_members`] reads it, keeping
+    /// only its members' names (borrowed from the text when unescaped) and floats, and
+    /// counting the bytes its members take printed: no value is kept, so no string is
     /// copied. `None` for anything that reader would not read, and for what needs the values
-    /// kept to be judged: a float anywhere, lists or objects nested more than `levels` deep
-    /// inside a member's value, or an object inside a value with a name written twice, escaped, or
-    /// after [`CHECKED_NAMES`] others.
+    /// kept to be judged: lists or objects nested more than `levels` deep inside a member's
+    /// value, or an object inside a value with a name written twice, escaped, or after
+    /// [`CHECKED_NAMES`] others.
     pub(super) fn checked_object_members(mut self, levels: u32) -> Option<super::Checked<'a>> {
         let text = self.text?;
         if self.whitespace()? != b'{' {
@@ -119,26 +112,26 @@ impl<'a> Reader<'a> {
         }
         self.i += 1;
         self.depth_left -= 1;
-        let mut scratch = Vec::new();
+        let mut scratch = Scratch::default();
         let mut names = Vec::new();
         let mut first = true;
         let mut read = || -> Option<()> {
             while self.next_key(&mut first).ok()? {
                 self.i += 1;
-                let name = match self.string_bytes(&mut scratch).ok()? {
+                let name = match self.string_bytes(&mut scratch.text).ok()? {
                     Some((start, end)) => {
                         self.printed += end - start + 2;
                         Cow::Borrowed(text.get(start..end)?)
                     }
                     None => {
                         // Text unescaped from a `str` is UTF-8.
-                        let name = String::from_utf8(std::mem::take(&mut scratch)).ok()?;
+                        let name = String::from_utf8(std::mem::take(&mut scratch.text)).ok()?;
                         self.printed += super::print::string_len(&name);
                         Cow::Owned(name)
                     }
                 };
                 self.colon().ok()?;
-                self.skip_value(levels, &mut scratch, &mut Vec::new())?;
+                self.skip_value(levels, &mut scratch)?;
                 names.push(name);
             }
             self.i += 1;
@@ -146,23 +139,22 @@ impl<'a> Reader<'a> {
         };
         let done = read();
         // An escaped string of a value was unescaped here: wipe it.
-        scratch.clear();
-        crate::secrets::memory::wipe(&mut String::from_utf8(scratch).unwrap_or_default());
+        scratch.text.clear();
+        crate::secrets::memory::wipe(&mut String::from_utf8(scratch.text).unwrap_or_default());
         done?;
         // The braces, a comma between members and a colon in each.
         let size = self.printed + 1 + names.len().max(1) + names.len();
-        Some(super::Checked { names, size })
+        Some(super::Checked {
+            names,
+            size,
+            floats: scratch.floats,
+        })
     }
 
-    /// Reads one value as [`Reader::value`] does, keeping nothing but the bytes it takes
-    /// printed (see [`Reader::checked_object_members`], which says when it gives up: `None`).
-    /// `scratch` takes escaped strings; `names` holds the names of the objects being read.
-    fn skip_value(
-        &mut self,
-        levels: u32,
-        scratch: &mut Vec<u8>,
-        names: &mut Vec<(usize, usize)>,
-    ) -> Option<()> {
+    /// Reads one value as [`Reader::value`] does, keeping nothing but its floats and
+    /// counting the bytes it takes printed (see [`Reader::checked_object_members`], which
+    /// says when it gives up: `None`).
+    fn skip_value(&mut self, levels: u32, scratch: &mut Scratch) -> Option<()> {
         let b = self.whitespace()?;
         let start = self.i;
         match b {
@@ -179,22 +171,29 @@ impl<'a> Reader<'a> {
             b'-' | b'0'..=b'9' => {
                 let positive = b != b'-';
                 self.i += usize::from(!positive);
-                if self.number(positive).ok()?.is_f64() {
-                    return None;
+                let n = self.number(positive).ok()?;
+                match n.as_f64().filter(|_| n.is_f64()) {
+                    Some(float) => {
+                        scratch.floats.push(float);
+                        self.printed += super::print::number_len(&n);
+                    }
+                    // An integer prints as it is written: JSON has one way to write each (no
+                    // `+`, no leading zeros; `-0` reads as a float).
+                    None => self.printed += self.i - start,
                 }
-                // An integer prints as it is written (see `number_len`).
-                self.printed += self.i - start;
             }
             b'"' => {
                 self.i += 1;
-                match self.string_bytes(scratch).ok()? {
+                match self.string_bytes(&mut scratch.text).ok()? {
+                    // No escapes: nothing in it is escaped when printed (a quote, a
+                    // backslash or a control character cannot stand in it unescaped).
                     Some((start, end)) => self.printed += end - start + 2,
                     None => {
-                        self.printed +=
-                            super::print::string_len(std::str::from_utf8(scratch).ok()?);
+                        let text = std::str::from_utf8(&scratch.text).ok()?;
+                        self.printed += super::print::string_len(text);
                         // A secret's text: overwritten before it is dropped or reused.
-                        scratch.fill(0);
-                        scratch.clear();
+                        scratch.text.fill(0);
+                        scratch.text.clear();
                     }
                 }
             }
@@ -204,7 +203,7 @@ impl<'a> Reader<'a> {
                 let mut items = 0;
                 let mut first = true;
                 while self.next_item(&mut first).ok()? {
-                    self.skip_value(levels, scratch, names)?;
+                    self.skip_value(levels, scratch)?;
                     items += 1;
                 }
                 self.i += 1;
@@ -214,25 +213,25 @@ impl<'a> Reader<'a> {
             b'{' => {
                 let levels = levels.checked_sub(1)?;
                 self.deeper().ok()?;
-                let outer = names.len();
+                let outer = scratch.names.len();
                 let mut first = true;
                 while self.next_key(&mut first).ok()? {
                     self.i += 1;
-                    let (start, end) = self.string_bytes(scratch).ok()??;
+                    let (start, end) = self.string_bytes(&mut scratch.text).ok()??;
                     self.colon().ok()?;
                     let name = &self.bytes[start..end];
-                    let seen = &names[outer..];
+                    let seen = &scratch.names[outer..];
                     if seen.len() >= CHECKED_NAMES
                         || seen.iter().any(|&(s, e)| &self.bytes[s..e] == name)
                     {
                         return None;
                     }
-                    names.push((start, end));
+                    scratch.names.push((start, end));
                     self.printed += end - start + 2;
-                    self.skip_value(levels, scratch, names)?;
+                    self.skip_value(levels, scratch)?;
                 }
-                let members = names.len() - outer;
-                names.truncate(outer);
+                let members = scratch.names.len() - outer;
+                scratch.names.truncate(outer);
                 self.i += 1;
                 self.depth_left += 1;
                 self.printed += 1 + members.max(1) + members;
@@ -304,37 +303,27 @@ impl<'a> Reader<'a> {
         let Some(b) = self.whitespace() else {
             return Err(self.peek_error(Category::Eof));
         };
-        let start = self.i;
         Ok(match b {
             b'n' => {
                 self.i += 1;
                 self.ident(b"ull")?;
-                self.printed += 4;
                 Value::Null
             }
             b't' => {
                 self.i += 1;
                 self.ident(b"rue")?;
-                self.printed += 4;
                 Value::Bool(true)
             }
             b'f' => {
                 self.i += 1;
                 self.ident(b"alse")?;
-                self.printed += 5;
                 Value::Bool(false)
             }
             b'-' => {
                 self.i += 1;
-                let n = self.number(false)?;
-                self.printed += self.number_len(start, &n);
-                Value::Number(n)
+                Value::Number(self.number(false)?)
             }
-            b'0'..=b'9' => {
-                let n = self.number(true)?;
-                self.printed += self.number_len(start, &n);
-                Value::Number(n)
-            }
+            b'0'..=b'9' => Value::Number(self.number(true)?),
             b'"' => {
                 self.i += 1;
                 Value::String(self.string()?)
@@ -348,8 +337,6 @@ impl<'a> Reader<'a> {
                 }
                 self.i += 1;
                 self.depth_left += 1;
-                // The brackets and a comma between items.
-                self.printed += 1 + items.len().max(1);
                 Value::Array(items)
             }
             b'{' => {
@@ -359,29 +346,14 @@ impl<'a> Reader<'a> {
                 while self.next_key(&mut first)? {
                     let name = self.key()?;
                     let value = self.value()?;
-                    if map.insert(name, value).is_some() {
-                        self.exact = false;
-                    }
+                    map.insert(name, value);
                 }
                 self.i += 1;
                 self.depth_left += 1;
-                // The braces, a comma between members and a colon in each.
-                self.printed += 1 + map.len().max(1) + map.len();
                 Value::Object(map)
             }
             _ => return Err(self.peek_error(Category::Syntax)),
         })
-    }
-
-    /// The printed length of number `n`, read from the token at `start`: an integer prints
-    /// as it is written (JSON has one way to write each: no `+`, no leading zeros, and `-0`
-    /// reads as a float), a float as the printer prints it.
-    fn number_len(&self, start: usize, n: &Number) -> usize {
-        if n.is_f64() {
-            super::print::number_len(n)
-        } else {
-            self.i - start
-        }
     }
 
     /// Enters a list or object at the next byte.
@@ -479,20 +451,13 @@ impl<'a> Reader<'a> {
         let mut unescaped = Vec::new();
         match self.string_bytes(&mut unescaped)? {
             Some((start, end)) => {
-                // No escapes: nothing in it is escaped when printed (a quote, a backslash or
-                // a control character cannot stand in it unescaped).
-                self.printed += end - start + 2;
                 if let Some(text) = self.text {
                     // Both ends are at ASCII quotes, so on character boundaries.
                     return Ok(text.get(start..end).unwrap_or_default().to_owned());
                 }
                 self.utf8(self.bytes[start..end].to_vec())
             }
-            None => {
-                let text = self.utf8(unescaped)?;
-                self.printed += super::print::string_len(&text);
-                Ok(text)
-            }
+            None => self.utf8(unescaped),
         }
     }
 
