@@ -21,7 +21,7 @@ use crate::audit::Audit;
 use crate::auth::{Access, Who};
 use crate::edge::DevHosts;
 use crate::error::ApiError;
-use crate::store::{Store, StoreError, WriteMeta};
+use crate::store::{Replaced, Store, StoreError, WriteMeta};
 
 /// The path of a job's secrets; the deployment id is accepted and ignored, as upstream does.
 pub const SECRETS_ROUTE: &str =
@@ -168,14 +168,14 @@ async fn replace_secrets(
         author: who.0.clone(),
         restored_from: None,
     };
-    let version = app
+    let written = app
         .store
-        .write(&job, &secrets, expected, &meta)
+        .replace(&job, &secrets, expected, &meta)
         .await
         .map_err(|e| app.store_error(e))?;
-    audit_write(&app, &who, &job, version, &secrets, None).await;
+    audit_write(&app, &who, &job, &written, &secrets, None).await;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    set_version_headers(&mut response, version);
+    set_version_headers(&mut response, written.version);
     Ok(response)
 }
 
@@ -214,13 +214,18 @@ async fn audit_write(
     app: &AppState,
     who: &Who,
     job: &JobRef,
-    version: u64,
+    written: &Replaced,
     secrets: &Secrets,
     restored_from: Option<u64>,
 ) {
-    let names = app.store.changed_names(job, version, secrets).await;
-    app.audit
-        .record(who.0.as_deref(), job, version, &names, restored_from);
+    let names = app.store.changed_names(job, written, secrets).await;
+    app.audit.record(
+        who.0.as_deref(),
+        job,
+        written.version,
+        &names,
+        restored_from,
+    );
 }
 
 /// The job's versions, newest first, with who wrote each and the names each changed.
@@ -271,14 +276,14 @@ async fn restore_version(
         Some(IfMatch::Any) => current_version(&app, &job).await?,
         Some(IfMatch::Versions(versions)) => listed_version(&app, &job, &versions).await?,
     };
-    let (new_version, secrets) = app
+    let (written, secrets) = app
         .store
         .restore(&job, version, expected, who.0.clone())
         .await
         .map_err(|e| app.store_error(e))?;
-    audit_write(&app, &who, &job, new_version, &secrets, Some(version)).await;
+    audit_write(&app, &who, &job, &written, &secrets, Some(version)).await;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    set_version_headers(&mut response, new_version);
+    set_version_headers(&mut response, written.version);
     Ok(response)
 }
 

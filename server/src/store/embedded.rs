@@ -42,8 +42,8 @@ use tokio::sync::Mutex;
 use vdk_secrets::{JobRef, Secrets};
 
 use super::{
-    Backend, BoxFuture, Record, StoreError, Stored, VersionMeta, Versions, WriteMeta, Written,
-    rfc3339,
+    Backend, BoxFuture, Record, Replaced, StoreError, Stored, VersionMeta, Versions, WriteMeta,
+    Written, rfc3339,
 };
 
 const MAGIC: &[u8; 4] = b"VDKS";
@@ -139,13 +139,15 @@ impl EmbeddedStore {
         blocking(move || inner.read(&job)).await
     }
 
+    /// Writes the set as the version after the current one; gives back the current one's
+    /// set, which the version check reads anyway.
     async fn write_job(
         &self,
         job: &JobRef,
         secrets: &Secrets,
         expected: Option<u64>,
         meta: &WriteMeta,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Replaced, StoreError> {
         let _guard = self.write_lock.lock().await;
         let inner = self.inner.clone();
         let job = job.clone();
@@ -156,15 +158,18 @@ impl EmbeddedStore {
             restored_from: meta.restored_from,
         });
         blocking(move || {
-            let current = inner.read(&job)?.version;
-            if expected.is_some_and(|v| v != current) {
+            let current = inner.read(&job)?;
+            if expected.is_some_and(|v| v != current.version) {
                 return Err(StoreError::Conflict);
             }
-            inner.keep_as_history(&job, current)?;
-            let version = current + 1;
+            inner.keep_as_history(&job, current.version)?;
+            let version = current.version + 1;
             inner.write(&job, &record, version)?;
             inner.prune(&job, version);
-            Ok(version)
+            Ok(Replaced {
+                version,
+                previous: Some(current),
+            })
         })
         .await
     }
@@ -186,6 +191,19 @@ impl Backend for EmbeddedStore {
         expected: Option<u64>,
         meta: &'a WriteMeta,
     ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let replaced = self.write_job(job, secrets, expected, meta).await?;
+            Ok(replaced.version)
+        })
+    }
+
+    fn replace<'a>(
+        &'a self,
+        job: &'a JobRef,
+        secrets: &'a Secrets,
+        expected: Option<u64>,
+        meta: &'a WriteMeta,
+    ) -> BoxFuture<'a, Result<Replaced, StoreError>> {
         Box::pin(self.write_job(job, secrets, expected, meta))
     }
 

@@ -99,6 +99,25 @@ pub trait Backend: Send + Sync + 'static {
         meta: &'a WriteMeta,
     ) -> BoxFuture<'a, Result<u64, StoreError>>;
 
+    /// As [`Backend::write`], also giving back the set the write replaced when the backend
+    /// read it on the way (to check the version), so that naming what changed needs no second
+    /// read. Backends that do not read it give `previous: None`.
+    fn replace<'a>(
+        &'a self,
+        job: &'a JobRef,
+        secrets: &'a Secrets,
+        expected: Option<u64>,
+        meta: &'a WriteMeta,
+    ) -> BoxFuture<'a, Result<Replaced, StoreError>> {
+        Box::pin(async move {
+            let version = self.write(job, secrets, expected, meta).await?;
+            Ok(Replaced {
+                version,
+                previous: None,
+            })
+        })
+    }
+
     /// Whether reads and writes would work now. Cheap enough to poll; [`Store`] caches it
     /// briefly.
     fn health(&self) -> BoxFuture<'_, Result<(), StoreError>>;
@@ -112,6 +131,14 @@ pub trait Backend: Send + Sync + 'static {
         job: &'a JobRef,
         version: u64,
     ) -> BoxFuture<'a, Result<Option<Stored>, StoreError>>;
+}
+
+/// A write that went through: the new version, and the set it replaced (the version just
+/// before) when the backend had read it anyway.
+#[derive(Debug)]
+pub struct Replaced {
+    pub version: u64,
+    pub previous: Option<Stored>,
 }
 
 /// What a write records about itself besides the set.
@@ -296,6 +323,19 @@ impl Store {
         outcome
     }
 
+    /// As [`Store::write`], with the replaced set when the backend read it on the way.
+    pub async fn replace(
+        &self,
+        job: &JobRef,
+        secrets: &Secrets,
+        expected: Option<u64>,
+        meta: &WriteMeta,
+    ) -> Result<Replaced, StoreError> {
+        let outcome = self.backend.replace(job, secrets, expected, meta).await;
+        self.forget_health_after(&outcome);
+        outcome
+    }
+
     /// The job's history, newest first: each version that can still be read, with who wrote
     /// it and the names it added, changed and removed. Reads every kept version once.
     pub async fn history(&self, job: &JobRef) -> Result<History, StoreError> {
@@ -344,32 +384,37 @@ impl Store {
     }
 
     /// Writes the set of `version` as a new version that records the restore, if the current
-    /// version is still `expected`. Returns the new version and its set.
+    /// version is still `expected`. Returns the write and the set it wrote.
     pub async fn restore(
         &self,
         job: &JobRef,
         version: u64,
         expected: u64,
         author: Option<String>,
-    ) -> Result<(u64, Secrets), StoreError> {
+    ) -> Result<(Replaced, Secrets), StoreError> {
         let secrets = self.read_version(job, version).await?.secrets()?;
         let meta = WriteMeta {
             author,
             restored_from: Some(version),
         };
-        let new_version = self.write(job, &secrets, Some(expected), &meta).await?;
-        Ok((new_version, secrets))
+        let replaced = self.replace(job, &secrets, Some(expected), &meta).await?;
+        Ok((replaced, secrets))
     }
 
-    /// The names a write changed: between the version before `version` and `after`. The
-    /// version before may be gone (pruned, deleted); then every name counts as added.
-    pub async fn changed_names(&self, job: &JobRef, version: u64, after: &Secrets) -> NameDiff {
-        let before = match version.checked_sub(1).filter(|v| *v > 0) {
-            Some(previous) => match self.backend.read_version(job, previous).await {
+    /// The names a write changed: between the set it replaced and `after`. That set is the
+    /// write's own when the backend gave it back, otherwise the version before is read; it may
+    /// be gone (pruned, deleted), and then every name counts as added.
+    pub async fn changed_names(&self, job: &JobRef, write: &Replaced, after: &Secrets) -> NameDiff {
+        let before = match (
+            &write.previous,
+            write.version.checked_sub(1).filter(|v| *v > 0),
+        ) {
+            (Some(previous), _) => previous.secrets().unwrap_or_default(),
+            (None, Some(previous)) => match self.backend.read_version(job, previous).await {
                 Ok(Some(stored)) => stored.secrets().unwrap_or_default(),
                 _ => Secrets::new(),
             },
-            None => Secrets::new(),
+            (None, None) => Secrets::new(),
         };
         NameDiff::between(&before, after)
     }
