@@ -23,8 +23,9 @@ const realFetch = globalThis.fetch;
 let sent;
 beforeEach(() => {
   sent = [];
-  globalThis.fetch = (input, init = {}) => {
-    const body = init.body === undefined ? null : new TextDecoder().decode(init.body);
+  globalThis.fetch = async (input, init = {}) => {
+    // The body is a Blob where there is one, bytes otherwise: a Response reads either.
+    const body = init.body === undefined ? null : await new Response(init.body).text();
     sent.push({ method: init.method, body });
     return realFetch(input, init);
   };
