@@ -2,9 +2,11 @@
 // 4,500) into the server at the given URL, drives headless Chromium through each interaction,
 // and prints the median and spread of each, per size.
 //
-// Each time is taken inside the page: from just before the event is dispatched to the frame
-// after the next paint (requestAnimationFrame, then a message posted from it, which runs once
-// that frame is painted). Playwright's own waits are not part of any figure. Save is given
+// Each time is taken inside the page: from just before the event is dispatched until the first
+// frame that shows the result is painted (requestAnimationFrame, then a message posted from it,
+// which runs once that frame is painted). A result that comes later (a dialog, the server's
+// answer) is looked for at each frame's animation callback, and the frame it is found in is the
+// one waited for. Playwright's own waits are not part of any figure. Save is given
 // twice, until its busy state is painted and until its saved state is, with the PUT's own time
 // (resource timing) apart from the page's.
 //
@@ -57,28 +59,35 @@ function installHelpers() {
     return null;
   };
   const qa = (selector) => roots().flatMap((root) => (root ? [...root.querySelectorAll(selector)] : []));
-  const paint = () =>
-    new Promise((resolve) =>
-      requestAnimationFrame(() => {
-        const channel = new MessageChannel();
-        channel.port1.onmessage = () => resolve();
-        channel.port2.postMessage(null);
-      }),
-    );
-  const until = async (condition, what) => {
-    const limit = performance.now() + 60_000;
-    while (!condition()) {
-      if (performance.now() > limit) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => requestAnimationFrame(resolve));
-    }
+  /** Calls `resolve` once the frame being made now is painted (a task posted from its callback). */
+  const afterThisFrame = (resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
   };
+  /** Resolves once the next frame is painted. */
+  const paint = () => new Promise((resolve) => requestAnimationFrame(() => afterThisFrame(resolve)));
+  /**
+   * Resolves once `condition` holds, just after the frame that shows it is painted. It is
+   * checked at each frame's animation callback: a change made before that callback is drawn in
+   * that frame, so no later frame is waited for.
+   */
+  const paintedWhen = (condition, what) =>
+    new Promise((resolve, reject) => {
+      const limit = performance.now() + 60_000;
+      const check = () => {
+        if (condition()) afterThisFrame(resolve);
+        else if (performance.now() > limit) reject(new Error(`timed out waiting for ${what}`));
+        else requestAnimationFrame(check);
+      };
+      requestAnimationFrame(check);
+    });
   const text = (selector) => (q(selector) ? q(selector).textContent : "");
-  /** Runs `act`, waits for `done` (when given), then for the next painted frame: milliseconds. */
+  /** Runs `act`, then waits for the painted frame that shows it (and `done`, when given): milliseconds. */
   const time = async (act, done, what) => {
     const start = performance.now();
     act();
-    if (done) await until(done, what);
-    await paint();
+    await (done ? paintedWhen(done, what) : paint());
     return performance.now() - start;
   };
   const rowButton = (index, action) =>
@@ -89,13 +98,13 @@ function installHelpers() {
     input.value = value;
     input.dispatchEvent(new Event("input", { bubbles: true }));
   };
-  window.bench = { q, qa, paint, until, text, time, rowButton, rowBox, type };
+  window.bench = { q, qa, paint, paintedWhen, text, time, rowButton, rowBox, type };
 }
 
 /** One pass through every interaction on a loaded page; returns {name: ms}. */
 async function interactions(page, size) {
   return page.evaluate(async (size) => {
-    const { q, qa, text, time, until, rowButton, rowBox, type, paint } = window.bench;
+    const { q, qa, text, time, paintedWhen, rowButton, rowBox, type, paint } = window.bench;
     const out = {};
     const dialogOpen = (id) => () => q(`#${id}`).open;
     const dialogClosed = (id) => () => !q(`#${id}`).open;
@@ -143,11 +152,9 @@ async function interactions(page, size) {
     // the network and the server, and the rest is the page's own work.
     const start = performance.now();
     q("#save").click();
-    await until(() => text("#status").startsWith("Saving"), "the save to start");
-    await paint();
+    await paintedWhen(() => text("#status").startsWith("Saving"), "the save to start");
     out["Save: feedback painted"] = performance.now() - start;
-    await until(() => text("#status").startsWith("Saved"), "the save");
-    await paint();
+    await paintedWhen(() => text("#status").startsWith("Saved"), "the save");
     const saved = performance.now() - start;
     out["Save: saved state painted"] = saved;
     let put;
