@@ -117,6 +117,24 @@ pub fn compare(bytes: &[u8]) {
         }
         Err(_) => assert_eq!(checked, None, "{:?}", String::from_utf8_lossy(bytes)),
     }
+    // A document's problems are the same whether its text is checked without keeping values
+    // or read into a set and checked (natively the set is read by serde_json).
+    for max_set_bytes in [crate::validate::DEFAULT_MAX_SET_BYTES, text.len() / 2] {
+        let limits = crate::validate::Limits { max_set_bytes };
+        let read = match crate::Secrets::from_json_document(text) {
+            Ok(set) => crate::validate::secrets_problems(&set, &limits),
+            Err(e) if e.problems().is_empty() => {
+                vec![crate::error::Problem::new("", e.report().why.clone())]
+            }
+            Err(e) => e.problems().to_vec(),
+        };
+        assert_eq!(
+            crate::validate::document_problems(text, &limits),
+            read,
+            "{:?}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
 }
 
 /// The floats in `value`.
