@@ -886,6 +886,8 @@ mod tests {
         let limits = Limits { max_set_bytes: 60 };
         for text in [
             r#"{"a": 1, "b": "x", "c": [1.5, {"d": null}]}"#,
+            r#"{"a": {"k1": 1, "k\u0031": 2}, "b\u0020c": "\"q\" \\ \u0001"}"#,
+            "{\"a\": \"x\ty\"}",
             r#"{"b": 1, "a": "x"}"#,
             r#"{"a b": 1, "c": true, "ok": "a long value that takes the set over the limit"}"#,
             r#"{"z y": 1, "a": [[[[1]]]], "": 2}"#,
@@ -896,9 +898,8 @@ mod tests {
             r#"{"a": 1.5e-300, "b": 1}"#,
             r#"{"a": 18446744073709551616}"#,
             r#"{"a": 1.00000000000000000001}"#,
-            r#"{"a": {"k": "v", "k1": "w"}, "b": "x	yé"}"#,
-            r#"{"a": {"k": 1, "k": "a longer value"}, "b": "é
-"}"#,
+            r#"{"a": {"k": "v", "k\u0031": "w"}, "b": "x\tyé"}"#,
+            r#"{"a": {"k": 1, "k": "a longer value"}, "b": "\u00e9\n"}"#,
             r#"[1]"#,
             r#"{"a": "#,
             "{}",
