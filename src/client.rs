@@ -400,19 +400,21 @@ impl<T: Transport> SecretsClient<T> {
 
     /// Replaces the whole set with the one `text` writes, as [`SecretsClient::replace_all`]
     /// (no `etag`) and [`SecretsClient::replace_if_match`] do, sending `text` itself: for a
-    /// binding that has the set's compact JSON text at hand. `members` are the text's members
-    /// as read; they are checked as those methods check a set, with the same error.
+    /// binding that has the set's compact JSON text at hand. The text is checked as those
+    /// methods check a set, with the same error, without building the set when its names and
+    /// size are all that can break a rule ([`validate::text_set_problems`]).
     #[cfg_attr(not(feature = "js"), allow(dead_code))]
     pub(crate) async fn replace_with_text(
         &self,
         text: String,
-        members: Vec<(String, Value)>,
         etag: Option<&ETag>,
     ) -> Result<Option<ETag>, Error> {
-        let entries = members
-            .into_iter()
-            .map(|(name, value)| (name, Ok(SecretValue::new(value))));
-        let problems = validate::converted_set_problems(entries, &self.limits);
+        let problems = validate::text_set_problems(&text, &self.limits).unwrap_or_else(|| {
+            vec![Problem::new(
+                "",
+                "is not one JSON object of secrets; pass an object whose keys are secret names",
+            )]
+        });
         if !problems.is_empty() {
             return Err(Error::invalid("The set of secrets", problems));
         }

@@ -37,7 +37,7 @@ use crate::secrets::Secrets;
 use crate::transport::fetch::FetchTransport;
 use crate::validate::{self, Limits};
 
-use set_text::{secrets_to_js, set_text};
+use set_text::{plain_set_text, secrets_to_js};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -195,12 +195,8 @@ impl JsSecretsClient {
         let client = self.inner.clone();
         spawn(Box::pin(async move {
             let if_match = if_match.map(ETag::new);
-            let etag = match set_text(&secrets) {
-                Some((text, members)) => {
-                    client
-                        .replace_with_text(text, members, if_match.as_ref())
-                        .await?
-                }
+            let etag = match plain_set_text(&secrets) {
+                Some(text) => client.replace_with_text(text, if_match.as_ref()).await?,
                 None => {
                     let secrets = whole_set_arg(&secrets, client.limits())?;
                     match &if_match {

@@ -43,21 +43,13 @@ fn holds_big_integer(value: &serde_json::Value) -> bool {
     }
 }
 
-/// A plain set's compact JSON text and its members as read back from it, when
-/// `JSON.stringify` gives exactly the set (see [`plain_set_text`]); `None` otherwise, and
-/// then the set is converted member by member, which names every problem.
-///
-/// Crossing into the module once per value is most of what converting a large set costs;
-/// one text crosses at once, is read once, and is then sent as it is.
-pub(super) fn set_text(secrets: &JsValue) -> Option<(String, Vec<(String, serde_json::Value)>)> {
-    let text = plain_set_text(secrets)?;
-    let members = crate::secrets::object_members(&text)?;
-    Some((text, members))
-}
-
 /// The compact JSON text of a plain object of secrets when it holds plain JSON data that
 /// reads back as exactly the values the member-by-member conversion makes of it (BigInts as
 /// their exact digits); `None` for anything else, which that conversion then names.
+///
+/// Crossing into the module once per value is most of what converting a large set costs;
+/// one text crosses at once, is checked once (without building the set when it can be), and
+/// `setAllSecrets` then sends it as it is.
 pub(crate) fn plain_set_text(secrets: &JsValue) -> Option<String> {
     if !convert::is_plain_object(secrets) {
         return None;
