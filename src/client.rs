@@ -400,21 +400,17 @@ impl<T: Transport> SecretsClient<T> {
 
     /// Replaces the whole set with the one `text` writes, as [`SecretsClient::replace_all`]
     /// (no `etag`) and [`SecretsClient::replace_if_match`] do, sending `text` itself: for a
-    /// binding that has the set's compact JSON text at hand. The text is checked as those
-    /// methods check a set, with the same error, without building the set when its names and
-    /// size are all that can break a rule ([`validate::text_set_problems`]).
+    /// binding that has the set's compact JSON text at hand. `problems` are the text's, as
+    /// [`validate::text_set_problems`] finds them with this client's limits (the binding
+    /// calls it, and converts the set another way where the text cannot be read); any of them
+    /// refuses the set with the error those methods give.
     #[cfg_attr(not(feature = "js"), allow(dead_code))]
     pub(crate) async fn replace_with_text(
         &self,
         text: String,
+        problems: Vec<Problem>,
         etag: Option<&ETag>,
     ) -> Result<Option<ETag>, Error> {
-        let problems = validate::text_set_problems(&text, &self.limits).unwrap_or_else(|| {
-            vec![Problem::new(
-                "",
-                "is not one JSON object of secrets; pass an object whose keys are secret names",
-            )]
-        });
         if !problems.is_empty() {
             return Err(Error::invalid("The set of secrets", problems));
         }

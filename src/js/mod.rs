@@ -195,8 +195,19 @@ impl JsSecretsClient {
         let client = self.inner.clone();
         spawn(Box::pin(async move {
             let if_match = if_match.map(ETag::new);
-            let etag = match plain_set_text(&secrets) {
-                Some(text) => client.replace_with_text(text, if_match.as_ref()).await?,
+            // The set's text, and its problems when the module reads that text back: not a
+            // lone surrogate, which JSON.stringify escapes as `\ud800` and JSON refuses; such a
+            // set is converted member by member, as any other set the text cannot carry.
+            let checked = plain_set_text(&secrets).and_then(|text| {
+                let problems = validate::text_set_problems(&text, client.limits())?;
+                Some((text, problems))
+            });
+            let etag = match checked {
+                Some((text, problems)) => {
+                    client
+                        .replace_with_text(text, problems, if_match.as_ref())
+                        .await?
+                }
                 None => {
                     let secrets = whole_set_arg(&secrets, client.limits())?;
                     match &if_match {
