@@ -43,12 +43,17 @@ test("the tarball ships the module, its wasm and its types, nothing else", () =>
     "vdk_secrets_bg.wasm",
     "vdk_secrets_bg.wasm.d.ts",
   ]);
-  // wasm-bindgen's files for the module's own JS: one per `inline_js` block in src/js/.
+  // wasm-bindgen's files for the module's own JS: one per `inline_js` block in src/js/ and
+  // in the fetch transport.
   const snippets = readdirSync(join(app, "node_modules", "vdk-secrets", "snippets"), { recursive: true });
-  const srcDir = resolve(import.meta.dirname, "../../src/js");
-  const blocks = readdirSync(srcDir)
-    .filter((f) => f.endsWith(".rs"))
-    .map((f) => readFileSync(join(srcDir, f), "utf8").split("inline_js = ").length - 1)
+  const srcDir = resolve(import.meta.dirname, "../../src");
+  const blocks = [
+    ...readdirSync(join(srcDir, "js"))
+      .filter((f) => f.endsWith(".rs"))
+      .map((f) => join(srcDir, "js", f)),
+    join(srcDir, "transport", "fetch.rs"),
+  ]
+    .map((file) => readFileSync(file, "utf8").split("inline_js = ").length - 1)
     .reduce((a, b) => a + b, 0);
   assert.ok(blocks >= 1);
   assert.deepEqual(snippets.filter((f) => f.endsWith(".js")).length, blocks, snippets.join());

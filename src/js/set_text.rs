@@ -74,8 +74,9 @@ fn string_from_js(text: &js_sys::JsString) -> String {
         let spare = bytes.spare_capacity_mut();
         let room = spare.len();
         // SAFETY: the view covers `spare`, memory the vector owns and does not use yet.
-        // Nothing allocates in the module while the view is used, so the module's memory
-        // does not move under it.
+        // Handing the view to the module can grow its memory (wasm-bindgen's table of JS
+        // values), which detaches the view rather than moving it: encodeInto then writes
+        // nothing, and the next round makes a new view.
         let view = unsafe { Uint8Array::view_mut_raw(spare.as_mut_ptr().cast(), room) };
         let done = encode_into(text, read as u32, &view);
         let field = |name: &str| {
