@@ -31,7 +31,8 @@ pub use own::{
 };
 
 /// What [`checked_members`] found in text that is one object, whose values it did not keep.
-#[derive(Debug, PartialEq)]
+/// Its `Debug` shows the names and the size, never the floats (pieces of values).
+#[derive(PartialEq)]
 pub struct Checked<'a> {
     /// The members' names in document order, borrowed from the text when not escaped.
     pub names: Vec<std::borrow::Cow<'a, str>>,
@@ -40,6 +41,16 @@ pub struct Checked<'a> {
     pub size: usize,
     /// The floats in the values, in document order.
     pub floats: Vec<f64>,
+}
+
+impl std::fmt::Debug for Checked<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checked")
+            .field("names", &self.names)
+            .field("size", &self.size)
+            .field("floats", &format_args!("{} redacted", self.floats.len()))
+            .finish()
+    }
 }
 
 /// Reads text that is one object without keeping its values: its members' names, the

@@ -279,3 +279,16 @@ fn strings_print_and_count_as_with_serde_json() {
         assert_eq!(super::print::string_len(&s), text.len());
     }
 }
+
+/// The usual set (unique names, plain values) is read without its values, and what is kept
+/// shows no value when printed for debugging.
+#[test]
+fn a_usual_set_is_checked_without_keeping_its_values() {
+    let text = r#"{"api_key":"zq7-s3cret","db":{"host":"h","port":5432},"ratio":0.25,"tags":[1,"a",null,true]}"#;
+    let checked = super::checked_members(text, 64).expect("read without its values");
+    assert_eq!(checked.names, ["api_key", "db", "ratio", "tags"]);
+    assert_eq!(checked.size, text.len());
+    assert_eq!(checked.floats, [0.25]);
+    let shown = format!("{checked:?}");
+    assert!(!shown.contains("0.25") && !shown.contains("zq7"), "{shown}");
+}
