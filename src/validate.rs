@@ -179,7 +179,7 @@ pub fn document_problems(text: &str, limits: &Limits) -> Vec<Problem> {
 /// into values and checked as a set.
 fn checked_text_problems(text: &str, document: bool, limits: &Limits) -> Option<Vec<Problem>> {
     let checked = json::checked_members(text, MAX_VALUE_DEPTH)?;
-    if !checked.names.windows(2).all(|pair| pair[0] < pair[1])
+    if !names_unique(&checked.names)
         || checked
             .floats
             .iter()
@@ -196,6 +196,20 @@ fn checked_text_problems(text: &str, document: bool, limits: &Limits) -> Option<
     problems.extend(size_problem(checked.size, limits));
     sort_problems(&mut problems);
     Some(problems)
+}
+
+/// Whether no name is written twice: at once when they are in order (a set's own order), else
+/// by putting them in a set (a map of the set's own type, whose code the module has anyway;
+/// a slice sort would add its own). The problems found are sorted afterwards, so the order of
+/// the names does not matter otherwise.
+fn names_unique(names: &[std::borrow::Cow<'_, str>]) -> bool {
+    if names.windows(2).all(|pair| pair[0] < pair[1]) {
+        return true;
+    }
+    let mut seen = Secrets::new();
+    names
+        .iter()
+        .all(|name| seen.insert(name.as_ref(), Value::Null).is_none())
 }
 
 /// What [`document`] found in a secrets document.
