@@ -184,19 +184,6 @@ impl Backend for EmbeddedStore {
         Box::pin(self.read_job(job))
     }
 
-    fn write<'a>(
-        &'a self,
-        job: &'a JobRef,
-        secrets: &'a Secrets,
-        expected: Option<u64>,
-        meta: &'a WriteMeta,
-    ) -> BoxFuture<'a, Result<u64, StoreError>> {
-        Box::pin(async move {
-            let replaced = self.write_job(job, secrets, expected, meta).await?;
-            Ok(replaced.version)
-        })
-    }
-
     fn replace<'a>(
         &'a self,
         job: &'a JobRef,

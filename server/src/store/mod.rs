@@ -89,33 +89,27 @@ pub trait Backend: Send + Sync + 'static {
     fn read<'a>(&'a self, job: &'a JobRef) -> BoxFuture<'a, Result<Stored, StoreError>>;
 
     /// Replaces the set of `job`; when `expected` is given, only if the stored version is that
-    /// one. Returns the new version. Either the whole set is written or nothing is; when that
-    /// cannot be known, [`StoreError::Unknown`].
-    fn write<'a>(
-        &'a self,
-        job: &'a JobRef,
-        secrets: &'a Secrets,
-        expected: Option<u64>,
-        meta: &'a WriteMeta,
-    ) -> BoxFuture<'a, Result<u64, StoreError>>;
-
-    /// As [`Backend::write`], also giving back the set the write replaced when the backend
-    /// read it on the way (to check the version), so that naming what changed needs no second
-    /// read. Backends that do not read it give `previous: None`.
+    /// one. Returns the new version and, when the backend read it on the way (to check the
+    /// version), the set it replaced, so that naming what changed needs no second read. Either
+    /// the whole set is written or nothing is; when that cannot be known,
+    /// [`StoreError::Unknown`].
     fn replace<'a>(
         &'a self,
         job: &'a JobRef,
         secrets: &'a Secrets,
         expected: Option<u64>,
         meta: &'a WriteMeta,
-    ) -> BoxFuture<'a, Result<Replaced, StoreError>> {
-        Box::pin(async move {
-            let version = self.write(job, secrets, expected, meta).await?;
-            Ok(Replaced {
-                version,
-                previous: None,
-            })
-        })
+    ) -> BoxFuture<'a, Result<Replaced, StoreError>>;
+
+    /// As [`Backend::replace`], giving the new version only.
+    fn write<'a>(
+        &'a self,
+        job: &'a JobRef,
+        secrets: &'a Secrets,
+        expected: Option<u64>,
+        meta: &'a WriteMeta,
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move { Ok(self.replace(job, secrets, expected, meta).await?.version) })
     }
 
     /// Whether reads and writes would work now. Cheap enough to poll; [`Store`] caches it
@@ -232,13 +226,13 @@ impl Backend for NoBackend {
         Box::pin(async { Err(StoreError::NotConfigured) })
     }
 
-    fn write<'a>(
+    fn replace<'a>(
         &'a self,
         _: &'a JobRef,
         _: &'a Secrets,
         _: Option<u64>,
         _: &'a WriteMeta,
-    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+    ) -> BoxFuture<'a, Result<Replaced, StoreError>> {
         Box::pin(async { Err(StoreError::NotConfigured) })
     }
 
@@ -318,9 +312,7 @@ impl Store {
         expected: Option<u64>,
         meta: &WriteMeta,
     ) -> Result<u64, StoreError> {
-        let outcome = self.backend.write(job, secrets, expected, meta).await;
-        self.forget_health_after(&outcome);
-        outcome
+        Ok(self.replace(job, secrets, expected, meta).await?.version)
     }
 
     /// As [`Store::write`], with the replaced set when the backend read it on the way.

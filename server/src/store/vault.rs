@@ -18,7 +18,9 @@ use tokio::sync::Mutex;
 use vdk_secrets::http::encode_path_segment;
 use vdk_secrets::{JobRef, Secrets};
 
-use super::{Backend, BoxFuture, Record, StoreError, Stored, VersionMeta, Versions, WriteMeta};
+use super::{
+    Backend, BoxFuture, Record, Replaced, StoreError, Stored, VersionMeta, Versions, WriteMeta,
+};
 
 /// How the server logs in to Vault.
 pub enum VaultAuth {
@@ -548,14 +550,21 @@ impl Backend for VaultStore {
         Box::pin(self.read_job(job))
     }
 
-    fn write<'a>(
+    /// Vault's check-and-set checks the version without reading the set: no `previous`.
+    fn replace<'a>(
         &'a self,
         job: &'a JobRef,
         secrets: &'a Secrets,
         expected: Option<u64>,
         meta: &'a WriteMeta,
-    ) -> BoxFuture<'a, Result<u64, StoreError>> {
-        Box::pin(self.write_job(job, secrets, expected, meta))
+    ) -> BoxFuture<'a, Result<Replaced, StoreError>> {
+        Box::pin(async move {
+            let version = self.write_job(job, secrets, expected, meta).await?;
+            Ok(Replaced {
+                version,
+                previous: None,
+            })
+        })
     }
 
     fn health(&self) -> BoxFuture<'_, Result<(), StoreError>> {
