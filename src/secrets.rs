@@ -331,15 +331,15 @@ pub(crate) fn strictly_ascending<T>(entries: &[(String, T)]) -> bool {
 
 /// A set of names held as a map of the set's own type: the wasm builds then have one copy of
 /// the map's code for both, not a second one for a `BTreeSet<String>`.
-struct NameSet(BTreeMap<String, SecretValue>);
+pub(crate) struct NameSet(BTreeMap<String, SecretValue>);
 
 impl NameSet {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         NameSet(BTreeMap::new())
     }
 
     /// Adds `name`; whether it was not in the set yet.
-    fn insert(&mut self, name: String) -> bool {
+    pub(crate) fn insert(&mut self, name: String) -> bool {
         self.0.insert(name, SecretValue(Value::Null)).is_none()
     }
 }

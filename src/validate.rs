@@ -57,7 +57,7 @@ use serde_json::Value;
 use crate::error::{Error, Problem};
 use crate::numbers;
 use crate::secrets::{
-    ParsedDocument, REPEATED_NAME, SecretValue, Secrets, json, strictly_ascending,
+    NameSet, ParsedDocument, REPEATED_NAME, SecretValue, Secrets, json, strictly_ascending,
 };
 
 /// The longest secret name accepted, in characters.
@@ -199,17 +199,15 @@ fn checked_text_problems(text: &str, document: bool, limits: &Limits) -> Option<
 }
 
 /// Whether no name is written twice: at once when they are in order (a set's own order), else
-/// by putting them in a set (a map of the set's own type, whose code the module has anyway;
-/// a slice sort would add its own). The problems found are sorted afterwards, so the order of
-/// the names does not matter otherwise.
+/// by putting them in a [`NameSet`] (a slice sort would bring its own code into the wasm
+/// builds). The problems found are sorted afterwards, so the order of the names does not
+/// matter otherwise.
 fn names_unique(names: &[std::borrow::Cow<'_, str>]) -> bool {
     if names.windows(2).all(|pair| pair[0] < pair[1]) {
         return true;
     }
-    let mut seen = Secrets::new();
-    names
-        .iter()
-        .all(|name| seen.insert(name.as_ref(), Value::Null).is_none())
+    let mut seen = NameSet::new();
+    names.iter().all(|name| seen.insert(name.to_string()))
 }
 
 /// What [`document`] found in a secrets document.

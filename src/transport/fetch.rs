@@ -2,8 +2,8 @@
 //!
 //! The request body goes out as the bytes the core built (a `Blob` of them, or a `Uint8Array`
 //! where there is no `Blob`) and the response body comes back as bytes (`arrayBuffer()`),
-//! never decoded into text on the way. The
-//! exchange is bounded by `AbortSignal.timeout` where the environment has it.
+//! never decoded into text on the way. The exchange is bounded by `AbortSignal.timeout` where
+//! the environment has it.
 
 use std::time::Duration;
 
