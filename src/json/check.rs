@@ -134,6 +134,20 @@ pub fn compare(bytes: &[u8]) {
             "{:?}",
             String::from_utf8_lossy(bytes)
         );
+        // A plain set's text (what the npm module's Save checks whole) has the problems of its
+        // members converted one by one; text that is not one object has no set to check.
+        let converted = crate::secrets::object_members(text).map(|members| {
+            let entries = members
+                .into_iter()
+                .map(|(name, value)| (name, Ok(SecretValue::new(value))));
+            crate::validate::converted_set_problems(entries, &limits)
+        });
+        assert_eq!(
+            crate::validate::text_set_problems(text, &limits),
+            converted,
+            "{:?}",
+            String::from_utf8_lossy(bytes)
+        );
     }
 }
 

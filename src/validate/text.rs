@@ -144,7 +144,10 @@ pub fn document(text: &str, limits: &Limits) -> DocumentCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::NESTED_TOO_DEEP;
+    use crate::validate::{
+        DEFAULT_MAX_SET_BYTES, MAX_SECRET_NAME_CHARS, NESTED_TOO_DEEP, converted_set,
+        converted_set_problems,
+    };
     use serde_json::{Value, json};
 
     #[test]
@@ -270,6 +273,98 @@ mod tests {
                 check.problems
             );
             assert!(!check.problems[0].message.contains("secret text"));
+        }
+    }
+
+    /// The members of JSON text of one object as a binding converts a set of plain JSON data
+    /// member by member: each value as it reads.
+    fn converted(text: &str) -> Vec<(String, Result<SecretValue, Problem>)> {
+        crate::secrets::object_members(text)
+            .expect("one object")
+            .into_iter()
+            .map(|(name, value)| (name, Ok(SecretValue::new(value))))
+            .collect()
+    }
+
+    #[test]
+    fn a_plain_sets_text_has_the_problems_of_its_members_converted_one_by_one() {
+        let long = "n".repeat(MAX_SECRET_NAME_CHARS + 1);
+        let escaped = r"\u00e9".repeat(MAX_SECRET_NAME_CHARS + 1);
+        let mut deep = json!("leaf");
+        for _ in 0..MAX_VALUE_DEPTH {
+            deep = json!([deep]);
+        }
+        // Each text, and whether it is checked without keeping its values (else it is read
+        // into values and checked as a converted set). No name is written twice: a JS object,
+        // whose text the npm module checks, cannot hold one.
+        let cases = [
+            (
+                r#"{"api_key": "zq7", "db": {"port": 5432}, "tags": [1, "a", null, true]}"#
+                    .to_string(),
+                true,
+            ),
+            ("{}".to_string(), true),
+            (format!(r#"{{"{long}": 1, "ok": 2}}"#), true),
+            (format!(r#"{{"a": "x", "{escaped}": "y"}}"#), true),
+            (
+                r#"{"a b": 1, "tab\there": 2, "bell\u0007": 3, "nbsp\u00a0x": 4, "ok": 5}"#
+                    .to_string(),
+                true,
+            ),
+            (r#"{"": 1, "b": 2}"#.to_string(), true),
+            (format!(r#"{{"a": {deep}, "b": 1}}"#), true),
+            (format!(r#"{{"a": [{deep}], "b c": 1}}"#), false),
+            (r#"{"a": 18446744073709551616, "b": 1}"#.to_string(), false),
+            (r#"{"a": -1e19}"#.to_string(), false),
+            // Read as a value, this is the float -2^63, in range (what a document's check
+            // refuses is the text, which would be stored changed).
+            (r#"{"a": -9223372036854775809}"#.to_string(), true),
+            (r#"{"a": {"n": [1e30]}, "b c": 1}"#.to_string(), false),
+            (
+                r#"{"max": 18446744073709551615, "min": -9223372036854775808}"#.to_string(),
+                true,
+            ),
+            (
+                r#"{"a": 0.1, "b": [2.5e3, -0.0, -0, 1.5e-300], "c": {"d": 1.50}}"#.to_string(),
+                true,
+            ),
+            (
+                r#"{"k\u00e9y": "v\n\"q\"", "\u0041": "\ud83d\ude00", "t\tb": "\u0000"}"#
+                    .to_string(),
+                true,
+            ),
+            (
+                r#"{"esc\"aped\\": "\\ \/", "\u00e9\u0301": "\u2028"}"#.to_string(),
+                true,
+            ),
+            (r#"{"b": 1, "a": "x", "c d": true, "": null}"#.to_string(), true),
+            (
+                r#"{"z y": [1.5], "a": 1e30, "m": "a value that takes the set over a small limit"}"#
+                    .to_string(),
+                false,
+            ),
+        ];
+        for (text, checked) in &cases {
+            let size = json_size(&converted_set(converted(text)).0);
+            for max_set_bytes in [DEFAULT_MAX_SET_BYTES, size, size - 1, text.len() / 2] {
+                let limits = Limits { max_set_bytes };
+                let read_without_values = checked_text_problems(text, false, &limits).is_some();
+                assert_eq!(read_without_values, *checked, "{text}");
+                let problems = text_set_problems(text, &limits).expect("one object");
+                assert_eq!(
+                    problems,
+                    converted_set_problems(converted(text), &limits),
+                    "{text} at most {max_set_bytes} bytes"
+                );
+                let over = problems
+                    .last()
+                    .filter(|p| p.message.starts_with("the set is"));
+                assert_eq!(over.is_some(), size > max_set_bytes, "{text}");
+            }
+        }
+        // Text that is not one object is no set: the binding converts the value itself.
+        for text in ["[1]", r#"{"a": "#, "1", r#"{"a": 1e400}"#, "{} {}"] {
+            assert_eq!(text_set_problems(text, &Limits::default()), None, "{text}");
         }
     }
 }
