@@ -6,6 +6,7 @@
 //! can be seen and undone ([`Store::history`], [`Store::restore`]).
 
 pub mod batch;
+mod diff;
 pub mod embedded;
 pub mod vault;
 
@@ -15,6 +16,8 @@ use std::time::{Duration, Instant};
 use vdk_secrets::{JobRef, Secrets};
 
 use batch::ReadBatcher;
+
+pub use diff::NameDiff;
 
 pub use embedded::EmbeddedStore;
 pub use vault::VaultStore;
@@ -174,39 +177,6 @@ pub struct HistoryEntry {
     pub names: NameDiff,
 }
 
-/// The secret names that differ between two sets. Names only, never a value.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct NameDiff {
-    pub added: Vec<String>,
-    pub changed: Vec<String>,
-    pub removed: Vec<String>,
-}
-
-impl NameDiff {
-    /// What changed from `before` to `after`, each list sorted.
-    pub fn between(before: &Secrets, after: &Secrets) -> Self {
-        let mut diff = NameDiff::default();
-        for (name, value) in after.iter() {
-            match before.get(name) {
-                None => diff.added.push(name.to_string()),
-                Some(old) if old.expose() != value.expose() => {
-                    diff.changed.push(name.to_string());
-                }
-                Some(_) => {}
-            }
-        }
-        diff.removed = before
-            .names()
-            .filter(|name| !after.contains(name))
-            .map(str::to_string)
-            .collect();
-        diff.added.sort();
-        diff.changed.sort();
-        diff.removed.sort();
-        diff
-    }
-}
-
 /// A job's history, newest first.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct History {
@@ -333,17 +303,19 @@ impl Store {
     pub async fn history(&self, job: &JobRef) -> Result<History, StoreError> {
         let versions = self.backend.versions(job).await?;
         let mut entries = Vec::with_capacity(versions.kept.len());
-        let mut previous: Option<(u64, Secrets)> = None;
+        let mut previous: Option<(u64, Stored)> = None;
         for kept in versions.kept {
             // A version deleted between the listing and this read is left out.
             let Some(stored) = self.backend.read_version(job, kept.version).await? else {
                 continue;
             };
-            let secrets = stored.secrets()?;
-            let names = match &previous {
-                Some((_, before)) => NameDiff::between(before, &secrets),
-                None => NameDiff::between(&Secrets::new(), &secrets),
-            };
+            let before = previous.as_ref().map_or("{}", |(_, before)| &before.json);
+            let names = NameDiff::between_texts(before, &stored.json).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "version {} of the set is not a JSON object",
+                    kept.version
+                ))
+            })?;
             entries.push(HistoryEntry {
                 version: kept.version,
                 time: kept.time,
@@ -352,7 +324,7 @@ impl Store {
                 previous: previous.as_ref().map(|(version, _)| *version),
                 names,
             });
-            previous = Some((kept.version, secrets));
+            previous = Some((kept.version, stored));
         }
         entries.reverse();
         Ok(History {
@@ -397,18 +369,21 @@ impl Store {
     /// write's own when the backend gave it back, otherwise the version before is read; it may
     /// be gone (pruned, deleted), and then every name counts as added.
     pub async fn changed_names(&self, job: &JobRef, write: &Replaced, after: &Secrets) -> NameDiff {
+        let read;
         let before = match (
             &write.previous,
             write.version.checked_sub(1).filter(|v| *v > 0),
         ) {
-            (Some(previous), _) => previous.secrets().unwrap_or_default(),
-            (None, Some(previous)) => match self.backend.read_version(job, previous).await {
-                Ok(Some(stored)) => stored.secrets().unwrap_or_default(),
-                _ => Secrets::new(),
-            },
-            (None, None) => Secrets::new(),
+            (Some(previous), _) => Some(previous),
+            (None, Some(previous)) => {
+                read = self.backend.read_version(job, previous).await;
+                read.as_ref().ok().and_then(Option::as_ref)
+            }
+            (None, None) => None,
         };
-        NameDiff::between(&before, after)
+        before
+            .and_then(|before| NameDiff::from_text(&before.json, after))
+            .unwrap_or_else(|| NameDiff::between(&Secrets::new(), after))
     }
 
     /// Whether reads and writes would work now; answered from a check at most
@@ -528,23 +503,6 @@ pub fn rfc3339(time: std::time::SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn set(value: serde_json::Value) -> Secrets {
-        serde_json::from_value(value).unwrap()
-    }
-
-    #[test]
-    fn name_diffs_list_names_only_sorted() {
-        let before = set(json!({"keep": 1, "change": "old-value", "drop": true}));
-        let after = set(json!({"keep": 1, "change": "new-value", "b_new": 2, "a_new": 3}));
-        let diff = NameDiff::between(&before, &after);
-        assert_eq!(diff.added, ["a_new", "b_new"]);
-        assert_eq!(diff.changed, ["change"]);
-        assert_eq!(diff.removed, ["drop"]);
-        let text = serde_json::to_string(&diff).unwrap();
-        assert!(!text.contains("old-value") && !text.contains("new-value"));
-    }
 
     #[test]
     fn times_are_rfc_3339_utc() {

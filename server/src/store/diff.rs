@@ -1,0 +1,286 @@
+//! Which secret names a write added, changed and removed: names only, never a value.
+//!
+//! A stored set is JSON text. Naming what changed reads that text once, member by member,
+//! without building the set: names are borrowed from the text (unless escaped) and values are
+//! kept as the slices of text they are. Two values are compared as text first; only a value
+//! whose text differs and could still be equal (an escaped string, a number, an object or an
+//! array) is parsed, and wiped when dropped. On a set of 1 MiB this is a fraction of what
+//! parsing it into a set costs, and every PUT and every history listing pays it.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::fmt;
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use vdk_secrets::{SecretValue, Secrets};
+
+/// The secret names that differ between two sets. Names only, never a value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct NameDiff {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl NameDiff {
+    /// What changed from `before` to `after`, each list sorted.
+    pub fn between(before: &Secrets, after: &Secrets) -> Self {
+        Self::merge(&Members::of(before), &Members::of(after))
+    }
+
+    /// What changed from the set whose JSON text is `before` to `after`; None when `before`
+    /// is not a JSON object.
+    pub fn from_text(before: &str, after: &Secrets) -> Option<Self> {
+        Some(Self::merge(&Members::read(before)?, &Members::of(after)))
+    }
+
+    /// What changed between two sets given as JSON text; None when either is not a JSON
+    /// object.
+    pub fn between_texts(before: &str, after: &str) -> Option<Self> {
+        Some(Self::merge(&Members::read(before)?, &Members::read(after)?))
+    }
+
+    /// Walks two member lists sorted by name side by side.
+    fn merge(before: &Members<'_>, after: &Members<'_>) -> Self {
+        let mut diff = NameDiff::default();
+        let (mut old, mut new) = (before.0.iter().peekable(), after.0.iter().peekable());
+        loop {
+            let order = match (old.peek(), new.peek()) {
+                (None, None) => break,
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some((a, _)), Some((b, _))) => a.cmp(b),
+            };
+            match order {
+                Ordering::Less => diff
+                    .removed
+                    .extend(old.next().map(|(name, _)| name.to_string())),
+                Ordering::Greater => diff
+                    .added
+                    .extend(new.next().map(|(name, _)| name.to_string())),
+                Ordering::Equal => {
+                    let ((name, a), (_, b)) = (old.next().unwrap(), new.next().unwrap());
+                    if !a.same_as(*b) {
+                        diff.changed.push(name.to_string());
+                    }
+                }
+            }
+        }
+        diff
+    }
+}
+
+/// A set's members in name order.
+struct Members<'a>(Vec<(Cow<'a, str>, Member<'a>)>);
+
+/// One member's value: as text from a stored set, or as held by a [`Secrets`].
+#[derive(Clone, Copy)]
+enum Member<'a> {
+    Text(&'a RawValue),
+    Held(&'a Value),
+}
+
+impl<'a> Members<'a> {
+    fn of(set: &'a Secrets) -> Self {
+        // A set iterates in name order already.
+        Members(
+            set.iter()
+                .map(|(name, value)| (Cow::Borrowed(name), Member::Held(value.expose())))
+                .collect(),
+        )
+    }
+
+    /// The members of the JSON object `text`, sorted by name; a name written twice keeps its
+    /// last value, as reading the object into a set does. None when `text` is not an object.
+    fn read(text: &'a str) -> Option<Self> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let mut members = de.deserialize_map(MembersVisitor).ok()?;
+        de.end().ok()?;
+        if !members.windows(2).all(|w| w[0].0 < w[1].0) {
+            // Stable, so that of a name written twice the last stays last.
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            members.reverse();
+            members.dedup_by(|later, earlier| later.0 == earlier.0);
+            members.reverse();
+        }
+        Some(Members(members))
+    }
+}
+
+impl Member<'_> {
+    /// Whether two values are the same JSON value.
+    fn same_as(self, other: Member<'_>) -> bool {
+        match (self, other) {
+            (Member::Held(a), Member::Held(b)) => a == b,
+            (Member::Text(a), Member::Text(b)) => {
+                a.get() == b.get()
+                    || parsed(a)
+                        .zip(parsed(b))
+                        .is_some_and(|(a, b)| a.expose() == b.expose())
+            }
+            (Member::Text(raw), Member::Held(value)) | (Member::Held(value), Member::Text(raw)) => {
+                match (string_contents(raw.get()), value) {
+                    // Text without escapes is what it holds: equal bytes are equal strings.
+                    (Some(text), Value::String(s)) if text == s && !text.contains('\\') => true,
+                    (Some(text), Value::String(_)) if !text.contains('\\') => false,
+                    _ => parsed(raw).is_some_and(|parsed| parsed.expose() == value),
+                }
+            }
+        }
+    }
+}
+
+/// A value read from its text, wiped when dropped; None only for text that is not JSON, which
+/// a member read by serde_json cannot be.
+fn parsed(raw: &RawValue) -> Option<SecretValue> {
+    serde_json::from_str(raw.get()).ok().map(SecretValue::new)
+}
+
+/// What is between the quotes of a JSON string's text, escapes as written (`"a\"b"` gives
+/// `a\"b`); None for any other JSON text.
+fn string_contents(text: &str) -> Option<&str> {
+    text.strip_prefix('"')?.strip_suffix('"')
+}
+
+struct MembersVisitor;
+
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = Vec<(Cow<'de, str>, Member<'de>)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of secrets")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(Name(name)) = map.next_key()? {
+            let value: &'de RawValue = map.next_value()?;
+            members.push((name, Member::Text(value)));
+        }
+        Ok(members)
+    }
+}
+
+/// A member's name, borrowed from the text unless it has escapes.
+struct Name<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a secret name")
+            }
+            fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(name)))
+            }
+            fn visit_str<E>(self, name: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(name.to_string())))
+            }
+        }
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(value: Value) -> Secrets {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn name_diffs_list_names_only_sorted() {
+        let before = set(json!({"keep": 1, "change": "old-value", "drop": true}));
+        let after = set(json!({"keep": 1, "change": "new-value", "b_new": 2, "a_new": 3}));
+        let diff = NameDiff::between(&before, &after);
+        assert_eq!(diff.added, ["a_new", "b_new"]);
+        assert_eq!(diff.changed, ["change"]);
+        assert_eq!(diff.removed, ["drop"]);
+        let text = serde_json::to_string(&diff).unwrap();
+        assert!(!text.contains("old-value") && !text.contains("new-value"));
+    }
+
+    /// Every way of giving the two sets names the same changes.
+    fn all_ways(before: Value, after: Value) -> NameDiff {
+        let (before_text, after_text) = (before.to_string(), after.to_string());
+        let (before, after) = (set(before), set(after));
+        let diff = NameDiff::between(&before, &after);
+        assert_eq!(
+            NameDiff::from_text(&before_text, &after),
+            Some(diff.clone())
+        );
+        assert_eq!(
+            NameDiff::from_text(&before.to_json(), &after),
+            Some(diff.clone())
+        );
+        assert_eq!(
+            NameDiff::between_texts(&before_text, &after_text),
+            Some(diff.clone())
+        );
+        diff
+    }
+
+    #[test]
+    fn values_written_differently_but_equal_are_unchanged() {
+        let diff = all_ways(
+            json!({"a": "\u{e9}t\u{e9}", "b": {"x": [1, 2], "y": null}, "c": 1.5, "d": "q\"uote"}),
+            json!({"a": "\u{e9}t\u{e9}", "b": {"y": null, "x": [1, 2]}, "c": 1.5, "d": "q\"uote"}),
+        );
+        assert_eq!(diff, NameDiff::default());
+        // The same values, written with escapes, spaces and members in another order.
+        let before = r#" { "d" : "q\u0022uote", "c": 15e-1, "b": {"y":null,"x":[1,2]}, "a": "\u00e9t\u00e9" } "#;
+        let after = set(
+            json!({"a": "\u{e9}t\u{e9}", "b": {"x": [1, 2], "y": null}, "c": 1.5, "d": "q\"uote"}),
+        );
+        assert_eq!(
+            NameDiff::from_text(before, &after),
+            Some(NameDiff::default())
+        );
+    }
+
+    #[test]
+    fn every_kind_of_change_is_named() {
+        let diff = all_ways(
+            json!({"s": "a", "n": 1, "f": 1.0, "o": {"k": "v"}, "l": [1], "t": true, "gone": "x", "same": "y"}),
+            json!({"s": "b", "n": 2, "f": 1, "o": {"k": "w"}, "l": [1, 2], "t": "true", "new": "x", "same": "y"}),
+        );
+        assert_eq!(diff.added, ["new"]);
+        assert_eq!(diff.changed, ["f", "l", "n", "o", "s", "t"]);
+        assert_eq!(diff.removed, ["gone"]);
+    }
+
+    #[test]
+    fn names_out_of_order_or_escaped_are_matched() {
+        let before = r#"{"z": 1, "\u0061": 2, "m": 3}"#;
+        let after = set(json!({"a": 2, "m": 4, "b": 5}));
+        let diff = NameDiff::from_text(before, &after).unwrap();
+        assert_eq!(diff.added, ["b"]);
+        assert_eq!(diff.changed, ["m"]);
+        assert_eq!(diff.removed, ["z"]);
+    }
+
+    #[test]
+    fn a_name_written_twice_keeps_its_last_value() {
+        let after = set(json!({"a": 2}));
+        assert_eq!(
+            NameDiff::from_text(r#"{"a": 1, "a": 2}"#, &after),
+            Some(NameDiff::default())
+        );
+        let diff = NameDiff::from_text(r#"{"a": 2, "a": 1}"#, &after).unwrap();
+        assert_eq!(diff.changed, ["a"]);
+    }
+
+    #[test]
+    fn text_that_is_not_an_object_gives_no_diff() {
+        let after = set(json!({"a": 1}));
+        for text in ["", "[]", "\"a\"", "{\"a\": 1", "{\"a\": 1} x", "{1: 2}"] {
+            assert_eq!(NameDiff::from_text(text, &after), None, "{text:?}");
+        }
+    }
+}
