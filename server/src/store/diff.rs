@@ -92,8 +92,9 @@ impl<'a> Members<'a> {
         )
     }
 
-    /// The members of the JSON object `text`, sorted by name; a name written twice keeps its
-    /// last value, as reading the object into a set does. None when `text` is not an object.
+    /// The members of the JSON object `text`, sorted by name; a name written twice (which no
+    /// write through the API can store, but another writer of a Vault path could) keeps its
+    /// last value. None when `text` is not an object.
     fn read(text: &'a str) -> Option<Self> {
         let mut de = serde_json::Deserializer::from_str(text);
         let mut members = de.deserialize_map(MembersVisitor).ok()?;
@@ -113,22 +114,42 @@ impl Member<'_> {
     /// Whether two values are the same JSON value.
     fn same_as(self, other: Member<'_>) -> bool {
         match (self, other) {
-            (Member::Held(a), Member::Held(b)) => a == b,
+            (Member::Held(a), Member::Held(b)) => same_value(a, b),
             (Member::Text(a), Member::Text(b)) => {
                 a.get() == b.get()
                     || parsed(a)
                         .zip(parsed(b))
-                        .is_some_and(|(a, b)| a.expose() == b.expose())
+                        .is_some_and(|(a, b)| same_value(a.expose(), b.expose()))
             }
             (Member::Text(raw), Member::Held(value)) | (Member::Held(value), Member::Text(raw)) => {
                 match (string_contents(raw.get()), value) {
                     // Text without escapes is what it holds: equal bytes are equal strings.
                     (Some(text), Value::String(s)) if text == s && !text.contains('\\') => true,
                     (Some(text), Value::String(_)) if !text.contains('\\') => false,
-                    _ => parsed(raw).is_some_and(|parsed| parsed.expose() == value),
+                    _ => parsed(raw).is_some_and(|parsed| same_value(parsed.expose(), value)),
                 }
             }
         }
+    }
+}
+
+/// Whether two values are the same JSON value, as stored: unlike `==`, `-0.0` is not `0.0`
+/// (the set keeps the sign as written, so changing it is a change).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.is_f64(), y.is_f64()) {
+            (true, true) => x.as_f64().map(f64::to_bits) == y.as_f64().map(f64::to_bits),
+            _ => x == y,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_value(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(name, x)| y.get(name).is_some_and(|y| same_value(x, y)))
+        }
+        _ => a == b,
     }
 }
 
@@ -253,6 +274,15 @@ mod tests {
         assert_eq!(diff.added, ["new"]);
         assert_eq!(diff.changed, ["f", "l", "n", "o", "s", "t"]);
         assert_eq!(diff.removed, ["gone"]);
+    }
+
+    #[test]
+    fn a_zero_that_changes_sign_is_changed() {
+        let diff = all_ways(
+            json!({"z": 0.0, "l": [0.0], "o": {"k": -0.0}, "same": -0.0}),
+            json!({"z": -0.0, "l": [-0.0], "o": {"k": 0.0}, "same": -0.0}),
+        );
+        assert_eq!(diff.changed, ["l", "o", "z"]);
     }
 
     #[test]

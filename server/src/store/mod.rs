@@ -312,7 +312,7 @@ impl Store {
             let before = previous.as_ref().map_or("{}", |(_, before)| &before.json);
             let names = NameDiff::between_texts(before, &stored.json).ok_or_else(|| {
                 StoreError::Corrupt(format!(
-                    "version {} of the set is not a JSON object",
+                    "version {} of the set cannot be read as a JSON object of secrets",
                     kept.version
                 ))
             })?;
