@@ -73,6 +73,12 @@ export function createFile(ctx) {
 
   function onApply() {
     if (!state.fileSet) return;
+    if (state.busy) {
+      // A save started while the file was being read: its answer must not be taken for
+      // the file's set. The dialog stays open.
+      ctx.announce("Wait until the save has finished, then replace your working copy.");
+      return;
+    }
     const { secrets, size } = state.fileSet;
     state.fileSet = null;
     state.replaceWorking(secrets, { size });
