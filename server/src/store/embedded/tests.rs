@@ -1,6 +1,7 @@
 use super::*;
 use crate::store::WriteMeta;
 use serde_json::json;
+use std::os::unix::fs::PermissionsExt;
 use vdk_secrets::SecretValue;
 
 fn job(name: &str) -> JobRef {

@@ -1,0 +1,86 @@
+//! Kept versions: before a write replaces the current file, the file is hard-linked under
+//! its version's name, and versions that fall out of the kept range are removed after the
+//! write. Kept versions lie contiguously below the current one.
+
+use std::fs;
+use std::io::ErrorKind;
+
+use vdk_secrets::JobRef;
+
+use super::Inner;
+use crate::store::{StoreError, Stored, VersionMeta, Versions};
+
+impl Inner {
+    /// Version `version` of `job` and what its record says of its writing; None when it
+    /// cannot be read (never written, or no longer kept).
+    pub(super) fn open_version(
+        &self,
+        job: &JobRef,
+        version: u64,
+    ) -> Result<Option<(Stored, VersionMeta)>, StoreError> {
+        if version == 0 {
+            return Ok(None);
+        }
+        // A kept version has a file of its own; only the current version needs the current
+        // file (read after, so that a listing does not decrypt it once per kept version).
+        if let Some(kept) = self.open_path(job, &self.history_path(job, version))? {
+            return Ok(Some(kept));
+        }
+        Ok(self
+            .open_path(job, &self.current_path(job))?
+            .filter(|(stored, _)| stored.version == version))
+    }
+
+    /// The current version and the kept ones, oldest first.
+    pub(super) fn versions(&self, job: &JobRef) -> Result<Versions, StoreError> {
+        let Some((current, current_meta)) = self.open_path(job, &self.current_path(job))? else {
+            return Ok(Versions::default());
+        };
+        let mut kept = vec![current_meta];
+        // Earlier versions are kept contiguously below the current one.
+        for version in (1..current.version).rev() {
+            match self.open_path(job, &self.history_path(job, version))? {
+                Some((_, meta)) => kept.push(meta),
+                None => break,
+            }
+        }
+        kept.reverse();
+        Ok(Versions {
+            current: current.version,
+            kept,
+        })
+    }
+
+    /// Gives the current version (if any) its history name, before a write replaces it.
+    pub(super) fn keep_as_history(&self, job: &JobRef, current: u64) -> Result<(), StoreError> {
+        if current == 0 || self.keep_versions < 2 {
+            return Ok(());
+        }
+        match fs::hard_link(self.current_path(job), self.history_path(job, current)) {
+            Ok(()) => Ok(()),
+            // Left by a write that crashed after linking: the same file.
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => {
+                tracing::warn!(dir = %self.jobs_dir.display(), error = %e, "keeping a version for history failed");
+                Err(StoreError::Unavailable(format!(
+                    "keeping the current version for history failed: {e}"
+                )))
+            }
+        }
+    }
+
+    /// Removes the versions that fell out of the kept range with `version`'s write.
+    pub(super) fn prune(&self, job: &JobRef, version: u64) {
+        let mut oldest_gone = version.saturating_sub(self.keep_versions);
+        while oldest_gone > 0 {
+            match fs::remove_file(self.history_path(job, oldest_gone)) {
+                Ok(()) => oldest_gone -= 1,
+                Err(e) if e.kind() == ErrorKind::NotFound => break,
+                Err(e) => {
+                    tracing::warn!(dir = %self.jobs_dir.display(), error = %e, "removing an old version failed; it is kept");
+                    break;
+                }
+            }
+        }
+    }
+}
