@@ -27,6 +27,7 @@ use crate::error::{Error, ErrorKind, Problem, Report};
 use crate::http::{HttpRequest, HttpResponse, Method, encode_path_segment};
 use crate::job::JobRef;
 use crate::secrets::{Secrets, json};
+use crate::text::{concat, decimal, push_decimal, version_words};
 use crate::validate::{self, Limits};
 
 /// A bearer token. `Debug` never shows it.
@@ -140,16 +141,18 @@ impl History {
     /// Parses a server's version list. Errors name the field at fault, never quote the body.
     fn from_server_body(body: &[u8]) -> Result<History, String> {
         let value = json::from_slice(body).map_err(|e| {
-            format!(
-                "the version list is not valid JSON ({})",
-                crate::secrets::json_error_position(&e)
-            )
+            concat(&[
+                "the version list is not valid JSON (",
+                &crate::secrets::json_error_position(&e),
+                ")",
+            ])
         })?;
         let serde_json::Value::Object(fields) = value else {
-            return Err(format!(
-                "the version list is a JSON {}, not an object",
-                crate::secrets::type_name(&value)
-            ));
+            return Err(concat(&[
+                "the version list is a JSON ",
+                crate::secrets::type_name(&value),
+                ", not an object",
+            ]));
         };
         let current = fields
             .get("current")
@@ -162,8 +165,10 @@ impl History {
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                VersionInfo::from_server_entry(item)
-                    .map_err(|why| format!("in entry {} of the version list, {why}", i + 1))
+                VersionInfo::from_server_entry(item).map_err(|why| {
+                    let entry = decimal(i as u64 + 1);
+                    concat(&["in entry ", &entry, " of the version list, ", &why])
+                })
             })
             .collect::<Result<_, _>>()?;
         Ok(History { current, versions })
@@ -175,7 +180,11 @@ impl VersionInfo {
         use serde_json::Value;
         let Value::Object(fields) = item else {
             let found = crate::secrets::type_name(item);
-            return Err(format!("a JSON {found} stands where an object should"));
+            return Err(concat(&[
+                "a JSON ",
+                found,
+                " stands where an object should",
+            ]));
         };
         // An optional number: absent or null is None, anything but a whole number is wrong.
         let number = |key: &str| match fields.get(key) {
@@ -183,7 +192,7 @@ impl VersionInfo {
             Some(v) => v
                 .as_u64()
                 .map(Some)
-                .ok_or_else(|| format!("`{key}` is not a version number")),
+                .ok_or_else(|| concat(&["`", key, "` is not a version number"])),
         };
         let names = |key: &str| match fields.get(key) {
             None | Some(Value::Null) => Ok(Vec::new()),
@@ -191,8 +200,8 @@ impl VersionInfo {
                 .iter()
                 .map(|n| n.as_str().map(str::to_string))
                 .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| format!("`{key}` holds something other than names")),
-            Some(_) => Err(format!("`{key}` is not a list of names")),
+                .ok_or_else(|| concat(&["`", key, "` holds something other than names"])),
+            Some(_) => Err(concat(&["`", key, "` is not a list of names"])),
         };
         let version = number("version")?.ok_or("`version` is missing")?;
         let time = match fields.get("time") {
@@ -263,19 +272,22 @@ impl Endpoint {
 
     /// The secrets URL of the job, every segment percent-encoded.
     pub fn url(&self) -> String {
-        format!(
-            "{}/data-jobs/for-team/{}/jobs/{}/deployments/{}/secrets",
-            self.base_url,
-            encode_path_segment(self.job.team()),
-            encode_path_segment(self.job.job()),
-            encode_path_segment(self.job.deployment_id()),
-        )
+        concat(&[
+            &*self.base_url,
+            "/data-jobs/for-team/",
+            &encode_path_segment(self.job.team()),
+            "/jobs/",
+            &encode_path_segment(self.job.job()),
+            "/deployments/",
+            &encode_path_segment(self.job.deployment_id()),
+            "/secrets",
+        ])
     }
 
     fn headers(&self) -> Vec<(&'static str, String)> {
         let mut headers = vec![("accept", "application/json".to_string())];
         if let Some(token) = &self.token {
-            headers.push(("authorization", format!("Bearer {}", token.expose())));
+            headers.push(("authorization", concat(&["Bearer ", token.expose()])));
         }
         headers
     }
@@ -323,7 +335,7 @@ impl Endpoint {
 
     /// The server's health URL (`{base}/health`), which reports its limits.
     pub fn health_url(&self) -> String {
-        format!("{}/health", self.base_url)
+        concat(&[&*self.base_url, "/health"])
     }
 
     /// `GET` the server's health and limits. Sent without credentials: it is no job's data.
@@ -355,7 +367,9 @@ impl Endpoint {
 
     /// The URL of the job's version history (`…/secrets/versions`).
     pub fn versions_url(&self) -> String {
-        format!("{}/versions", self.url())
+        let mut url = self.url();
+        url.push_str("/versions");
+        url
     }
 
     /// `GET` the list of versions.
@@ -373,7 +387,7 @@ impl Endpoint {
         check_version(version)?;
         Ok(HttpRequest {
             method: Method::Get,
-            url: format!("{}/{version}", self.versions_url()),
+            url: concat(&[&*self.versions_url(), "/", &decimal(version)]),
             headers: self.headers(),
             body: None,
         })
@@ -397,7 +411,7 @@ impl Endpoint {
         headers.push(("if-match", tag.to_string()));
         Ok(HttpRequest {
             method: Method::Post,
-            url: format!("{}/{version}/restore", self.versions_url()),
+            url: concat(&[&*self.versions_url(), "/", &decimal(version), "/restore"]),
             headers,
             body: None,
         })
@@ -439,15 +453,20 @@ impl Endpoint {
         etag_of(response).ok_or_else(|| {
             Error::Protocol(
                 Report::new(
-                    format!(
-                        "Version {version} of the secrets of job `{}` was restored, but the \
-                         server did not say which version that made",
-                        self.job
+                    version_words(
+                        version,
+                        &concat(&[
+                            " of the secrets of job `",
+                            &self.job.path(),
+                            "` was restored, but the server did not say which version that \
+                             made",
+                        ]),
                     ),
-                    format!(
-                        "the server answered HTTP {} without an ETag header",
-                        response.status
-                    ),
+                    concat(&[
+                        "the server answered HTTP ",
+                        &decimal(response.status.into()),
+                        " without an ETag header",
+                    ]),
                     "Read the secrets to learn their current version before changing them.",
                 )
                 .with_status(response.status),
@@ -474,7 +493,12 @@ impl Endpoint {
         Error::Protocol(
             Report::new(
                 self.failed(op),
-                format!("the server answered {status} but {why}"),
+                concat(&[
+                    "the server answered ",
+                    &decimal(status.into()),
+                    " but ",
+                    why,
+                ]),
                 "Check that the URL points at a VDK Control Service or a vdk-secrets server.",
             )
             .with_status(status),
@@ -483,23 +507,28 @@ impl Endpoint {
 
     /// "<what> could not be <done>", for the reports of `op`.
     fn failed(&self, op: Operation) -> String {
-        let job = &self.job;
+        let job = &*self.job.path();
         match op {
-            Operation::Read => format!("The secrets of job `{job}` could not be read"),
-            Operation::Replace => format!("The secrets of job `{job}` could not be saved"),
-            Operation::ListVersions => {
-                format!("The version history of the secrets of job `{job}` could not be read")
-            }
-            Operation::ReadVersion(n) => {
-                format!("Version {n} of the secrets of job `{job}` could not be read")
-            }
-            Operation::RestoreVersion(n) => {
-                format!("Version {n} of the secrets of job `{job}` could not be restored")
-            }
-            Operation::ReadLimits => format!(
-                "The limits of the server at {} could not be read",
-                self.base_url
+            Operation::Read => concat(&["The secrets of job `", job, "` could not be read"]),
+            Operation::Replace => concat(&["The secrets of job `", job, "` could not be saved"]),
+            Operation::ListVersions => concat(&[
+                "The version history of the secrets of job `",
+                job,
+                "` could not be read",
+            ]),
+            Operation::ReadVersion(n) => version_words(
+                n,
+                &concat(&[" of the secrets of job `", job, "` could not be read"]),
             ),
+            Operation::RestoreVersion(n) => version_words(
+                n,
+                &concat(&[" of the secrets of job `", job, "` could not be restored"]),
+            ),
+            Operation::ReadLimits => concat(&[
+                "The limits of the server at ",
+                &self.base_url,
+                " could not be read",
+            ]),
         }
     }
 
@@ -516,11 +545,12 @@ impl Endpoint {
             (404 | 405 | 501, None, _) => Error::NotSupported(
                 Report::new(
                     self.failed(op),
-                    format!(
-                        "this server keeps no version history of secrets: it answered HTTP \
-                         {status} where the history should be{}",
-                        server_words(&response.body)
-                    ),
+                    concat(&[
+                        "this server keeps no version history of secrets: it answered HTTP ",
+                        &decimal(status.into()),
+                        " where the history should be",
+                        &server_words(&response.body),
+                    ]),
                     "Use a server that keeps a version history, such as the vdk-secrets \
                      reference server; reading and saving the current secrets still works.",
                 )
@@ -528,13 +558,19 @@ impl Endpoint {
             ),
             (404, Some(versions), Some(n)) => {
                 let why = if versions.is_empty() {
-                    format!("version {n} does not exist, and no version can be read")
+                    concat(&[
+                        "version ",
+                        &decimal(n),
+                        " does not exist, and no version can be read",
+                    ])
                 } else {
-                    format!(
-                        "version {n} does not exist or is no longer kept; the versions that \
-                         can be read are {}",
-                        describe_versions(versions)
-                    )
+                    concat(&[
+                        "version ",
+                        &decimal(n),
+                        " does not exist or is no longer kept; the versions that can be read \
+                         are ",
+                        &describe_versions(versions),
+                    ])
                 };
                 Error::NotFound(
                     Report::new(
@@ -576,7 +612,8 @@ impl Endpoint {
                 report.why = why;
             }
             if let Some(consequences) = body.consequences {
-                report.why = format!("{}; {consequences}", report.why);
+                report.why.push_str("; ");
+                report.why.push_str(&consequences);
             }
             if let Some(countermeasures) = body.countermeasures {
                 report.countermeasures = countermeasures;
@@ -609,6 +646,24 @@ pub enum Operation {
     ReadLimits,
 }
 
+impl Operation {
+    /// The operation as `Debug` shows it, e.g. `ReadVersion(3)`.
+    pub(crate) fn name(self) -> String {
+        let (name, version) = match self {
+            Operation::Read => ("Read", None),
+            Operation::Replace => ("Replace", None),
+            Operation::ListVersions => ("ListVersions", None),
+            Operation::ReadVersion(n) => ("ReadVersion", Some(n)),
+            Operation::RestoreVersion(n) => ("RestoreVersion", Some(n)),
+            Operation::ReadLimits => ("ReadLimits", None),
+        };
+        match version {
+            Some(n) => concat(&[name, "(", &decimal(n), ")"]),
+            None => name.into(),
+        }
+    }
+}
+
 /// The server's own `what` and `why`, cleaned, as ` (what: why)`; empty when it gave none.
 fn server_words(body: &[u8]) -> String {
     let Some(body) = ServerError::parse(body) else {
@@ -618,7 +673,7 @@ fn server_words(body: &[u8]) -> String {
     if words.is_empty() {
         String::new()
     } else {
-        format!(" ({})", words.join(": "))
+        concat(&[" (", &words.join(": "), ")"])
     }
 }
 
@@ -688,14 +743,19 @@ fn describe_versions(versions: Vec<u64>) -> String {
     let mut shown: Vec<String> = runs
         .iter()
         .take(MAX_RUNS)
-        .map(|&(first, last)| match last - first {
-            0 => first.to_string(),
-            1 => format!("{first}, {last}"),
-            _ => format!("{first}-{last}"),
+        .map(|&(first, last)| {
+            let mut run = String::new();
+            push_decimal(&mut run, first);
+            if last != first {
+                run.push_str(if last - first == 1 { ", " } else { "-" });
+                push_decimal(&mut run, last);
+            }
+            run
         })
         .collect();
     if runs.len() > MAX_RUNS {
-        shown.push(format!("… ({} versions in all)", versions.len()));
+        let all = decimal(versions.len() as u64);
+        shown.push(concat(&["… (", &all, " versions in all)"]));
     }
     shown.join(", ")
 }
@@ -777,7 +837,8 @@ fn default_explanation(status: u16) -> (ErrorKind, String, &'static str) {
              not at a proxy or login page.",
         ),
     };
-    (kind, format!("{why} (HTTP {status})"), todo)
+    let why = concat(&[why, " (HTTP ", &decimal(status.into()), ")"]);
+    (kind, why, todo)
 }
 
 /// Upstream's error body. Every field is optional, and one of the wrong type counts as

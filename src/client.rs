@@ -20,6 +20,7 @@ use crate::api::{ETag, Endpoint, History, Operation, ServerLimits, Versioned, is
 use crate::error::{Error, Problem, Report};
 use crate::http::{HttpRequest, HttpResponse, TransportError};
 use crate::secrets::{SecretValue, Secrets, json};
+use crate::text::{concat, decimal, version_words};
 use crate::validate::{self, Limits};
 
 /// Moves one request and its response; knows nothing of the Secrets API.
@@ -217,7 +218,7 @@ impl<T: Transport> SecretsClient<T> {
     /// Deletes the named secrets in one write. If any name does not exist, nothing is deleted
     /// and [`Error::NotFound`] lists the missing names.
     pub async fn delete(&self, names: &[&str]) -> Result<(), Error> {
-        let job = self.endpoint.job().to_string();
+        let job = self.endpoint.job().path();
         self.modify(&|secrets| {
             let missing: Vec<Problem> = names
                 .iter()
@@ -225,11 +226,11 @@ impl<T: Transport> SecretsClient<T> {
                 .map(|name| Problem::new(*name, "does not exist"))
                 .collect();
             if !missing.is_empty() {
-                let listed: Vec<String> = missing.iter().map(Problem::to_string).collect();
+                let listed: Vec<String> = missing.iter().map(Problem::line).collect();
                 return Err(Error::NotFound(Report {
                     problems: missing,
                     ..Report::new(
-                        format!("Cannot delete secrets of job `{job}`"),
+                        concat(&["Cannot delete secrets of job `", &job, "`"]),
                         listed.join("; "),
                         "Check the names (they are case-sensitive); nothing was deleted.",
                     )
@@ -328,11 +329,11 @@ impl<T: Transport> SecretsClient<T> {
                     self.transport.sleep(wait).await;
                 }
                 Err(Error::Conflict(mut report)) if etag.is_some() => {
-                    report.why = format!(
-                        "other writers changed the secrets {} times in a row while this \
-                         change was being applied",
-                        self.conflict_attempts
-                    );
+                    report.why = concat(&[
+                        "other writers changed the secrets ",
+                        &decimal(self.conflict_attempts.into()),
+                        " times in a row while this change was being applied",
+                    ]);
                     return Err(Error::Conflict(report));
                 }
                 other => return other.map(|_| ()),
@@ -444,43 +445,38 @@ impl<T: Transport> SecretsClient<T> {
         const TRY_AGAIN: &str = "Check the Control Service URL and the network, then try again.";
         let (what, countermeasures) = match op {
             Operation::Replace if e.maybe_sent => (
-                "The secrets may or may not have been saved".to_string(),
+                "The secrets may or may not have been saved".into(),
                 "Read the secrets to see whether the change arrived before trying again.",
             ),
-            Operation::Replace => (
-                "The secrets could not be saved".to_string(),
-                NOTHING_CHANGED,
-            ),
+            Operation::Replace => ("The secrets could not be saved".into(), NOTHING_CHANGED),
             Operation::RestoreVersion(n) if e.maybe_sent => (
-                format!("Version {n} of the secrets may or may not have been restored"),
+                version_words(n, " of the secrets may or may not have been restored"),
                 "List the versions to see whether a restore arrived (its entry names the \
                  version it restored) before trying again.",
             ),
             Operation::RestoreVersion(n) => (
-                format!("Version {n} of the secrets could not be restored"),
+                version_words(n, " of the secrets could not be restored"),
                 NOTHING_CHANGED,
             ),
-            Operation::Read => ("The secrets could not be read".to_string(), TRY_AGAIN),
+            Operation::Read => ("The secrets could not be read".into(), TRY_AGAIN),
             Operation::ListVersions => (
-                "The version history of the secrets could not be read".to_string(),
+                "The version history of the secrets could not be read".into(),
                 TRY_AGAIN,
             ),
             Operation::ReadVersion(n) => (
-                format!("Version {n} of the secrets could not be read"),
+                version_words(n, " of the secrets could not be read"),
                 TRY_AGAIN,
             ),
-            Operation::ReadLimits => (
-                "The server's limits could not be read".to_string(),
-                TRY_AGAIN,
-            ),
+            Operation::ReadLimits => ("The server's limits could not be read".into(), TRY_AGAIN),
         };
         Error::Unavailable(Report::new(
-            format!("{what} (job `{}`)", self.endpoint.job()),
-            format!(
-                "the request to {} failed: {}",
+            concat(&[&*what, " (job `", &self.endpoint.job().path(), "`)"]),
+            concat(&[
+                "the request to ",
                 self.endpoint.base_url(),
-                e.message
-            ),
+                " failed: ",
+                &e.message,
+            ]),
             countermeasures,
         ))
     }
@@ -507,7 +503,7 @@ impl<T: Transport> SecretsClient<T> {
 /// [`SecretsClient::read_with_retry`] keeps the result of every answer it accepts.
 fn unreachable_read(op: Operation) -> Error {
     Error::Protocol(Report::new(
-        format!("{op:?} gave no result"),
+        concat(&[&*op.name(), " gave no result"]),
         "the client kept no result of an answer it accepted",
         "Report this as a bug in vdk-secrets.",
     ))
@@ -549,10 +545,15 @@ pub fn keep_type(
                 "The new secret value",
                 vec![Problem::new(
                     name,
-                    format!(
-                        "holds a {expected}, and the new text does not convert to a {expected}; \
-                         give a {expected}, or delete the secret first to change its type"
-                    ),
+                    concat(&[
+                        "holds a ",
+                        expected,
+                        ", and the new text does not convert to a ",
+                        expected,
+                        "; give a ",
+                        expected,
+                        ", or delete the secret first to change its type",
+                    ]),
                 )],
             ))
         }

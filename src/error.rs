@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::text::{concat, decimal, push_decimal};
+
 /// Something that went wrong talking to the Secrets API or validating input.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -146,13 +148,20 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// The problem in words: `` `key` message ``, or the message alone when there is no key.
+    pub(crate) fn line(&self) -> String {
+        if self.key.is_empty() {
+            self.message.clone()
+        } else {
+            concat(&["`", &printable(&self.key), "` ", &self.message])
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.key.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "`{}` {}", printable(&self.key), self.message)
-        }
+        f.write_str(&self.line())
     }
 }
 
@@ -253,16 +262,20 @@ impl Error {
     /// An invalid-input error listing `problems`; `context` says what was being checked.
     pub fn invalid(context: &str, problems: Vec<Problem>) -> Self {
         let why = match problems.as_slice() {
-            [one] => one.to_string(),
+            [one] => one.line(),
             many => {
-                let listed: Vec<String> = many.iter().map(Problem::to_string).collect();
-                format!("{} problems: {}", many.len(), listed.join("; "))
+                let listed: Vec<String> = many.iter().map(Problem::line).collect();
+                concat(&[
+                    &decimal(many.len() as u64),
+                    " problems: ",
+                    &listed.join("; "),
+                ])
             }
         };
         Error::InvalidInput(Report {
             problems,
             ..Report::new(
-                format!("{context} is not valid"),
+                concat(&[context, " is not valid"]),
                 why,
                 "Correct the names or values listed and try again; nothing was sent or changed.",
             )
@@ -270,20 +283,31 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// The error in words, as `Display` shows it: what, the HTTP status, why, and what to do.
+    pub(crate) fn message(&self) -> String {
         let r = self.report();
-        write!(f, "{}", r.what)?;
+        let mut out = r.what.clone();
         if let Some(status) = r.status {
-            write!(f, " (HTTP {status})")?;
+            out.push_str(" (HTTP ");
+            push_decimal(&mut out, status.into());
+            out.push(')');
         }
         if !r.why.is_empty() {
-            write!(f, ": {}", r.why.trim_end_matches('.'))?;
+            out.push_str(": ");
+            out.push_str(r.why.trim_end_matches('.'));
         }
         if !r.countermeasures.is_empty() {
-            write!(f, ". {}", r.countermeasures)?;
+            out.push_str(". ");
+            out.push_str(&r.countermeasures);
         }
-        Ok(())
+        out
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::error::{Error, Problem};
+use crate::text::concat;
 use crate::validate;
 
 /// The deployment id that upstream clients send; the server ignores it.
@@ -57,6 +58,11 @@ impl JobRef {
         &self.job
     }
 
+    /// `team/job`, as `Display` shows it.
+    pub(crate) fn path(&self) -> String {
+        concat(&[&*self.team, "/", &self.job])
+    }
+
     /// The deployment id sent in the path.
     pub fn deployment_id(&self) -> &str {
         &self.deployment_id
@@ -66,7 +72,9 @@ impl JobRef {
 impl fmt::Display for JobRef {
     /// `team/job`, as in upstream's Vault records.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.team, self.job)
+        f.write_str(&self.team)?;
+        f.write_str("/")?;
+        f.write_str(&self.job)
     }
 }
 

@@ -32,6 +32,7 @@ pub mod job;
 pub mod mask;
 mod numbers;
 pub mod secrets;
+mod text;
 pub mod validate;
 
 pub mod transport;

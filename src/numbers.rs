@@ -35,6 +35,7 @@
 use serde_json::{Number, Value};
 
 use crate::secrets::json;
+use crate::text::at_line_column;
 
 /// What storing a number would change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,27 +54,30 @@ pub(crate) enum Change {
 impl Change {
     /// The problem, after the key it is about, for the number at `line` and `column`.
     pub(crate) fn message(self, line: usize, column: usize) -> String {
-        match self {
-            Change::BeyondIntegers => format!(
-                "has an integer beyond the 64-bit range at line {line} column {column}, which \
-                 would be stored rounded; write it as a string"
+        let (what, rest) = match self {
+            Change::BeyondIntegers => (
+                "has an integer beyond the 64-bit range",
+                ", which would be stored rounded; write it as a string",
             ),
-            Change::Rounded => format!(
-                "has a number at line {line} column {column} with more precision than a 64-bit \
-                 float holds, which would be stored rounded; write it as a string to keep it \
-                 exact"
+            Change::Rounded => (
+                "has a number",
+                " with more precision than a 64-bit float holds, which would be stored \
+                 rounded; write it as a string to keep it exact",
             ),
-            Change::Underflows => format!(
-                "has a number at line {line} column {column} too close to zero for a 64-bit \
-                 float (it underflows), which would be stored as 0; write it as a string to \
-                 keep it exact"
+            Change::Underflows => (
+                "has a number",
+                " too close to zero for a 64-bit float (it underflows), which would be stored \
+                 as 0; write it as a string to keep it exact",
             ),
-            Change::Misread => format!(
-                "has a number at line {line} column {column} that the JSON reader rounds to a \
-                 neighbouring 64-bit float, which would be stored changed; write it as a \
-                 string to keep it exact"
+            Change::Misread => (
+                "has a number",
+                " that the JSON reader rounds to a neighbouring 64-bit float, which would be \
+                 stored changed; write it as a string to keep it exact",
             ),
-        }
+        };
+        let mut message = at_line_column(what, line, column);
+        message.push_str(rest);
+        message
     }
 }
 

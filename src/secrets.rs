@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Problem, Report};
 use crate::numbers::{self, Found};
+use crate::text::{at_line_column, concat};
 
 /// Comparing and wiping bytes, and the npm module's allocator (see the module).
 #[path = "memory.rs"]
@@ -59,7 +60,7 @@ impl SecretValue {
             },
             Err(e) => Err(Problem::new(
                 name,
-                format!("is not valid JSON ({})", json_error_position(&e)),
+                concat(&["is not valid JSON (", &json_error_position(&e), ")"]),
             )),
         }
     }
@@ -191,14 +192,16 @@ impl Secrets {
                 }
                 Ok(Secrets(set))
             }
-            Ok(other) => Err(format!(
-                "the body is a JSON {}, not an object of secrets",
-                type_name(&other)
-            )),
-            Err(e) => Err(format!(
-                "the body is not valid JSON ({})",
-                json_error_position(&e)
-            )),
+            Ok(other) => Err(concat(&[
+                "the body is a JSON ",
+                type_name(&other),
+                ", not an object of secrets",
+            ])),
+            Err(e) => Err(concat(&[
+                "the body is not valid JSON (",
+                &json_error_position(&e),
+                ")",
+            ])),
         }
     }
 
@@ -307,7 +310,7 @@ pub(crate) fn json_error_position(e: &impl json::ErrorPosition) -> String {
         json::Category::Syntax => "syntax error",
         json::Category::Data => "unexpected shape",
     };
-    format!("{what} at line {} column {}", e.line, e.column)
+    at_line_column(what, e.line, e.column)
 }
 
 /// The numbers in `json`, parsed into `values`, that would be stored changed (see the
@@ -368,10 +371,11 @@ impl ParsedDocument {
                 let why = if e.is_data() {
                     "the document must be one JSON object whose keys are secret names".to_string()
                 } else {
-                    format!(
-                        "the document is not valid JSON ({})",
-                        json_error_position(&e)
-                    )
+                    concat(&[
+                        "the document is not valid JSON (",
+                        &json_error_position(&e),
+                        ")",
+                    ])
                 };
                 return Err(Error::InvalidInput(Report::new(
                     "The secrets document cannot be read",

@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use crate::http::TransportError;
+use crate::text::{concat, decimal};
 
 #[cfg(feature = "native")]
 pub mod native;
@@ -50,10 +51,12 @@ pub fn too_large(length: u64) -> bool {
 
 /// The error for an answer over [`MAX_RESPONSE_BYTES`]. The request reached the server.
 pub fn too_large_error() -> TransportError {
-    TransportError::maybe_sent(format!(
-        "the response is larger than {MAX_RESPONSE_BYTES} bytes, far more than any set of \
-         secrets; check that the URL points at the Secrets API"
-    ))
+    TransportError::maybe_sent(concat(&[
+        "the response is larger than ",
+        &decimal(MAX_RESPONSE_BYTES as u64),
+        " bytes, far more than any set of secrets; check that the URL points at the \
+         Secrets API",
+    ]))
 }
 
 /// The error for a request that ran out of time: `maybe_sent` when a connection was made
@@ -62,15 +65,17 @@ pub fn too_large_error() -> TransportError {
 /// message names the limit that was reached.
 pub fn timed_out_error(maybe_sent: bool) -> TransportError {
     if maybe_sent {
-        TransportError::maybe_sent(format!(
-            "the server did not answer within {} seconds",
-            EXCHANGE_TIMEOUT.as_secs()
-        ))
+        TransportError::maybe_sent(concat(&[
+            "the server did not answer within ",
+            &decimal(EXCHANGE_TIMEOUT.as_secs()),
+            " seconds",
+        ]))
     } else {
-        TransportError::not_sent(format!(
-            "no connection to the server could be made within {} seconds",
-            CONNECT_TIMEOUT.as_secs()
-        ))
+        TransportError::not_sent(concat(&[
+            "no connection to the server could be made within ",
+            &decimal(CONNECT_TIMEOUT.as_secs()),
+            " seconds",
+        ]))
     }
 }
 

@@ -747,3 +747,18 @@ fn health_response_gives_the_reported_limit_or_none() {
         );
     }
 }
+
+#[test]
+fn operation_names_are_their_debug_text() {
+    for op in [
+        Operation::Read,
+        Operation::Replace,
+        Operation::ListVersions,
+        Operation::ReadVersion(0),
+        Operation::ReadVersion(u64::MAX),
+        Operation::RestoreVersion(17),
+        Operation::ReadLimits,
+    ] {
+        assert_eq!(op.name(), format!("{op:?}"));
+    }
+}

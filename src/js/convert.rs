@@ -11,6 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::error::Problem;
 use crate::numbers::{self, MAX_SAFE_INTEGER};
 use crate::secrets::{self, SecretValue, Secrets};
+use crate::text::{concat, decimal, push_decimal};
 use crate::validate::{self, MAX_VALUE_DEPTH};
 
 /// Converts a plain object of secrets; every problem is collected.
@@ -29,10 +30,10 @@ pub fn secret_entries(
     if !is_plain_object(value) {
         return Err(Problem::new(
             "",
-            format!(
-                "secrets must be a plain object of names and values, not {}",
-                js_type(value)
-            ),
+            concat(&[
+                "secrets must be a plain object of names and values, not ",
+                &js_type(value),
+            ]),
         ));
     }
     let mut items_left = MAX_ITEMS;
@@ -200,7 +201,7 @@ fn to_json(
         if path.is_empty() {
             String::new()
         } else {
-            format!(" at {path}")
+            concat(&[" at ", path])
         }
     };
     if value.is_null() {
@@ -214,19 +215,20 @@ fn to_json(
     }
     if value.is_bigint() {
         return big_integer_to_json(value).ok_or_else(|| {
-            format!(
-                "{}{}, which JSON numbers here cannot hold exactly; store it as a string",
+            concat(&[
                 numbers::BIG_INTEGER_BEYOND_64,
-                at(path)
-            )
+                &at(path),
+                ", which JSON numbers here cannot hold exactly; store it as a string",
+            ])
         });
     }
     if let Some(n) = value.as_f64() {
         return number(n).ok_or_else(|| {
-            format!(
-                "has a number JSON cannot hold (NaN or Infinity){}; use null or a string",
-                at(path)
-            )
+            concat(&[
+                "has a number JSON cannot hold (NaN or Infinity)",
+                &at(path),
+                "; use null or a string",
+            ])
         });
     }
     if depth >= MAX_VALUE_DEPTH {
@@ -234,11 +236,13 @@ fn to_json(
         return Err(validate::NESTED_TOO_DEEP.to_string());
     }
     let too_many = |path: &str| {
-        format!(
-            "holds more than {MAX_ITEMS} array items and object members{}, far more than any \
-             set a server accepts; store less",
-            at(path)
-        )
+        concat(&[
+            "holds more than ",
+            &decimal(MAX_ITEMS as u64),
+            " array items and object members",
+            &at(path),
+            ", far more than any set a server accepts; store less",
+        ])
     };
     if Array::is_array(value) {
         let array: &Array = value.unchecked_ref();
@@ -249,7 +253,9 @@ fn to_json(
         let mut items = Vec::with_capacity(length);
         for (i, item) in array.iter().enumerate() {
             let len = path.len();
-            path.push_str(&format!("[{i}]"));
+            path.push('[');
+            push_decimal(path, i as u64);
+            path.push(']');
             items.push(to_json(&item, depth + 1, path, items_left)?);
             path.truncate(len);
         }
@@ -273,12 +279,13 @@ fn to_json(
         }
         return Ok(Value::Object(map));
     }
-    Err(format!(
-        "has {}{}, which JSON cannot hold; use strings, numbers, booleans, null, arrays and \
-         plain objects",
-        js_type(value),
-        at(path)
-    ))
+    Err(concat(&[
+        "has ",
+        &js_type(value),
+        &at(path),
+        ", which JSON cannot hold; use strings, numbers, booleans, null, arrays and plain \
+         objects",
+    ]))
 }
 
 /// A `BigInt` as an exact JSON integer, if a 64-bit integer holds it.
@@ -334,7 +341,7 @@ fn js_type(value: &JsValue) -> String {
             .and_then(|n| n.as_string())
             .filter(|n| !n.is_empty());
         return match constructor {
-            Some(name) => format!("a {name}"),
+            Some(name) => concat(&["a ", &name]),
             None => "an object".into(),
         };
     }

@@ -622,7 +622,7 @@ impl From<Error> for JsValue {
 
 /// A `SecretsError`: a JS `Error` carrying the report's fields.
 fn error_to_js(error: &Error) -> JsValue {
-    let js = js_sys::Error::new(&error.to_string());
+    let js = js_sys::Error::new(&error.message());
     js.set_name("SecretsError");
     let report = error.report();
     set(&js, "code", &error.kind().code().into());

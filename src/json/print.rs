@@ -97,22 +97,11 @@ pub(super) fn number_len(n: &Number) -> usize {
 }
 
 /// Appends the decimal digits of `n`, after a `-` if `negative`.
-fn digits(out: &mut String, mut n: u64, negative: bool) {
-    let mut buffer = [0u8; 21];
-    let mut at = buffer.len();
-    loop {
-        at -= 1;
-        buffer[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+fn digits(out: &mut String, n: u64, negative: bool) {
     if negative {
-        at -= 1;
-        buffer[at] = b'-';
+        out.push('-');
     }
-    out.push_str(std::str::from_utf8(&buffer[at..]).unwrap_or_default());
+    crate::text::push_decimal(out, n);
 }
 
 /// The bytes that follow `\` for byte `b` of a string, if it is escaped: a letter, or `u`

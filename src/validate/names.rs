@@ -3,6 +3,7 @@
 
 use super::{MAX_PATH_NAME_CHARS, MAX_SECRET_NAME_CHARS};
 use crate::error::Problem;
+use crate::text::{code_point, concat, decimal};
 
 /// The problem with a secret name, if any. Shared by every check that meets a name.
 pub(crate) fn secret_name_problem(name: &str) -> Option<Problem> {
@@ -23,10 +24,13 @@ pub(crate) fn secret_name_problem(name: &str) -> Option<Problem> {
     if length > MAX_SECRET_NAME_CHARS {
         return Some(Problem::new(
             name,
-            format!(
-                "is {length} characters long and the limit is {MAX_SECRET_NAME_CHARS}; use a \
-                 shorter name"
-            ),
+            concat(&[
+                "is ",
+                &decimal(length as u64),
+                " characters long and the limit is ",
+                &decimal(MAX_SECRET_NAME_CHARS as u64),
+                "; use a shorter name",
+            ]),
         ));
     }
     let whitespace = if ascii {
@@ -67,12 +71,14 @@ pub(super) fn path_name_problem(field: &'static str, name: &str) -> Option<Probl
     } else if let Some((c, what)) = name.chars().find_map(|c| Some((c, unprintable(c)?))) {
         return Some(Problem::new(
             field,
-            format!(
-                "contains U+{:04X} ({}), which Vault refuses in a path and which makes the name \
-                 look like another; type the name again without it",
-                u32::from(c),
-                what.description()
-            ),
+            concat(&[
+                "contains ",
+                &code_point(c),
+                " (",
+                what.description(),
+                "), which Vault refuses in a path and which makes the name look like another; \
+                 type the name again without it",
+            ]),
         ));
     } else if name.trim() != name {
         "starts or ends with whitespace"

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::{Limits, secret_name_problem, value_problem};
 use crate::error::Problem;
 use crate::secrets::{SecretValue, Secrets, json, strictly_ascending};
+use crate::text::{concat, decimal};
 
 /// Every problem in a set, in the order of [`sort_problems`]: by name, the problems keyed
 /// `""` (an empty name, the size) last.
@@ -45,11 +46,13 @@ pub(super) fn size_problem(size: usize, limits: &Limits) -> Option<Problem> {
     (size > limits.max_set_bytes).then(|| {
         Problem::new(
             "",
-            format!(
-                "the set is {size} bytes as JSON and the limit is {} bytes; remove or shorten \
-                 secrets until it fits",
-                limits.max_set_bytes
-            ),
+            concat(&[
+                "the set is ",
+                &decimal(size as u64),
+                " bytes as JSON and the limit is ",
+                &decimal(limits.max_set_bytes as u64),
+                " bytes; remove or shorten secrets until it fits",
+            ]),
         )
     })
 }
