@@ -59,8 +59,9 @@ use super::{
 pub struct EmbeddedStore {
     inner: Arc<Inner>,
     /// Serialises writes so that check-and-set is atomic within this process; the directory
-    /// lock keeps other processes out.
-    write_lock: Mutex<()>,
+    /// lock keeps other processes out. A write's storage thread holds it to the end, even
+    /// when the caller stops waiting.
+    write_lock: Arc<Mutex<()>>,
     /// The open lock file; the exclusive lock on it lasts as long as this store.
     _dir_lock: File,
 }
@@ -129,7 +130,7 @@ impl EmbeddedStore {
         inner.check_key(&jobs)?;
         Ok(EmbeddedStore {
             inner: Arc::new(inner),
-            write_lock: Mutex::new(()),
+            write_lock: Arc::new(Mutex::new(())),
             _dir_lock: dir_lock,
         })
     }
@@ -149,7 +150,7 @@ impl EmbeddedStore {
         expected: Option<u64>,
         meta: &WriteMeta,
     ) -> Result<Replaced, StoreError> {
-        let _guard = self.write_lock.lock().await;
+        let guard = self.write_lock.clone().lock_owned().await;
         let inner = self.inner.clone();
         let job = job.clone();
         let mut record = Record::new(&job, secrets);
@@ -159,6 +160,9 @@ impl EmbeddedStore {
             restored_from: meta.restored_from,
         });
         blocking(move || {
+            // Dropping the future does not stop this thread: the lock goes with it, so that
+            // the next write reads what this one wrote.
+            let _guard = guard;
             let current = inner.read(&job)?;
             if expected.is_some_and(|v| v != current.version) {
                 return Err(StoreError::Conflict);

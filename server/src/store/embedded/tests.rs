@@ -303,3 +303,33 @@ fn health_fails_when_the_key_check_no_longer_opens() {
     fs::remove_dir_all(dir.path().join("jobs")).unwrap();
     assert!(rt.block_on(store.health()).is_err());
 }
+
+#[test]
+fn a_write_whose_caller_stops_waiting_still_holds_off_the_next_one() {
+    // A caller that stops waiting (a client that disconnects) does not stop a write already
+    // handed to a storage thread. The next write must wait for it: if both passed the version
+    // check, both would write version 1 and one set would be lost.
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    runtime().block_on(async {
+        for n in 0..20 {
+            let job = job(&format!("j{n}"));
+            let (secrets, meta) = (set(json!({"a": 1})), WriteMeta::default());
+            let mut first = store.write(&job, &secrets, Some(0), &meta);
+            // One poll hands the write to a storage thread; then the caller gives up.
+            let _ =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(first.as_mut().poll(cx))).await;
+            drop(first);
+            let second = store
+                .write(&job, &set(json!({"a": 2})), Some(0), &WriteMeta::default())
+                .await;
+            assert_eq!(second, Err(StoreError::Conflict), "job {job}");
+            let stored = store.read(&job).await.unwrap();
+            assert_eq!(stored.version, 1);
+            assert_eq!(
+                stored.secrets().unwrap().get("a").cloned(),
+                Some(SecretValue::new(json!(1)))
+            );
+        }
+    });
+}
