@@ -48,7 +48,7 @@ use tokio::sync::Mutex;
 use vdk_secrets::{JobRef, Secrets};
 
 use self::dir::{
-    create_key, create_private_dir, free_bytes, job_files, load_key, lock_data_dir,
+    create_key, create_private_dir, free_bytes, job_count, job_files, load_key, lock_data_dir,
     remove_temporary_files,
 };
 use super::{
@@ -115,7 +115,7 @@ impl EmbeddedStore {
                      key could not read them). To start empty instead, move {} away first",
                     key_path.display(),
                     jobs_dir.display(),
-                    jobs.len(),
+                    job_count(&jobs),
                     data_dir.display()
                 ));
             }

@@ -132,7 +132,7 @@ impl Inner {
         if !jobs.is_empty() && !jobs.iter().any(|path| self.open_file(path).is_ok()) {
             return Err(wrong_key(&format!(
                 "any of the {} job(s) in {}",
-                jobs.len(),
+                job_count(jobs),
                 self.jobs_dir.display()
             )));
         }
@@ -175,6 +175,19 @@ pub(super) fn job_files(jobs_dir: &Path) -> Result<Vec<PathBuf>, String> {
         .map(|entry| entry.path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "vdks"))
         .collect())
+}
+
+/// How many jobs `files` (as [`job_files`] lists them) belong to: each job has one current
+/// file, `{id}.vdks`, beside its kept versions, `{id}.{N}.vdks`.
+pub(super) fn job_count(files: &[PathBuf]) -> usize {
+    files
+        .iter()
+        .filter(|path| {
+            !path
+                .file_stem()
+                .is_some_and(|stem| stem.to_string_lossy().contains('.'))
+        })
+        .count()
 }
 
 /// Removes the temporary files of unfinished writes from `dir`; gives how many it removed.

@@ -333,3 +333,36 @@ fn a_write_whose_caller_stops_waiting_still_holds_off_the_next_one() {
         }
     });
 }
+
+#[test]
+fn a_refused_key_counts_jobs_not_their_kept_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    runtime().block_on(async {
+        for (name, value) in [("j", 1), ("j", 2), ("j", 3), ("k", 1)] {
+            store
+                .write(
+                    &job(name),
+                    &set(json!({ "a": value })),
+                    None,
+                    &WriteMeta::default(),
+                )
+                .await
+                .unwrap();
+        }
+    });
+    drop(store);
+    // Four files: j's current version and its two kept ones, and k's.
+    assert_eq!(fs::read_dir(dir.path().join("jobs")).unwrap().count(), 4);
+
+    fs::remove_file(dir.path().join("key")).unwrap();
+    let e = EmbeddedStore::open(dir.path()).err().unwrap();
+    assert!(e.contains("holds 2 encrypted job(s)"), "{e}");
+
+    // Another key, in a store without the key-check file: checked against the jobs.
+    fs::write(dir.path().join("key"), [7u8; 32]).unwrap();
+    fs::set_permissions(dir.path().join("key"), fs::Permissions::from_mode(0o600)).unwrap();
+    fs::remove_file(dir.path().join("key-check")).unwrap();
+    let e = EmbeddedStore::open(dir.path()).err().unwrap();
+    assert!(e.contains("does not open any of the 2 job(s)"), "{e}");
+}
