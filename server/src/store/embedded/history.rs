@@ -71,7 +71,9 @@ impl Inner {
 
     /// Removes the versions that fell out of the kept range with `version`'s write.
     pub(super) fn prune(&self, job: &JobRef, version: u64) {
-        let mut oldest_gone = version.saturating_sub(self.keep_versions);
+        // Keeping one version, the version just replaced was given no file of its own, so the
+        // walk starts below it, where files kept under a larger setting may remain.
+        let mut oldest_gone = version.saturating_sub(self.keep_versions.max(2));
         while oldest_gone > 0 {
             match fs::remove_file(self.history_path(job, oldest_gone)) {
                 Ok(()) => oldest_gone -= 1,

@@ -366,3 +366,39 @@ fn a_refused_key_counts_jobs_not_their_kept_versions() {
     let e = EmbeddedStore::open(dir.path()).err().unwrap();
     assert!(e.contains("does not open any of the 2 job(s)"), "{e}");
 }
+
+#[test]
+fn versions_kept_under_a_larger_setting_go_with_the_next_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let write = |store: &EmbeddedStore, value: u64| {
+        rt.block_on(store.write(
+            &job("j"),
+            &set(json!({ "a": value })),
+            None,
+            &WriteMeta::default(),
+        ))
+        .unwrap()
+    };
+    let files = || fs::read_dir(dir.path().join("jobs")).unwrap().count();
+    let store = EmbeddedStore::open_keeping(dir.path(), 10).unwrap();
+    for value in 1..=5 {
+        write(&store, value);
+    }
+    assert_eq!(files(), 5, "the current version and four kept ones");
+    drop(store);
+
+    for (keep, files_after) in [(3, 3), (1, 1)] {
+        let store = EmbeddedStore::open_keeping(dir.path(), keep).unwrap();
+        let version = write(&store, 0);
+        assert_eq!(files(), files_after, "keeping {keep}");
+        let versions = rt.block_on(store.versions(&job("j"))).unwrap();
+        assert_eq!(versions.kept.len() as u64, keep);
+        assert!(
+            rt.block_on(store.read_version(&job("j"), version - keep))
+                .unwrap()
+                .is_none(),
+            "a version no longer kept cannot be read, keeping {keep}"
+        );
+    }
+}
