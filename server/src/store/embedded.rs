@@ -28,9 +28,9 @@
 //! is missing or is not the key its data was sealed with is refused at start too, rather than
 //! given a new key that would leave the old data unreadable beside the new.
 
-// The store and its `Backend` implementation are here; `file` holds the sealed job-file
-// format and the crash-safe write, `history` the kept versions, `dir` the data directory
-// (lock, key, listing, free space, leftovers).
+// The store, its `Backend` implementation and its health check are here; `file` holds the
+// sealed job file and the crash-safe write, `history` the kept versions, `dir` the data
+// directory (lock, private directories, key and key check, listing, free space, leftovers).
 mod dir;
 mod file;
 mod history;
