@@ -1,6 +1,6 @@
 //! Messages put together without `core::fmt`: `format!`, `write!` and `to_string()` on an
 //! integer bring the formatting machinery into the npm module (some kilobytes), so messages
-//! are built from their pieces (`[a, b, c].concat()`, `push_str`) and numbers written with
+//! are built from their pieces ([`concat`], `push_str`) and numbers written with
 //! [`decimal`].
 
 /// The pieces one after the other in a new string, as `parts.concat()` (this one is
