@@ -113,10 +113,14 @@ impl Inner {
         if bytes.len() < HEADER_LEN + NONCE_LEN || &bytes[..4] != MAGIC {
             return Err(FileError::Corrupt("is not a vdk-secrets file"));
         }
-        if bytes[4] != FORMAT {
+        if bytes[4] > FORMAT {
             return Err(FileError::Corrupt(
                 "was written by a newer version of the server",
             ));
+        }
+        if bytes[4] != FORMAT {
+            // No earlier format exists: the byte was damaged.
+            return Err(FileError::Corrupt("has a damaged header (unknown format)"));
         }
         let mut version = [0u8; 8];
         version.copy_from_slice(&bytes[5..HEADER_LEN]);

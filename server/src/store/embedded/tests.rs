@@ -200,6 +200,18 @@ fn a_file_moved_to_another_job_or_altered_is_refused() {
         rt.block_on(store.write(&job("a"), &Secrets::new(), None, &WriteMeta::default()))
             .is_err()
     );
+
+    // The format byte: a later format is a newer server's file, any other a damaged one.
+    for (format, says) in [(2u8, "newer version"), (0, "damaged header")] {
+        let mut bytes = fs::read(path("b")).unwrap();
+        bytes[4] = format;
+        fs::write(path("b"), bytes).unwrap();
+        let e = rt.block_on(store.read(&job("b"))).unwrap_err();
+        assert!(
+            matches!(e, StoreError::Corrupt(ref why) if why.contains(says)),
+            "format {format}: {e:?}"
+        );
+    }
 }
 
 #[test]
