@@ -168,12 +168,15 @@ async fn replace_secrets(
         author: who.0.clone(),
         restored_from: None,
     };
-    let written = app
-        .store
-        .replace(&job, &secrets, expected, &meta)
-        .await
-        .map_err(|e| app.store_error(e))?;
-    audit_write(&app, &who, &job, &written, &secrets, None).await;
+    let write = {
+        let (app, job, who) = (app.clone(), job.clone(), who.clone());
+        async move {
+            let written = app.store.replace(&job, &secrets, expected, &meta).await?;
+            audit_write(&app, &who, &job, &written, &secrets, None).await;
+            Ok(written)
+        }
+    };
+    let written = to_the_end(write).await.map_err(|e| app.store_error(e))?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_version_headers(&mut response, written.version);
     Ok(response)
@@ -206,6 +209,18 @@ async fn current_version(app: &AppState, job: &JobRef) -> Result<u64, ApiError> 
         .await
         .map_err(|e| app.store_error(e))?
         .version)
+}
+
+/// Runs a write and its audit record in a task of their own and waits for it: a client that
+/// goes away mid-write stops waiting, and the write still ends with its record.
+async fn to_the_end(
+    write: impl Future<Output = Result<Replaced, StoreError>> + Send + 'static,
+) -> Result<Replaced, StoreError> {
+    tokio::spawn(write).await.unwrap_or_else(|_| {
+        Err(StoreError::Unknown(
+            "the write stopped before it could tell whether the set was stored".into(),
+        ))
+    })
 }
 
 /// Records a successful write in the audit log: who, which job, the new version, the names it
@@ -276,12 +291,18 @@ async fn restore_version(
         Some(IfMatch::Any) => current_version(&app, &job).await?,
         Some(IfMatch::Versions(versions)) => listed_version(&app, &job, &versions).await?,
     };
-    let (written, secrets) = app
-        .store
-        .restore(&job, version, expected, who.0.clone())
-        .await
-        .map_err(|e| app.store_error(e))?;
-    audit_write(&app, &who, &job, &written, &secrets, Some(version)).await;
+    let write = {
+        let (app, job, who) = (app.clone(), job.clone(), who.clone());
+        async move {
+            let (written, secrets) = app
+                .store
+                .restore(&job, version, expected, who.0.clone())
+                .await?;
+            audit_write(&app, &who, &job, &written, &secrets, Some(version)).await;
+            Ok(written)
+        }
+    };
+    let written = to_the_end(write).await.map_err(|e| app.store_error(e))?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_version_headers(&mut response, written.version);
     Ok(response)

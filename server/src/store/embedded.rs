@@ -62,8 +62,6 @@ pub struct EmbeddedStore {
     /// lock keeps other processes out. A write's storage thread holds it to the end, even
     /// when the caller stops waiting.
     write_lock: Arc<Mutex<()>>,
-    /// The open lock file; the exclusive lock on it lasts as long as this store.
-    _dir_lock: File,
 }
 
 struct Inner {
@@ -72,6 +70,10 @@ struct Inner {
     cipher: Aes256Gcm,
     /// Versions kept per job, the current one included.
     keep_versions: u64,
+    /// The open lock file; the exclusive lock on it lasts as long as the store and every
+    /// storage thread still at work (each holds this `Inner`), so that another process
+    /// cannot take the directory while a write that outlived its caller is finishing.
+    _dir_lock: File,
 }
 
 /// Versions kept per job unless configured otherwise.
@@ -126,12 +128,12 @@ impl EmbeddedStore {
             jobs_dir,
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
             keep_versions: keep_versions.max(1),
+            _dir_lock: dir_lock,
         };
         inner.check_key(&jobs)?;
         Ok(EmbeddedStore {
             inner: Arc::new(inner),
             write_lock: Arc::new(Mutex::new(())),
-            _dir_lock: dir_lock,
         })
     }
 
