@@ -544,6 +544,25 @@ mod tests {
         Ok(Some(IfMatch::Versions(v.to_vec())))
     }
 
+    #[tokio::test]
+    async fn a_write_goes_on_when_its_caller_stops_waiting() {
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let write = async move {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            let _ = done.send(());
+            Ok(Replaced {
+                version: 1,
+                previous: None,
+            })
+        };
+        // The caller (a request handler whose client went away) is dropped mid-write.
+        let caller = tokio::time::timeout(std::time::Duration::from_millis(1), to_the_end(write));
+        assert!(caller.await.is_err(), "the write was still under way");
+        finished
+            .await
+            .expect("the write, and so its audit record, ran to the end");
+    }
+
     #[test]
     fn if_match_is_star_or_a_list_of_entity_tags() {
         assert_eq!(parse(&[]), Ok(None));
