@@ -131,6 +131,14 @@ impl EmbeddedStore {
             _dir_lock: dir_lock,
         };
         inner.check_key(&jobs)?;
+        let pruned = inner.prune_beyond_setting(&jobs);
+        if pruned > 0 {
+            tracing::info!(
+                count = pruned,
+                keep_versions = inner.keep_versions,
+                "removed kept versions beyond --keep-versions"
+            );
+        }
         Ok(EmbeddedStore {
             inner: Arc::new(inner),
             write_lock: Arc::new(Mutex::new(())),

@@ -2,8 +2,10 @@
 //! its version's name, and versions that fall out of the kept range are removed after the
 //! write. Kept versions lie contiguously below the current one.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::ErrorKind;
+use std::path::PathBuf;
 
 use vdk_secrets::JobRef;
 
@@ -67,6 +69,36 @@ impl Inner {
                 )))
             }
         }
+    }
+
+    /// Removes, of each job's kept versions among `files` (as `job_files` lists them), all
+    /// but the newest the setting keeps. After `--keep-versions` is lowered, the versions it
+    /// no longer covers go at start, not at each job's next write (a job never written again
+    /// would keep them, readable by number, for good). Gives how many files went.
+    pub(super) fn prune_beyond_setting(&self, files: &[PathBuf]) -> usize {
+        let mut kept: HashMap<&str, Vec<u64>> = HashMap::new();
+        for path in files {
+            let stem = path.file_stem().and_then(|stem| stem.to_str());
+            if let Some((id, version)) = stem.and_then(|stem| stem.split_once('.')) {
+                if let Ok(version) = version.parse::<u64>() {
+                    kept.entry(id).or_default().push(version);
+                }
+            }
+        }
+        let keep = usize::try_from(self.keep_versions.saturating_sub(1)).unwrap_or(usize::MAX);
+        let mut removed = 0;
+        for (id, mut versions) in kept {
+            versions.sort_unstable_by(|a, b| b.cmp(a));
+            for version in versions.into_iter().skip(keep) {
+                match fs::remove_file(self.jobs_dir.join(format!("{id}.{version}.vdks"))) {
+                    Ok(()) => removed += 1,
+                    Err(e) => {
+                        tracing::warn!(dir = %self.jobs_dir.display(), error = %e, "removing a version beyond --keep-versions failed; it is kept");
+                    }
+                }
+            }
+        }
+        removed
     }
 
     /// Removes the versions that fell out of the kept range with `version`'s write.

@@ -380,7 +380,7 @@ fn a_refused_key_counts_jobs_not_their_kept_versions() {
 }
 
 #[test]
-fn versions_kept_under_a_larger_setting_go_with_the_next_write() {
+fn versions_kept_under_a_larger_setting_go_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
     let write = |store: &EmbeddedStore, value: u64| {
@@ -402,6 +402,10 @@ fn versions_kept_under_a_larger_setting_go_with_the_next_write() {
 
     for (keep, files_after) in [(3, 3), (1, 1)] {
         let store = EmbeddedStore::open_keeping(dir.path(), keep).unwrap();
+        // Gone at start, before any write: a job never written again keeps none of them.
+        assert_eq!(files(), files_after, "keeping {keep}, at start");
+        let before = rt.block_on(store.versions(&job("j"))).unwrap();
+        assert_eq!(before.kept.len() as u64, keep, "keeping {keep}, at start");
         let version = write(&store, 0);
         assert_eq!(files(), files_after, "keeping {keep}");
         let versions = rt.block_on(store.versions(&job("j"))).unwrap();
