@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  addSecret,
   checkState,
   connect,
   openPage,
@@ -51,6 +52,44 @@ describe("overwriting all from a file", () => {
     assert.equal((await readSecrets(job)).secrets.drop, 1, "nothing is sent before Save");
     await save(page);
     assert.deepEqual((await readSecrets(job)).secrets, fileSet);
+    page.assertNoErrors();
+    await context.close();
+  });
+
+  it("does not replace the working copy while a save is under way", async () => {
+    const job = uniqueJob("file-saving");
+    await writeSecrets(job, { a: 1 });
+    const { context, page } = await openPage(browser);
+    await connect(page, { job });
+    await addSecret(page, { name: "b", type: "number", value: "2" });
+
+    // The preview is open when the save starts: the file was read just before Save was
+    // clicked (the click is made from script, since the open dialog makes the page inert).
+    await page.setInputFiles("#file-input", jsonFile("late.json", '{"c": 3}'));
+    await page.locator("#file-dialog[open]").waitFor();
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await page.route("**/secrets", async (route) => {
+      if (route.request().method() === "PUT") await held;
+      await route.continue();
+    });
+    await page.evaluate(() => window.pageRoot().getElementById("save").click());
+    await waitForText(page, "#status", "Saving");
+
+    await page.click("#file-apply");
+    await waitForText(page, "#status", "Wait until the save has finished");
+    assert.ok(await page.locator("#file-dialog[open]").isVisible(), "the preview stays open");
+    assert.deepEqual(await rowNames(page), ["a", "b"], "the working copy is unchanged");
+
+    release();
+    await waitForText(page, "#status", "Saved");
+    assert.deepEqual((await readSecrets(job)).secrets, { a: 1, b: 2 });
+    // Once saved, the file's set replaces the working copy, as an unsaved change.
+    await page.click("#file-apply");
+    await page.locator("#file-dialog").waitFor({ state: "hidden" });
+    assert.deepEqual(await rowNames(page), ["c"]);
+    await save(page);
+    assert.deepEqual((await readSecrets(job)).secrets, { c: 3 });
     page.assertNoErrors();
     await context.close();
   });
