@@ -98,8 +98,8 @@ impl EmbeddedStore {
         let jobs_dir = data_dir.join("jobs");
         create_private_dir(&jobs_dir)?;
         // Only the lock holder may clean up: another process's temporary files are its
-        // writes in progress.
-        let leftovers = remove_temporary_files(&jobs_dir)?;
+        // writes in progress. The data directory's own are the key's and the key check's.
+        let leftovers = remove_temporary_files(&jobs_dir)? + remove_temporary_files(data_dir)?;
         if leftovers > 0 {
             tracing::warn!(
                 count = leftovers,

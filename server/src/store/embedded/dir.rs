@@ -89,19 +89,14 @@ pub(super) fn load_key(path: &Path) -> Result<Option<[u8; 32]>, String> {
     })
 }
 
-/// Makes a new 32-byte key in a new file of mode 0600.
+/// Makes a new 32-byte key in a new file of mode 0600, written whole or not at all: a crash
+/// while it is written leaves a temporary file (removed at the next start), never a short key.
 pub(super) fn create_key(path: &Path) -> Result<[u8; 32], String> {
     let mut key = [0u8; 32];
     getrandom::fill(&mut key).map_err(|e| format!("no randomness for a key: {e}"))?;
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
+    let dir = path.parent().unwrap_or(Path::new("."));
+    write_durably(dir, path, &[&key])
         .map_err(|e| format!("cannot create the key file {}: {e}", path.display()))?;
-    file.write_all(&key)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| format!("cannot write the key file {}: {e}", path.display()))?;
     tracing::info!(path = %path.display(), "created a new encryption key; back it up with the data directory");
     Ok(key)
 }

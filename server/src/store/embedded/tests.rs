@@ -25,6 +25,15 @@ fn first_open_creates_a_private_key_file() {
     let meta = fs::metadata(dir.path().join("key")).unwrap();
     assert_eq!(meta.len(), 32);
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    // Written through a temporary file, renamed into place: none is left beside it.
+    let names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|name| !name.ends_with(".tmp")),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -147,8 +156,12 @@ fn leftover_temporary_files_are_removed_and_do_not_matter() {
         .join("jobs")
         .join(format!(".{id}.0011223344556677.tmp"));
     fs::write(&partial, b"VDKS\x01half").unwrap();
+    // And in the data directory, a key check (or a first key) whose writing was cut short.
+    let partial_check = dir.path().join(".key-check.0011223344556677.tmp");
+    fs::write(&partial_check, b"half").unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
     assert!(!partial.exists());
+    assert!(!partial_check.exists());
     let stored = rt.block_on(store.read(&job("j"))).unwrap();
     assert_eq!((stored.version, stored.secrets().unwrap().len()), (1, 1));
 }
