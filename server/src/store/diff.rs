@@ -10,7 +10,6 @@
 //! (docs/BENCHMARKS.md).
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
 use std::fmt;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -47,26 +46,28 @@ impl NameDiff {
     /// Walks two member lists sorted by name side by side.
     fn merge(before: &Members<'_>, after: &Members<'_>) -> Self {
         let mut diff = NameDiff::default();
-        let (mut old, mut new) = (before.0.iter().peekable(), after.0.iter().peekable());
+        let (old, new) = (&before.0, &after.0);
+        let (mut i, mut j) = (0, 0);
         loop {
-            let order = match (old.peek(), new.peek()) {
+            match (old.get(i), new.get(j)) {
                 (None, None) => break,
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (Some((a, _)), Some((b, _))) => a.cmp(b),
-            };
-            match order {
-                Ordering::Less => diff
-                    .removed
-                    .extend(old.next().map(|(name, _)| name.to_string())),
-                Ordering::Greater => diff
-                    .added
-                    .extend(new.next().map(|(name, _)| name.to_string())),
-                Ordering::Equal => {
-                    let ((name, a), (_, b)) = (old.next().unwrap(), new.next().unwrap());
-                    if !a.same_as(*b) {
-                        diff.changed.push(name.to_string());
+                (Some((a, x)), Some((b, y))) if a == b => {
+                    if !x.same_as(*y) {
+                        diff.changed.push(a.to_string());
                     }
+                    (i, j) = (i + 1, j + 1);
+                }
+                (Some((a, _)), Some((b, _))) if a < b => {
+                    diff.removed.push(a.to_string());
+                    i += 1;
+                }
+                (Some((a, _)), None) => {
+                    diff.removed.push(a.to_string());
+                    i += 1;
+                }
+                (_, Some((b, _))) => {
+                    diff.added.push(b.to_string());
+                    j += 1;
                 }
             }
         }
