@@ -76,21 +76,21 @@ impl Inner {
     /// no longer covers go at start, not at each job's next write (a job never written again
     /// would keep them, readable by number, for good). Gives how many files went.
     pub(super) fn prune_beyond_setting(&self, files: &[PathBuf]) -> usize {
-        let mut kept: HashMap<&str, Vec<u64>> = HashMap::new();
+        let mut kept: HashMap<&str, Vec<(u64, &PathBuf)>> = HashMap::new();
         for path in files {
             let stem = path.file_stem().and_then(|stem| stem.to_str());
             if let Some((id, version)) = stem.and_then(|stem| stem.split_once('.')) {
                 if let Ok(version) = version.parse::<u64>() {
-                    kept.entry(id).or_default().push(version);
+                    kept.entry(id).or_default().push((version, path));
                 }
             }
         }
         let keep = usize::try_from(self.keep_versions.saturating_sub(1)).unwrap_or(usize::MAX);
         let mut removed = 0;
-        for (id, mut versions) in kept {
-            versions.sort_unstable_by(|a, b| b.cmp(a));
-            for version in versions.into_iter().skip(keep) {
-                match fs::remove_file(self.jobs_dir.join(format!("{id}.{version}.vdks"))) {
+        for mut versions in kept.into_values() {
+            versions.sort_unstable_by_key(|&(version, _)| std::cmp::Reverse(version));
+            for (_, path) in versions.into_iter().skip(keep) {
+                match fs::remove_file(path) {
                     Ok(()) => removed += 1,
                     Err(e) => {
                         tracing::warn!(dir = %self.jobs_dir.display(), error = %e, "removing a version beyond --keep-versions failed; it is kept");
