@@ -3,12 +3,11 @@
 //! [`SecretValue`] holds one JSON value and redacts it in `Debug`; [`Secrets`] maps names to
 //! values and shows only names. Both wipe their strings from memory when dropped.
 
-use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::map::{self, Entry};
+use serde_json::{Map, Value};
 
 use crate::error::{Error, Problem, Report};
 use crate::numbers::{self, Found};
@@ -29,6 +28,7 @@ pub mod json;
 /// which makes every place that handles plain text easy to find.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
+#[repr(transparent)]
 pub struct SecretValue(Value);
 
 impl SecretValue {
@@ -84,6 +84,13 @@ impl SecretValue {
     /// or `null`.
     pub fn type_name(&self) -> &'static str {
         type_name(&self.0)
+    }
+
+    /// A value held in a set, seen as the secret value it is.
+    fn of(value: &Value) -> &SecretValue {
+        // SAFETY: `SecretValue` is `repr(transparent)` over `Value`, so the two have one
+        // layout, and the reference keeps the lifetime it was given.
+        unsafe { &*std::ptr::from_ref(value).cast::<SecretValue>() }
     }
 }
 
@@ -141,9 +148,19 @@ fn wipe(value: &mut Value) {
 }
 
 /// All secrets of one job: names mapped to values, in name order.
+///
+/// The values are held as plain JSON values, in the map type JSON objects use, so that the
+/// wasm builds carry one copy of the map's code; the set wipes them when dropped, and hands
+/// each out as a [`SecretValue`].
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Secrets(BTreeMap<String, SecretValue>);
+pub struct Secrets(Map<String, Value>);
+
+impl Drop for Secrets {
+    fn drop(&mut self) {
+        self.0.values_mut().for_each(wipe);
+    }
+}
 
 impl Secrets {
     /// An empty set.
@@ -182,16 +199,8 @@ impl Secrets {
     /// Parses a set that came from a server: one JSON object. Errors never quote the body.
     pub(crate) fn from_server_body(body: &[u8]) -> Result<Self, String> {
         match json::from_slice(body) {
-            Ok(Value::Object(map)) => {
-                // Inserted one by one: `collect` into a map would sort first, and bring a
-                // sort into the wasm builds for input that is sorted already.
-                // From the last name: see `strictly_ascending`.
-                let mut set = BTreeMap::new();
-                for (name, value) in map.into_iter().rev() {
-                    set.insert(name, SecretValue(value));
-                }
-                Ok(Secrets(set))
-            }
+            // The object's map is the set's: nothing is copied or sorted again.
+            Ok(Value::Object(map)) => Ok(Secrets(map)),
             Ok(other) => Err(concat(&[
                 "the body is a JSON ",
                 type_name(&other),
@@ -207,7 +216,7 @@ impl Secrets {
 
     /// The value of secret `name`, if it exists.
     pub fn get(&self, name: &str) -> Option<&SecretValue> {
-        self.0.get(name)
+        self.0.get(name).map(SecretValue::of)
     }
 
     /// Whether secret `name` exists.
@@ -221,7 +230,8 @@ impl Secrets {
         name: impl Into<String>,
         value: impl Into<SecretValue>,
     ) -> Option<SecretValue> {
-        self.0.insert(name.into(), value.into())
+        let value = value.into().into_inner();
+        self.0.insert(name.into(), value).map(SecretValue)
     }
 
     /// Adds secret `name` if it is not in the set yet, with one search; otherwise gives the
@@ -229,7 +239,7 @@ impl Secrets {
     pub(crate) fn insert_new(&mut self, name: String, value: SecretValue) -> Result<(), String> {
         match self.0.entry(name) {
             Entry::Vacant(slot) => {
-                slot.insert(value);
+                slot.insert(value.into_inner());
                 Ok(())
             }
             Entry::Occupied(given) => Err(given.key().clone()),
@@ -238,7 +248,7 @@ impl Secrets {
 
     /// Removes secret `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<SecretValue> {
-        self.0.remove(name)
+        self.0.remove(name).map(SecretValue)
     }
 
     /// The number of secrets.
@@ -258,11 +268,11 @@ impl Secrets {
 
     /// Names and values, in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &SecretValue)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+        self.0.iter().map(|(k, v)| (k.as_str(), SecretValue::of(v)))
     }
 
     /// The names and values themselves, for printing.
-    pub(crate) fn entries(&self) -> &BTreeMap<String, SecretValue> {
+    pub(crate) fn entries(&self) -> &Map<String, Value> {
         &self.0
     }
 
@@ -294,10 +304,52 @@ impl<N: Into<String>, V: Into<SecretValue>> FromIterator<(N, V)> for Secrets {
 
 impl IntoIterator for Secrets {
     type Item = (String, SecretValue);
-    type IntoIter = std::collections::btree_map::IntoIter<String, SecretValue>;
+    type IntoIter = IntoIter;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+    fn into_iter(mut self) -> IntoIter {
+        IntoIter(std::mem::take(&mut self.0).into_iter())
+    }
+}
+
+/// The names and values of a set, taken out of it in name order. Values not taken are
+/// wiped when it is dropped, as the set's would be.
+pub struct IntoIter(map::IntoIter);
+
+impl Iterator for IntoIter {
+    type Item = (String, SecretValue);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0
+            .next()
+            .map(|(name, value)| (name, SecretValue(value)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for IntoIter {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0
+            .next_back()
+            .map(|(name, value)| (name, SecretValue(value)))
+    }
+}
+
+impl ExactSizeIterator for IntoIter {}
+
+impl Drop for IntoIter {
+    fn drop(&mut self) {
+        self.0.by_ref().for_each(|(_, mut value)| wipe(&mut value));
+    }
+}
+
+impl fmt::Debug for IntoIter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoIter")
+            .field("left", &self.0.len())
+            .finish()
     }
 }
 
@@ -334,16 +386,16 @@ pub(crate) fn strictly_ascending<T>(entries: &[(String, T)]) -> bool {
 
 /// A set of names held as a map of the set's own type: the wasm builds then have one copy of
 /// the map's code for both, not a second one for a `BTreeSet<String>`.
-pub(crate) struct NameSet(BTreeMap<String, SecretValue>);
+pub(crate) struct NameSet(Map<String, Value>);
 
 impl NameSet {
     pub(crate) fn new() -> Self {
-        NameSet(BTreeMap::new())
+        NameSet(Map::new())
     }
 
     /// Adds `name`; whether it was not in the set yet.
     pub(crate) fn insert(&mut self, name: String) -> bool {
-        self.0.insert(name, SecretValue(Value::Null)).is_none()
+        self.0.insert(name, Value::Null).is_none()
     }
 }
 
@@ -395,11 +447,11 @@ impl ParsedDocument {
                 number_problems.push(Problem::new(name, found.message()));
             }
         }
-        let mut secrets = BTreeMap::new();
+        let mut secrets = Map::new();
         if strictly_ascending(&entries) {
             // No name twice, and built from the last name (see `strictly_ascending`).
             for (name, value) in entries.into_iter().rev() {
-                secrets.insert(name, SecretValue(value));
+                secrets.insert(name, value);
             }
             return Ok(ParsedDocument {
                 secrets: Secrets(secrets),
@@ -413,7 +465,7 @@ impl ParsedDocument {
             // One search per name: comparing names is most of building the set in wasm.
             match secrets.entry(name) {
                 Entry::Vacant(slot) => {
-                    slot.insert(SecretValue(value));
+                    slot.insert(value);
                 }
                 Entry::Occupied(first) => {
                     if seen_repeated.insert(first.key().clone()) {
@@ -534,6 +586,35 @@ mod tests {
         );
         assert!(SecretValue::from_json("k", "1.00000000000000000001").is_err());
         assert!(SecretValue::from_json("k", "[0.25, 1e-5]").is_ok());
+    }
+
+    #[test]
+    fn a_set_taken_apart_gives_its_secrets_in_name_order_from_either_end() {
+        let set = Secrets::from_server_body(br#"{"b": 2, "a": "x", "c": [true], "b": 3}"#).unwrap();
+        assert_eq!(set.names().collect::<Vec<_>>(), ["a", "b", "c"]);
+        // As serde_json reads an object, the last value of a name written twice is kept.
+        assert_eq!(set.get("b").unwrap().to_json(), "3");
+        let mut taken = set.clone().into_iter();
+        assert_eq!(taken.len(), 3);
+        let (first, value) = taken.next().unwrap();
+        assert_eq!((first.as_str(), value.to_json().as_str()), ("a", "\"x\""));
+        assert_eq!(taken.next_back().unwrap().0, "c");
+        assert_eq!(taken.len(), 1);
+        // Dropped with a secret left in it, as a caller that stops early does.
+        drop(taken);
+        let mut changed = set;
+        assert_eq!(
+            changed
+                .insert("a", serde_json::json!(1))
+                .map(|v| v.to_json()),
+            Some("\"x\"".into())
+        );
+        assert_eq!(
+            changed.remove("c").map(|v| v.to_json()),
+            Some("[true]".into())
+        );
+        assert_eq!(changed.to_json(), r#"{"a":1,"b":3}"#);
+        assert_eq!(format!("{changed:?}"), r#"Secrets { names: ["a", "b"] }"#);
     }
 
     #[test]

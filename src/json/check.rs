@@ -1,7 +1,5 @@
 //! The crate's own reader and printer held to serde_json, for tests and the fuzz target.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use super::{Category, Error, ErrorPosition, own};
@@ -180,12 +178,8 @@ pub fn compare_printing(value: &Value) {
         own::entry_len("k\n\"", value),
         super::entry_len("k\n\"", value)
     );
-    if let Value::Object(map) = value {
-        let set: BTreeMap<String, SecretValue> = map
-            .iter()
-            .map(|(k, v)| (k.clone(), SecretValue::new(v.clone())))
-            .collect();
-        assert_eq!(own::set_to_string(&set), super::set_to_string(&set));
-        assert_eq!(own::set_len(&set), super::set_len(&set));
+    if let Value::Object(set) = value {
+        assert_eq!(own::set_to_string(set), super::set_to_string(set));
+        assert_eq!(own::set_len(set), super::set_len(set));
     }
 }

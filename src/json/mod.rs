@@ -123,9 +123,7 @@ impl ErrorPosition for serde_json::Error {
 }
 
 serde! {
-    use std::collections::BTreeMap;
-
-    use crate::secrets::SecretValue;
+    use serde_json::Map;
 
     /// One JSON value from text (all of it, whitespace around allowed), as
     /// `serde_json::from_str::<Value>` reads it.
@@ -159,7 +157,7 @@ serde! {
     }
 
     /// A set (names to values) as one compact JSON object.
-    pub fn set_to_string(set: &BTreeMap<String, SecretValue>) -> String {
+    pub fn set_to_string(set: &Map<String, Value>) -> String {
         serde_json::to_string(set).unwrap_or_default()
     }
 
@@ -172,7 +170,7 @@ serde! {
     }
 
     /// The bytes of a set's compact JSON text.
-    pub fn set_len(set: &BTreeMap<String, SecretValue>) -> usize {
+    pub fn set_len(set: &Map<String, Value>) -> usize {
         let mut counter = Counter(0);
         let _ = serde_json::to_writer(&mut counter, set);
         counter.0
@@ -201,13 +199,10 @@ serde! {
 /// The crate's own reader and printer, which the npm module uses. Compiled in every build,
 /// so that native tests and the fuzz target compare them with serde_json.
 pub mod own {
-    use std::collections::BTreeMap;
-
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     use super::read::Reader;
     use super::{Error, FloatText, print};
-    use crate::secrets::SecretValue;
 
     /// As `serde_json::from_str::<Value>`.
     pub fn from_str(text: &str) -> Result<Value, Error> {
@@ -240,9 +235,9 @@ pub mod own {
     }
 
     /// A set as one compact JSON object.
-    pub fn set_to_string(set: &BTreeMap<String, SecretValue>) -> String {
+    pub fn set_to_string(set: &Map<String, Value>) -> String {
         let mut out = String::new();
-        print::set(&mut out, set);
+        print::object(&mut out, set);
         out
     }
 
@@ -252,8 +247,8 @@ pub mod own {
     }
 
     /// The bytes of a set's compact JSON text.
-    pub fn set_len(set: &BTreeMap<String, SecretValue>) -> usize {
-        print::set_len(set)
+    pub fn set_len(set: &Map<String, Value>) -> usize {
+        print::object_len(set)
     }
 
     /// Appends the text serde_json prints for a finite float; false for one not finite.

@@ -5,11 +5,7 @@
 //! integers print their digits; a float prints its shortest digits that read back as it, laid
 //! out as serde_json lays them out (`1.5`, `2500.0`, `0.0001`, `1.5e+19`, `1e-7`).
 
-use std::collections::BTreeMap;
-
-use serde_json::{Number, Value};
-
-use crate::secrets::SecretValue;
+use serde_json::{Map, Number, Value};
 
 /// Appends `value`'s compact text.
 pub(super) fn value(out: &mut String, value: &Value) {
@@ -29,31 +25,20 @@ pub(super) fn value(out: &mut String, value: &Value) {
             }
             out.push(']');
         }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (name, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                string(out, name);
-                out.push(':');
-                self::value(out, item);
-            }
-            out.push('}');
-        }
+        Value::Object(map) => object(out, map),
     }
 }
 
-/// Appends a set's compact text: one object.
-pub(super) fn set(out: &mut String, set: &BTreeMap<String, SecretValue>) {
+/// Appends an object's compact text (a set's, too).
+pub(super) fn object(out: &mut String, map: &Map<String, Value>) {
     out.push('{');
-    for (i, (name, item)) in set.iter().enumerate() {
+    for (i, (name, item)) in map.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         string(out, name);
         out.push(':');
-        value(out, item.expose());
+        value(out, item);
     }
     out.push('}');
 }
@@ -164,22 +149,16 @@ pub(super) fn value_len(value: &Value) -> usize {
         Value::Number(n) => number_len(n),
         Value::String(s) => string_len(s),
         Value::Array(items) => 1 + items.len().max(1) + items.iter().map(value_len).sum::<usize>(),
-        Value::Object(map) => {
-            1 + map.len().max(1)
-                + map
-                    .iter()
-                    .map(|(name, item)| string_len(name) + 1 + value_len(item))
-                    .sum::<usize>()
-        }
+        Value::Object(map) => object_len(map),
     }
 }
 
-/// The length of a set's compact text.
-pub(super) fn set_len(set: &BTreeMap<String, SecretValue>) -> usize {
-    1 + set.len().max(1)
-        + set
+/// The length of an object's compact text (a set's, too).
+pub(super) fn object_len(map: &Map<String, Value>) -> usize {
+    1 + map.len().max(1)
+        + map
             .iter()
-            .map(|(name, item)| string_len(name) + 1 + value_len(item.expose()))
+            .map(|(name, item)| string_len(name) + 1 + value_len(item))
             .sum::<usize>()
 }
 
