@@ -17,14 +17,38 @@ use crate::store::StoreError;
 /// What the key-check file holds, sealed with the key.
 const KEY_CHECK_TEXT: &[u8] = b"vdk-secrets embedded store key check v1";
 
-/// Creates `dir` with mode 0700, unless it exists.
+/// Creates `dir` with mode 0700, unless it exists. An existing one must be a directory that
+/// other users cannot write: they could remove or replace the sealed sets and the key.
 pub(super) fn create_private_dir(dir: &Path) -> Result<(), String> {
     match fs::create_dir(dir) {
         Ok(()) => fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
             .map_err(|e| format!("cannot restrict {}: {e}", dir.display())),
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => check_existing_dir(dir),
         Err(e) => Err(format!("cannot create {}: {e}", dir.display())),
     }
+}
+
+/// Refuses an existing `dir` that is not a directory, or that users other than its owner may
+/// write (reading is left alone: every file in it is private).
+fn check_existing_dir(dir: &Path) -> Result<(), String> {
+    let meta = fs::metadata(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    if !meta.is_dir() {
+        return Err(format!(
+            "{} is not a directory; give --data-dir a directory, or a path that does not exist yet",
+            dir.display()
+        ));
+    }
+    let mode = meta.permissions().mode();
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "the directory {} can be written by other users (mode {:o}), who could remove or \
+             replace the stored secrets and the key; run `chmod go-w {}`",
+            dir.display(),
+            mode & 0o777,
+            dir.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Takes the exclusive lock of the data directory, or says which process holds it. The kernel

@@ -46,6 +46,41 @@ fn refuses_a_key_file_others_can_read() {
 }
 
 #[test]
+fn refuses_a_data_directory_others_can_write_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let rt = runtime();
+    let store = EmbeddedStore::open(&data).unwrap();
+    rt.block_on(store.write(
+        &job("j"),
+        &set(json!({"a": 1})),
+        None,
+        &WriteMeta::default(),
+    ))
+    .unwrap();
+    drop(store);
+    for (path, mode) in [(data.clone(), 0o777), (data.join("jobs"), 0o770)] {
+        let before = fs::metadata(&path).unwrap().permissions();
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+        let e = EmbeddedStore::open(&data).err().unwrap();
+        let shown = path.display().to_string();
+        assert!(e.contains(&format!("run `chmod go-w {shown}`")), "{e}");
+        assert!(e.contains(&format!("{mode:o}")), "{e}");
+        fs::set_permissions(&path, before).unwrap();
+    }
+    // Readable by others is fine: every file in it is private.
+    fs::set_permissions(&data, fs::Permissions::from_mode(0o755)).unwrap();
+    let store = EmbeddedStore::open(&data).unwrap();
+    let read = rt.block_on(store.read(&job("j"))).unwrap();
+    assert_eq!(read.secrets().unwrap().len(), 1);
+    drop(store);
+    let file = dir.path().join("file");
+    fs::write(&file, b"").unwrap();
+    let e = EmbeddedStore::open(&file).err().unwrap();
+    assert!(e.contains("is not a directory"), "{e}");
+}
+
+#[test]
 fn writes_are_versioned_and_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
