@@ -52,7 +52,8 @@ use self::dir::{
     remove_temporary_files,
 };
 use super::{
-    Backend, BoxFuture, Record, Replaced, StoreError, Stored, Versions, WriteMeta, Written, rfc3339,
+    Backend, BoxFuture, Replaced, StoreError, Stored, Versions, WriteMeta, Written, record_json,
+    rfc3339,
 };
 
 /// Encrypted files in a directory, one per job.
@@ -163,12 +164,12 @@ impl EmbeddedStore {
         let guard = self.write_lock.clone().lock_owned().await;
         let inner = self.inner.clone();
         let job = job.clone();
-        let mut record = Record::new(&job, secrets);
-        record.written = Some(Written {
+        let written = Written {
             time: rfc3339(SystemTime::now()),
             author: meta.author.clone(),
             restored_from: meta.restored_from,
-        });
+        };
+        let record = record_json(&job, secrets, Some(&written))?;
         blocking(move || {
             // Dropping the future does not stop this thread: the lock goes with it, so that
             // the next write reads what this one wrote.

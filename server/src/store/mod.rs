@@ -8,6 +8,7 @@
 pub mod batch;
 mod diff;
 pub mod embedded;
+mod record;
 pub mod vault;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use vdk_secrets::{JobRef, Secrets};
 use batch::ReadBatcher;
 
 pub use diff::NameDiff;
+pub use record::{Record, Written, record_json};
 
 pub use embedded::EmbeddedStore;
 pub use vault::VaultStore;
@@ -414,60 +416,6 @@ impl Store {
         ) {
             *self.cached_health() = None;
         }
-    }
-}
-
-/// Upstream's record for a job in Vault, also the embedded store's plaintext:
-/// `{"jobName": "{team}/{job}", "secretsJson": "<the set as JSON text>"}`.
-#[derive(serde::Serialize, serde::Deserialize)]
-pub struct Record {
-    #[serde(rename = "jobName")]
-    pub job_name: String,
-    #[serde(rename = "secretsJson")]
-    pub secrets_json: String,
-    /// Who wrote this version and when, and what it restored: kept in the embedded store's
-    /// records only. Vault records stay exactly upstream's two fields (the Vault backend
-    /// keeps these in the path's custom metadata instead).
-    #[serde(rename = "written", default, skip_serializing_if = "Option::is_none")]
-    pub written: Option<Written>,
-}
-
-/// What the embedded store records about a write.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Written {
-    pub time: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restored_from: Option<u64>,
-}
-
-impl Record {
-    /// Upstream's record: the job's name and its set as JSON text.
-    pub fn new(job: &JobRef, secrets: &Secrets) -> Self {
-        Record {
-            job_name: job.to_string(),
-            secrets_json: secrets.to_json(),
-            written: None,
-        }
-    }
-
-    /// The record's set at `version`, after checking that it is one JSON object (without
-    /// building it: reads are the hot path). Errors never quote the set.
-    pub fn into_stored(self, version: u64) -> Result<Stored, StoreError> {
-        let text = self.secrets_json.trim();
-        let parses = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
-        if !(text.starts_with('{') && parses) {
-            return Err(StoreError::Corrupt(format!(
-                "the record of `{}` does not hold a JSON object of secrets",
-                self.job_name
-            )));
-        }
-        Ok(Stored {
-            json: self.secrets_json,
-            version,
-        })
     }
 }
 

@@ -20,6 +20,7 @@ use vdk_secrets::{JobRef, Secrets};
 
 use super::{
     Backend, BoxFuture, Record, Replaced, StoreError, Stored, VersionMeta, Versions, WriteMeta,
+    record_json,
 };
 
 /// How the server logs in to Vault.
@@ -279,7 +280,7 @@ impl VaultStore {
             .call_with(
                 Method::PATCH,
                 &self.metadata_url(job),
-                Some(&patch),
+                Some(json_body(&patch)),
                 "application/merge-patch+json",
             )
             .await;
@@ -315,7 +316,7 @@ impl VaultStore {
         expected: Option<u64>,
     ) -> Result<u64, StoreError> {
         refuse_reserved(job)?;
-        let record = Record::new(job, secrets);
+        let record = record_json(job, secrets, None)?;
         match self.write_record(job, &record, expected).await {
             // The mount (or the path) demands check-and-set: write against the current
             // version, again if another writer gets in between.
@@ -339,15 +340,26 @@ impl VaultStore {
     async fn write_record(
         &self,
         job: &JobRef,
-        record: &Record,
+        record: &[u8],
         expected: Option<u64>,
     ) -> Result<u64, WriteError> {
-        let mut payload = json!({ "data": record });
+        // `{"data": <record>, "options": {"cas": <expected>}}`, the record copied as it is.
+        let mut payload = Vec::with_capacity(record.len() + 48);
+        payload.extend_from_slice(b"{\"data\":");
+        payload.extend_from_slice(record);
         if let Some(version) = expected {
-            payload["options"] = json!({ "cas": version });
+            payload.extend_from_slice(b",\"options\":{\"cas\":");
+            payload.extend_from_slice(version.to_string().as_bytes());
+            payload.push(b'}');
         }
+        payload.push(b'}');
         let (status, body) = self
-            .call(Method::POST, &self.data_url(job), Some(&payload))
+            .call_with(
+                Method::POST,
+                &self.data_url(job),
+                Some(payload.into()),
+                "application/json",
+            )
             .await
             .map_err(|e| WriteError::Store(e.writing()))?;
         let body = parse(&body);
@@ -412,7 +424,8 @@ impl VaultStore {
         url: &str,
         body: Option<&Value>,
     ) -> Result<(StatusCode, bytes::Bytes), CallError> {
-        self.call_with(method, url, body, "application/json").await
+        self.call_with(method, url, body.map(json_body), "application/json")
+            .await
     }
 
     /// As [`VaultStore::call`], with the body sent as `content_type`.
@@ -420,7 +433,7 @@ impl VaultStore {
         &self,
         method: Method,
         url: &str,
-        body: Option<&Value>,
+        body: Option<bytes::Bytes>,
         content_type: &str,
     ) -> Result<(StatusCode, bytes::Bytes), CallError> {
         let mut relogged = false;
@@ -433,10 +446,10 @@ impl VaultStore {
             if let Some(ns) = &self.namespace {
                 request = request.header("X-Vault-Namespace", ns);
             }
-            if let Some(body) = body {
+            if let Some(body) = &body {
                 request = request
                     .header(reqwest::header::CONTENT_TYPE, content_type)
-                    .body(serde_json::to_vec(body).unwrap_or_default());
+                    .body(body.clone());
             }
             let response = request.send().await.map_err(|e| {
                 let failure = self.failed(&e);
@@ -702,6 +715,11 @@ impl WriteError {
 }
 
 /// A Vault answer as JSON; null when it is none.
+/// `value` as a request body.
+fn json_body(value: &Value) -> bytes::Bytes {
+    serde_json::to_vec(value).unwrap_or_default().into()
+}
+
 fn parse(body: &[u8]) -> Value {
     serde_json::from_slice(body).unwrap_or(Value::Null)
 }

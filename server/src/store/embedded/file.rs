@@ -149,11 +149,12 @@ impl Inner {
         Ok((version, record))
     }
 
-    /// Seals `record` as `version` of `job` and puts it in place of the current file.
+    /// Seals `record` (a record's JSON text, see [`crate::store::record_json`]) as `version`
+    /// of `job` and puts it in place of the current file.
     pub(super) fn write(
         &self,
         job: &JobRef,
-        record: &Record,
+        record: &[u8],
         version: u64,
     ) -> Result<(), StoreError> {
         let id = Self::file_id(job);
@@ -164,14 +165,13 @@ impl Inner {
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce)
             .map_err(|e| StoreError::Unavailable(format!("no randomness for a nonce: {e}")))?;
-        let plain = serde_json::to_vec(record).expect("a record serializes");
         let aad = associated_data(&header, &id);
         let sealed = self
             .cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
-                    msg: &plain,
+                    msg: record,
                     aad: &aad,
                 },
             )
