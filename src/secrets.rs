@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::map::{self, Entry};
 use serde_json::{Map, Value};
@@ -151,10 +152,39 @@ fn wipe(value: &mut Value) {
 ///
 /// The values are held as plain JSON values, in the map type JSON objects use, so that the
 /// wasm builds carry one copy of the map's code; the set wipes them when dropped, and hands
-/// each out as a [`SecretValue`].
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+/// each out as a [`SecretValue`]. Name order is that map's order: a build that turns on
+/// serde_json's `preserve_order` feature (which keeps objects in insertion order) is not
+/// supported, as it would also change how every object value is printed.
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Secrets(Map<String, Value>);
+
+/// Read as one map of names to values, each put in the set as it is read: a value replaced
+/// by a later one of the same name, and the values read before an error, are wiped like any
+/// other.
+impl<'de> Deserialize<'de> for Secrets {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+
+        impl<'de> Visitor<'de> for Members {
+            type Value = Secrets;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of secret names and values")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Secrets, A::Error> {
+                let mut set = Secrets::new();
+                while let Some((name, value)) = members.next_entry::<String, SecretValue>()? {
+                    set.insert(name, value);
+                }
+                Ok(set)
+            }
+        }
+
+        deserializer.deserialize_map(Members)
+    }
+}
 
 impl Drop for Secrets {
     fn drop(&mut self) {
@@ -201,11 +231,15 @@ impl Secrets {
         match json::from_slice(body) {
             // The object's map is the set's: nothing is copied or sorted again.
             Ok(Value::Object(map)) => Ok(Secrets(map)),
-            Ok(other) => Err(concat(&[
-                "the body is a JSON ",
-                type_name(&other),
-                ", not an object of secrets",
-            ])),
+            Ok(mut other) => {
+                let found = type_name(&other);
+                wipe(&mut other);
+                Err(concat(&[
+                    "the body is a JSON ",
+                    found,
+                    ", not an object of secrets",
+                ]))
+            }
             Err(e) => Err(concat(&[
                 "the body is not valid JSON (",
                 &json_error_position(&e),
@@ -339,6 +373,8 @@ impl DoubleEndedIterator for IntoIter {
 
 impl ExactSizeIterator for IntoIter {}
 
+impl std::iter::FusedIterator for IntoIter {}
+
 impl Drop for IntoIter {
     fn drop(&mut self) {
         self.0.by_ref().for_each(|(_, mut value)| wipe(&mut value));
@@ -468,6 +504,8 @@ impl ParsedDocument {
                     slot.insert(value);
                 }
                 Entry::Occupied(first) => {
+                    // The set keeps the first value; the later one goes, wiped.
+                    drop(SecretValue(value));
                     if seen_repeated.insert(first.key().clone()) {
                         repeated.push(first.key().clone());
                     }
@@ -615,6 +653,37 @@ mod tests {
         );
         assert_eq!(changed.to_json(), r#"{"a":1,"b":3}"#);
         assert_eq!(format!("{changed:?}"), r#"Secrets { names: ["a", "b"] }"#);
+    }
+
+    #[test]
+    fn names_are_kept_in_name_order_however_they_arrive() {
+        let mut set = Secrets::new();
+        for name in ["b", "c", "a"] {
+            set.insert(name, "v");
+        }
+        set.remove("b");
+        set.insert("b", "w");
+        assert_eq!(set.names().collect::<Vec<_>>(), ["a", "b", "c"]);
+        let read = Secrets::from_json_document(r#"{"a": 1, "b": 2, "c": 3}"#).unwrap();
+        assert_eq!(read.names().collect::<Vec<_>>(), ["a", "b", "c"]);
+        let read = Secrets::from_json_document(r#"{"c": 1, "a": 2, "b": 3}"#).unwrap();
+        assert_eq!(read.to_json(), r#"{"a":2,"b":3,"c":1}"#);
+    }
+
+    #[test]
+    fn serde_reads_a_set_only_from_an_object() {
+        let set: Secrets = serde_json::from_str(r#"{"b": [1], "a": "x", "b": true}"#).unwrap();
+        assert_eq!(set.to_json(), r#"{"a":"x","b":true}"#);
+        for refused in ["null", "[]", "\"a\"", r#"{"a": 1"#] {
+            assert!(
+                serde_json::from_str::<Secrets>(refused).is_err(),
+                "{refused}"
+            );
+        }
+        let e = serde_json::from_str::<Secrets>("[]")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("an object of secret names and values"), "{e}");
     }
 
     #[test]
