@@ -714,12 +714,12 @@ impl WriteError {
     }
 }
 
-/// A Vault answer as JSON; null when it is none.
 /// `value` as a request body.
 fn json_body(value: &Value) -> bytes::Bytes {
     serde_json::to_vec(value).unwrap_or_default().into()
 }
 
+/// A Vault answer as JSON; null when it is none.
 fn parse(body: &[u8]) -> Value {
     serde_json::from_slice(body).unwrap_or(Value::Null)
 }

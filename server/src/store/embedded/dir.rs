@@ -18,7 +18,9 @@ use crate::store::StoreError;
 const KEY_CHECK_TEXT: &[u8] = b"vdk-secrets embedded store key check v1";
 
 /// Creates `dir` with mode 0700, unless it exists. An existing one must be a directory that
-/// other users cannot write: they could remove or replace the sealed sets and the key.
+/// only this user (or root) owns and that not every user may write: others could remove or
+/// replace the sealed sets and the key. One its group may write is used, with a warning
+/// (volumes shared within a group, such as a container's, are made that way).
 pub(super) fn create_private_dir(dir: &Path) -> Result<(), String> {
     match fs::create_dir(dir) {
         Ok(()) => fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
@@ -28,27 +30,57 @@ pub(super) fn create_private_dir(dir: &Path) -> Result<(), String> {
     }
 }
 
-/// Refuses an existing `dir` that is not a directory, or that users other than its owner may
-/// write (reading is left alone: every file in it is private).
+/// What to do instead of using a directory that is not safe to keep secrets in.
+const FRESH_PATH: &str = "or give --data-dir a path that does not exist yet (the server \
+                          creates it with mode 0700)";
+
 fn check_existing_dir(dir: &Path) -> Result<(), String> {
-    let meta = fs::metadata(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    use std::os::unix::fs::MetadataExt;
+    let shown = dir.display();
+    let meta = fs::metadata(dir).map_err(|e| format!("cannot read {shown}: {e}"))?;
     if !meta.is_dir() {
         return Err(format!(
-            "{} is not a directory; give --data-dir a directory, or a path that does not exist yet",
-            dir.display()
+            "{shown} is not a directory; give --data-dir a directory, or a path that does not \
+             exist yet"
         ));
     }
-    let mode = meta.permissions().mode();
-    if mode & 0o022 != 0 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me && meta.uid() != 0 {
         return Err(format!(
-            "the directory {} can be written by other users (mode {:o}), who could remove or \
-             replace the stored secrets and the key; run `chmod go-w {}`",
-            dir.display(),
-            mode & 0o777,
-            dir.display()
+            "the directory {shown} belongs to user {}, who could remove or replace the stored \
+             secrets and the key; give --data-dir a directory of this user's own, {FRESH_PATH}",
+            meta.uid()
         ));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o002 != 0 {
+        // chmod helps only the owner, and not in a shared directory such as /tmp.
+        let fix = if meta.uid() == me && mode & 0o1000 == 0 {
+            format!("run `chmod o-w {}`, ", quoted(dir))
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "the directory {shown} can be written by every user (mode {mode:o}), who could \
+             remove or replace the stored secrets and the key; {fix}{FRESH_PATH}"
+        ));
+    }
+    if mode & 0o020 != 0 {
+        tracing::warn!(
+            dir = %shown,
+            mode = format!("{mode:o}"),
+            "the data directory can be written by its group, whose members could remove or \
+             replace the stored secrets and the key; run `chmod g-w` on it unless the group is \
+             this server's own"
+        );
     }
     Ok(())
+}
+
+/// `path` quoted for a POSIX shell.
+fn quoted(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
 }
 
 /// Takes the exclusive lock of the data directory, or says which process holds it. The kernel

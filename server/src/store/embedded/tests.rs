@@ -46,9 +46,9 @@ fn refuses_a_key_file_others_can_read() {
 }
 
 #[test]
-fn refuses_a_data_directory_others_can_write_and_keeps_its_data() {
+fn refuses_a_data_directory_every_user_can_write_and_keeps_its_data() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let data = dir.path().join("data 'x'");
     let rt = runtime();
     let store = EmbeddedStore::open(&data).unwrap();
     rt.block_on(store.write(
@@ -59,25 +59,63 @@ fn refuses_a_data_directory_others_can_write_and_keeps_its_data() {
     ))
     .unwrap();
     drop(store);
-    for (path, mode) in [(data.clone(), 0o777), (data.join("jobs"), 0o770)] {
-        let before = fs::metadata(&path).unwrap().permissions();
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    let jobs = data.join("jobs");
+    let quoted = |path: &Path| format!("'{}'", path.display().to_string().replace('\'', r"'\''"));
+    for (path, mode, fix) in [
+        (
+            &data,
+            0o777,
+            Some(format!("run `chmod o-w {}`", quoted(&data))),
+        ),
+        (
+            &jobs,
+            0o703,
+            Some(format!("run `chmod o-w {}`", quoted(&jobs))),
+        ),
+        // Like /tmp: chmod is not the way out there.
+        (&data, 0o1777, None),
+    ] {
+        let before = fs::metadata(path).unwrap().permissions();
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
         let e = EmbeddedStore::open(&data).err().unwrap();
-        let shown = path.display().to_string();
-        assert!(e.contains(&format!("run `chmod go-w {shown}`")), "{e}");
-        assert!(e.contains(&format!("{mode:o}")), "{e}");
-        fs::set_permissions(&path, before).unwrap();
+        assert!(e.contains(&format!("(mode {mode:o})")), "{e}");
+        assert!(e.contains("a path that does not exist yet"), "{e}");
+        match fix {
+            Some(fix) => assert!(e.contains(&fix), "{e}"),
+            None => assert!(!e.contains("chmod"), "{e}"),
+        }
+        fs::set_permissions(path, before).unwrap();
     }
-    // Readable by others is fine: every file in it is private.
-    fs::set_permissions(&data, fs::Permissions::from_mode(0o755)).unwrap();
-    let store = EmbeddedStore::open(&data).unwrap();
-    let read = rt.block_on(store.read(&job("j"))).unwrap();
-    assert_eq!(read.secrets().unwrap().len(), 1);
-    drop(store);
+    // Readable by others, or writable by the group (as volumes shared in a container are):
+    // used, and nothing is lost.
+    for mode in [0o755, 0o2770] {
+        fs::set_permissions(&data, fs::Permissions::from_mode(mode)).unwrap();
+        let store = EmbeddedStore::open(&data).unwrap();
+        let read = rt.block_on(store.read(&job("j"))).unwrap();
+        assert_eq!(read.secrets().unwrap().len(), 1);
+    }
     let file = dir.path().join("file");
     fs::write(&file, b"").unwrap();
     let e = EmbeddedStore::open(&file).err().unwrap();
     assert!(e.contains("is not a directory"), "{e}");
+}
+
+#[test]
+fn refuses_a_data_directory_another_user_owns() {
+    // Only root can give a directory away.
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir(&data).unwrap();
+    std::os::unix::fs::chown(&data, Some(4321), None).unwrap();
+    let e = EmbeddedStore::open(&data).err().unwrap();
+    assert!(e.contains("belongs to user 4321"), "{e}");
+    assert!(!e.contains("chmod"), "{e}");
+    // A directory root owns is fine: root can read everything anyway.
+    std::os::unix::fs::chown(&data, Some(0), None).unwrap();
+    EmbeddedStore::open(&data).unwrap();
 }
 
 #[test]
