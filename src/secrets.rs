@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::map::{self, Entry};
 use serde_json::{Map, Value};
@@ -138,13 +138,60 @@ impl Drop for SecretValue {
 }
 
 /// Overwrites every string in `value` with zeros before its memory is freed (best effort:
-/// copies made earlier by serializers or transports are not reached).
-fn wipe(value: &mut Value) {
+/// copies made earlier by serializers or transports are not reached, nor serde_json's scratch
+/// copies of escaped strings, nor the parts of a value whose own reading failed).
+pub(crate) fn wipe(value: &mut Value) {
     match value {
         Value::String(s) => memory::wipe(s),
         Value::Array(items) => items.iter_mut().for_each(wipe),
         Value::Object(map) => map.values_mut().for_each(wipe),
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// What a reader has taken from the text so far: wiped if it is dropped before being handed
+/// on, as when the read fails half way or at trailing text.
+pub(crate) struct Pending<T: Wipeable>(pub(crate) T);
+
+/// Values a [`Pending`] can wipe.
+pub(crate) trait Wipeable: Default {
+    fn wipe_all(&mut self);
+}
+
+impl Wipeable for Value {
+    fn wipe_all(&mut self) {
+        wipe(self);
+    }
+}
+
+impl Wipeable for Vec<Value> {
+    fn wipe_all(&mut self) {
+        self.iter_mut().for_each(wipe);
+    }
+}
+
+impl Wipeable for Map<String, Value> {
+    fn wipe_all(&mut self) {
+        self.values_mut().for_each(wipe);
+    }
+}
+
+impl Wipeable for Vec<(String, Value)> {
+    fn wipe_all(&mut self) {
+        self.iter_mut().for_each(|(_, value)| wipe(value));
+    }
+}
+
+impl<T: Wipeable> Pending<T> {
+    /// Hands the values on; the caller is now responsible for them.
+    pub(crate) fn into_inner(mut self) -> T {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl<T: Wipeable> Drop for Pending<T> {
+    fn drop(&mut self) {
+        self.0.wipe_all();
     }
 }
 
@@ -180,9 +227,31 @@ impl<'de> Deserialize<'de> for Secrets {
                 }
                 Ok(set)
             }
+
+            // Anything else is refused by its type alone: serde's own messages would quote it.
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Secrets, E> {
+                Err(E::invalid_type(Unexpected::Other("a string"), &self))
+            }
+            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Secrets, E> {
+                Err(E::invalid_type(Unexpected::Other("bytes"), &self))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Secrets, E> {
+                Err(E::invalid_type(Unexpected::Other("a boolean"), &self))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Secrets, E> {
+                Err(E::invalid_type(Unexpected::Other("a number"), &self))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Secrets, E> {
+                Err(E::invalid_type(Unexpected::Other("a number"), &self))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Secrets, E> {
+                Err(E::invalid_type(Unexpected::Other("a number"), &self))
+            }
         }
 
-        deserializer.deserialize_map(Members)
+        // `any`, so that a value of another type reaches the visitor, whose error names its type
+        // only (serde_json words a refused map with the value it found).
+        deserializer.deserialize_any(Members)
     }
 }
 
@@ -674,11 +743,21 @@ mod tests {
     fn serde_reads_a_set_only_from_an_object() {
         let set: Secrets = serde_json::from_str(r#"{"b": [1], "a": "x", "b": true}"#).unwrap();
         assert_eq!(set.to_json(), r#"{"a":"x","b":true}"#);
-        for refused in ["null", "[]", "\"a\"", r#"{"a": 1"#] {
-            assert!(
-                serde_json::from_str::<Secrets>(refused).is_err(),
-                "{refused}"
-            );
+        for refused in [
+            "null",
+            "[]",
+            "\"s3cret\"",
+            "true",
+            "-12345",
+            "1.5",
+            r#"{"a": 1"#,
+        ] {
+            let e = serde_json::from_str::<Secrets>(refused)
+                .unwrap_err()
+                .to_string();
+            for value in ["s3cret", "12345", "1.5", "true"] {
+                assert!(!e.contains(value), "{refused}: {e}");
+            }
         }
         let e = serde_json::from_str::<Secrets>("[]")
             .unwrap_err()

@@ -27,11 +27,13 @@ fn alone() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-// SAFETY: every call is passed on to the system allocator unchanged; `dealloc` only reads
-// the block it is given, which is still allocated while it is read.
+// SAFETY: every call is passed on to the system allocator. Blocks are handed out zeroed and
+// zeroed again before they are freed, so that every byte `dealloc` reads has been written,
+// and no block freed before a test watches can carry a marker into a later one. `dealloc`
+// reads and writes only the block it is given, which is still allocated while it does.
 unsafe impl GlobalAlloc for Spy {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        unsafe { System.alloc(layout) }
+        unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
@@ -41,7 +43,10 @@ unsafe impl GlobalAlloc for Spy {
                 LEAKED.fetch_add(1, Ordering::SeqCst);
             }
         }
-        unsafe { System.dealloc(block, layout) }
+        unsafe {
+            std::ptr::write_bytes(block, 0, layout.size());
+            System.dealloc(block, layout)
+        }
     }
 }
 
@@ -58,11 +63,31 @@ fn secret(n: u8) -> SecretValue {
 
 /// Runs `f` while freed blocks are watched; the number of them that held a value.
 fn freed_unwiped(f: impl FnOnce()) -> usize {
+    /// Stops watching however `f` ends.
+    struct Watch;
+    impl Drop for Watch {
+        fn drop(&mut self) {
+            WATCHING.store(false, Ordering::SeqCst);
+        }
+    }
     LEAKED.store(0, Ordering::SeqCst);
     WATCHING.store(true, Ordering::SeqCst);
+    let watch = Watch;
     f();
-    WATCHING.store(false, Ordering::SeqCst);
+    drop(watch);
     LEAKED.load(Ordering::SeqCst)
+}
+
+/// `text` with the marker in place of each `#`.
+fn with_marker(text: &str) -> String {
+    text.replace('#', std::str::from_utf8(MARKER).unwrap())
+}
+
+/// Drops `text` after overwriting it: the text a value was read from is its caller's to wipe.
+fn forget(text: String) {
+    let mut bytes = text.into_bytes();
+    bytes.fill(0);
+    drop(std::hint::black_box(bytes));
 }
 
 fn set_of(count: u8) -> Secrets {
@@ -74,14 +99,15 @@ fn the_spy_sees_a_value_freed_without_wiping() {
     let _alone = alone();
     // The control: a plain string holding the marker is found when it is freed.
     let plain = String::from_utf8(MARKER.to_vec()).unwrap();
-    assert_eq!(freed_unwiped(|| drop(plain)), 1);
+    assert_eq!(freed_unwiped(|| drop(std::hint::black_box(plain))), 1);
 }
 
 #[test]
 fn a_dropped_set_and_its_copies_leave_no_value_in_freed_memory() {
     let _alone = alone();
     let set = set_of(40);
-    let copy = set.clone();
+    let copy = std::hint::black_box(set.clone());
+    assert_eq!(copy.len(), 40);
     assert_eq!(freed_unwiped(|| drop(copy)), 0);
     assert_eq!(freed_unwiped(|| drop(set)), 0);
 }
@@ -120,8 +146,7 @@ fn a_set_taken_apart_and_dropped_half_way_leaves_no_value_in_freed_memory() {
 #[test]
 fn a_name_read_twice_leaves_no_value_in_freed_memory() {
     let _alone = alone();
-    let marker = std::str::from_utf8(MARKER).unwrap();
-    let text = format!(r#"{{"a": "{marker}1", "a": "{marker}2", "b": ["{marker}3"]}}"#);
+    let text = with_marker(r##"{"a": "#1", "a": "#2", "b": ["#3"]}"##);
     let mut read = None;
     let mut document = None;
     let leaked = freed_unwiped(|| {
@@ -132,8 +157,54 @@ fn a_name_read_twice_leaves_no_value_in_freed_memory() {
     assert_eq!(read.as_ref().unwrap().len(), 2);
     // A document that writes a name twice is refused; nothing of it is left unwiped.
     assert!(document.unwrap().is_err());
-    // The text itself is the caller's to wipe.
-    let mut bytes = text.into_bytes();
-    bytes.fill(0);
+    forget(text);
     assert_eq!(freed_unwiped(|| drop(read)), 0);
+}
+
+#[test]
+fn a_read_that_fails_half_way_or_at_trailing_text_leaves_no_value_in_freed_memory() {
+    use vdk_secrets::secrets::json::{self, own};
+    let _alone = alone();
+    for document in [
+        r##"{"a": "#1", "b": ["#2", {"c": "#3"}]} trailing"##,
+        r##"{"a": "#1", "b": "#2",}"##,
+        r##"{"a": "#1", "b": "#2" "c": 1}"##,
+        r##"{"a": "#1"}}"##,
+    ] {
+        let text = with_marker(document);
+        let leaked = freed_unwiped(|| {
+            assert!(Secrets::from_json_document(&text).is_err());
+            assert!(serde_json::from_str::<Secrets>(&text).is_err());
+            // Both readers: serde_json's, and the npm module's own (compiled here too).
+            assert!(json::object_members(&text).is_err());
+            assert!(own::object_members(&text).is_err());
+            assert!(own::from_str(&text).is_err());
+        });
+        assert_eq!(leaked, 0, "{document}");
+        forget(text);
+    }
+    // serde_json's reader of one whole value wipes it when text follows it; the parts of a
+    // value it could not finish are serde_json's own (see `wipe`).
+    let text = with_marker(r##"{"a": "#1", "b": ["#2", {"c": "#3"}]} trailing"##);
+    assert_eq!(freed_unwiped(|| assert!(json::from_str(&text).is_err())), 0);
+    forget(text);
+    // A name written twice inside a value: the replaced value is wiped.
+    let text = with_marker(r##"{"a": {"x": "#1", "x": "#2"}}"##);
+    let mut read = None;
+    assert_eq!(
+        freed_unwiped(|| read = Some(own::from_str(&text).unwrap())),
+        0
+    );
+    forget(text);
+    assert_eq!(
+        read.unwrap()["a"]["x"].as_str().map(str::len),
+        Some(MARKER.len() + 1)
+    );
+    let text = with_marker(r##""#1" trailing"##);
+    let leaked = freed_unwiped(|| {
+        assert!(SecretValue::from_json("k", &text).is_err());
+        assert!(own::from_str(&text).is_err());
+    });
+    assert_eq!(leaked, 0);
+    forget(text);
 }

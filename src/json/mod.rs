@@ -128,12 +128,23 @@ serde! {
     /// One JSON value from text (all of it, whitespace around allowed), as
     /// `serde_json::from_str::<Value>` reads it.
     pub fn from_str(text: &str) -> Result<Value, Error> {
-        serde_json::from_str(text).map_err(Error::from)
+        whole_value(serde_json::Deserializer::from_str(text))
     }
 
     /// One JSON value from bytes, which must be UTF-8, as `serde_json::from_slice::<Value>`.
     pub fn from_slice(bytes: &[u8]) -> Result<Value, Error> {
-        serde_json::from_slice(bytes).map_err(Error::from)
+        whole_value(serde_json::Deserializer::from_slice(bytes))
+    }
+
+    /// As serde_json's `from_str` and `from_slice` read a value, with the value wiped when
+    /// text follows it.
+    fn whole_value<'de, R: serde_json::de::Read<'de>>(
+        mut de: serde_json::Deserializer<R>,
+    ) -> Result<Value, Error> {
+        use serde::Deserialize;
+        let value = crate::secrets::Pending(Value::deserialize(&mut de)?);
+        de.end()?;
+        Ok(value.into_inner())
     }
 
     /// The members of text that is one JSON object, in document order, names written twice
@@ -455,11 +466,13 @@ serde! {
         use serde::de::{Deserializer, MapAccess, Visitor};
         use serde_json::Value;
 
+        use crate::secrets::Pending;
+
         pub fn read(text: &str) -> Result<Vec<(String, Value)>, serde_json::Error> {
             let mut de = serde_json::Deserializer::from_str(text);
-            let members = de.deserialize_any(EntriesVisitor)?;
+            let members = Pending(de.deserialize_any(EntriesVisitor)?);
             de.end()?;
-            Ok(members)
+            Ok(members.into_inner())
         }
 
         /// Collects a top-level JSON object's entries in document order, duplicates included.
@@ -473,11 +486,12 @@ serde! {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                // Wiped if a later member cannot be read.
+                let mut entries = Pending(Vec::with_capacity(map.size_hint().unwrap_or(0)));
                 while let Some(entry) = map.next_entry::<String, Value>()? {
-                    entries.push(entry);
+                    entries.0.push(entry);
                 }
-                Ok(entries)
+                Ok(entries.into_inner())
             }
 
             // Anything but an object. The caller words the error itself.

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Number, Value};
 
 use super::{Category, Error};
+use crate::secrets::Pending;
 
 /// How deep lists and objects nest before the reader stops: serde_json's limit (its
 /// 128th level is an error).
@@ -66,9 +67,9 @@ impl<'a> Reader<'a> {
 
     /// One value, then nothing but whitespace.
     pub(super) fn whole_value(mut self) -> Result<Value, Error> {
-        let value = self.value()?;
+        let value = Pending(self.value()?);
         self.end()?;
-        Ok(value)
+        Ok(value.into_inner())
     }
 
     /// The members of one object, in order, names written twice included, then nothing but
@@ -80,20 +81,21 @@ impl<'a> Reader<'a> {
         if b == b'{' {
             self.i += 1;
             self.depth_left -= 1;
-            let mut members = Vec::new();
+            // Wiped if a later member, or what follows the object, cannot be read.
+            let mut members = Pending(Vec::new());
             let mut first = true;
             while self.next_key(&mut first)? {
                 let name = self.key()?;
                 let value = self.value()?;
-                members.push((name, value));
+                members.0.push((name, value));
             }
             self.i += 1;
             self.end()?;
-            return Ok(members);
+            return Ok(members.into_inner());
         }
         if b != b'[' {
             // Read the value for its syntax errors; a value that reads is the wrong shape.
-            self.value()?;
+            drop(Pending(self.value()?));
         }
         Err(self.error(Category::Data))
     }
@@ -330,27 +332,31 @@ impl<'a> Reader<'a> {
             }
             b'[' => {
                 self.deeper()?;
-                let mut items = Vec::new();
+                // Wiped if a later item cannot be read.
+                let mut items = Pending(Vec::new());
                 let mut first = true;
                 while self.next_item(&mut first)? {
-                    items.push(self.value()?);
+                    items.0.push(self.value()?);
                 }
                 self.i += 1;
                 self.depth_left += 1;
-                Value::Array(items)
+                Value::Array(items.into_inner())
             }
             b'{' => {
                 self.deeper()?;
-                let mut map = Map::new();
+                // Wiped if a later member cannot be read.
+                let mut map = Pending(Map::new());
                 let mut first = true;
                 while self.next_key(&mut first)? {
                     let name = self.key()?;
                     let value = self.value()?;
-                    map.insert(name, value);
+                    // The last value of a name kept, as serde_json keeps it; the one it
+                    // replaces is wiped.
+                    drop(map.0.insert(name, value).map(Pending));
                 }
                 self.i += 1;
                 self.depth_left += 1;
-                Value::Object(map)
+                Value::Object(map.into_inner())
             }
             _ => return Err(self.peek_error(Category::Syntax)),
         })
