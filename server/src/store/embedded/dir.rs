@@ -30,9 +30,9 @@ pub(super) fn create_private_dir(dir: &Path) -> Result<(), String> {
     }
 }
 
-/// What to do instead of using a directory that is not safe to keep secrets in.
-const FRESH_PATH: &str = "or give --data-dir a path that does not exist yet (the server \
-                          creates it with mode 0700)";
+/// The way out that always works: a directory the server makes itself.
+const FRESH_PATH: &str =
+    "give --data-dir a path that does not exist yet (the server creates it with mode 0700)";
 
 fn check_existing_dir(dir: &Path) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
@@ -49,27 +49,39 @@ fn check_existing_dir(dir: &Path) -> Result<(), String> {
     if meta.uid() != me && meta.uid() != 0 {
         return Err(format!(
             "the directory {shown} belongs to user {}, who could remove or replace the stored \
-             secrets and the key; give --data-dir a directory of this user's own, {FRESH_PATH}",
-            meta.uid()
+             secrets and the key; run `chown {me} -- {}` to give it to this server's user \
+             ({me}), or {FRESH_PATH}",
+            meta.uid(),
+            quoted(dir)
         ));
     }
     let mode = meta.mode() & 0o7777;
     if mode & 0o002 != 0 {
-        // chmod helps only the owner, and not in a shared directory such as /tmp.
-        let fix = if meta.uid() == me && mode & 0o1000 == 0 {
-            format!("run `chmod o-w {}`, ", quoted(dir))
+        // In a shared directory such as /tmp (sticky bit set) others cannot remove the
+        // server's files, but can put their own in place of those not written yet (the key,
+        // the lock); chmod helps only the owner, and not there.
+        let (could, fix) = if mode & 0o1000 != 0 {
+            ("put files of their own in it", String::new())
+        } else if meta.uid() == me {
+            (
+                "remove or replace the stored secrets and the key",
+                format!("run `chmod o-w -- {}`, or ", quoted(dir)),
+            )
         } else {
-            String::new()
+            (
+                "remove or replace the stored secrets and the key",
+                String::new(),
+            )
         };
         return Err(format!(
-            "the directory {shown} can be written by every user (mode {mode:o}), who could \
-             remove or replace the stored secrets and the key; {fix}{FRESH_PATH}"
+            "the directory {shown} can be written by every user (mode {mode:04o}), who could \
+             {could}; {fix}{FRESH_PATH}"
         ));
     }
     if mode & 0o020 != 0 {
         tracing::warn!(
             dir = %shown,
-            mode = format!("{mode:o}"),
+            mode = %format_args!("{mode:04o}"),
             "the data directory can be written by its group, whose members could remove or \
              replace the stored secrets and the key; run `chmod g-w` on it unless the group is \
              this server's own"
