@@ -37,7 +37,16 @@ const FRESH_PATH: &str =
 fn check_existing_dir(dir: &Path) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
     let shown = dir.display();
-    let meta = fs::metadata(dir).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let meta = fs::metadata(dir).map_err(|e| {
+        if fs::symlink_metadata(dir).is_ok_and(|link| link.file_type().is_symlink()) {
+            format!(
+                "{shown} is a symbolic link to a path that cannot be read ({e}); give --data-dir \
+                 the directory itself, or a path that does not exist yet"
+            )
+        } else {
+            format!("cannot read {shown}: {e}")
+        }
+    })?;
     if !meta.is_dir() {
         return Err(format!(
             "{shown} is not a directory; give --data-dir a directory, or a path that does not \

@@ -18,6 +18,18 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// Opens the store in `data`, writes `{"a": 1}` as job `j`, and closes it again.
+fn write_one_secret(rt: &tokio::runtime::Runtime, data: &Path) {
+    let store = EmbeddedStore::open(data).unwrap();
+    rt.block_on(store.write(
+        &job("j"),
+        &set(json!({"a": 1})),
+        None,
+        &WriteMeta::default(),
+    ))
+    .unwrap();
+}
+
 #[test]
 fn first_open_creates_a_private_key_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -50,15 +62,7 @@ fn refuses_a_data_directory_every_user_can_write_and_keeps_its_data() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data 'x'");
     let rt = runtime();
-    let store = EmbeddedStore::open(&data).unwrap();
-    rt.block_on(store.write(
-        &job("j"),
-        &set(json!({"a": 1})),
-        None,
-        &WriteMeta::default(),
-    ))
-    .unwrap();
-    drop(store);
+    write_one_secret(&rt, &data);
     let jobs = data.join("jobs");
     let root = dir.path().display();
     // The path as a shell reads it: `data 'x'` is written 'data '\''x'\'''.
@@ -107,6 +111,13 @@ fn refuses_a_data_directory_every_user_can_write_and_keeps_its_data() {
     fs::write(&file, b"").unwrap();
     let e = EmbeddedStore::open(&file).err().unwrap();
     assert!(e.contains("is not a directory"), "{e}");
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(dir.path().join("gone"), &link).unwrap();
+    let e = EmbeddedStore::open(&link).err().unwrap();
+    assert!(
+        e.contains("is a symbolic link to a path that cannot be read"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -228,15 +239,7 @@ fn files_hold_no_plaintext() {
 fn leftover_temporary_files_are_removed_and_do_not_matter() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
-    let store = EmbeddedStore::open(dir.path()).unwrap();
-    rt.block_on(store.write(
-        &job("j"),
-        &set(json!({"a": 1})),
-        None,
-        &WriteMeta::default(),
-    ))
-    .unwrap();
-    drop(store);
+    write_one_secret(&rt, dir.path());
     // What a writer killed halfway leaves: a partial temporary file.
     let id = Inner::file_id(&job("j"));
     let partial = dir
