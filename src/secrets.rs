@@ -140,28 +140,23 @@ impl Drop for SecretValue {
 /// Overwrites every string in `value` with zeros before its memory is freed (best effort:
 /// copies made earlier by serializers or transports are not reached, nor serde_json's scratch
 /// copies of escaped strings, nor the parts of a value whose own reading failed).
-pub(crate) fn wipe(value: &mut Value) {
+fn wipe(value: &mut Value) {
     match value {
         Value::String(s) => memory::wipe(s),
-        Value::Array(items) => items.iter_mut().for_each(wipe),
-        Value::Object(map) => map.values_mut().for_each(wipe),
+        Value::Array(items) => items.wipe_all(),
+        Value::Object(map) => map.wipe_all(),
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
 
 /// What a reader has taken from the text so far: wiped if it is dropped before being handed
-/// on, as when the read fails half way or at trailing text.
+/// on, as when the read fails half way or at trailing text. (One value is held as a
+/// [`SecretValue`], which does the same.)
 pub(crate) struct Pending<T: Wipeable>(pub(crate) T);
 
-/// Values a [`Pending`] can wipe.
+/// Collections of values a [`Pending`] can wipe.
 pub(crate) trait Wipeable: Default {
     fn wipe_all(&mut self);
-}
-
-impl Wipeable for Value {
-    fn wipe_all(&mut self) {
-        wipe(self);
-    }
 }
 
 impl Wipeable for Vec<Value> {
@@ -257,7 +252,7 @@ impl<'de> Deserialize<'de> for Secrets {
 
 impl Drop for Secrets {
     fn drop(&mut self) {
-        self.0.values_mut().for_each(wipe);
+        self.0.wipe_all();
     }
 }
 
@@ -300,9 +295,9 @@ impl Secrets {
         match json::from_slice(body) {
             // The object's map is the set's: nothing is copied or sorted again.
             Ok(Value::Object(map)) => Ok(Secrets(map)),
-            Ok(mut other) => {
+            Ok(other) => {
                 let found = type_name(&other);
-                wipe(&mut other);
+                drop(SecretValue(other));
                 Err(concat(&[
                     "the body is a JSON ",
                     found,

@@ -142,7 +142,7 @@ serde! {
         mut de: serde_json::Deserializer<R>,
     ) -> Result<Value, Error> {
         use serde::Deserialize;
-        let value = crate::secrets::Pending(Value::deserialize(&mut de)?);
+        let value = crate::secrets::SecretValue::new(Value::deserialize(&mut de)?);
         de.end()?;
         Ok(value.into_inner())
     }

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Number, Value};
 
 use super::{Category, Error};
-use crate::secrets::Pending;
+use crate::secrets::{Pending, SecretValue};
 
 /// How deep lists and objects nest before the reader stops: serde_json's limit (its
 /// 128th level is an error).
@@ -67,7 +67,7 @@ impl<'a> Reader<'a> {
 
     /// One value, then nothing but whitespace.
     pub(super) fn whole_value(mut self) -> Result<Value, Error> {
-        let value = Pending(self.value()?);
+        let value = SecretValue::new(self.value()?);
         self.end()?;
         Ok(value.into_inner())
     }
@@ -95,7 +95,7 @@ impl<'a> Reader<'a> {
         }
         if b != b'[' {
             // Read the value for its syntax errors; a value that reads is the wrong shape.
-            drop(Pending(self.value()?));
+            drop(SecretValue::new(self.value()?));
         }
         Err(self.error(Category::Data))
     }
@@ -352,7 +352,7 @@ impl<'a> Reader<'a> {
                     let value = self.value()?;
                     // The last value of a name kept, as serde_json keeps it; the one it
                     // replaces is wiped.
-                    drop(map.0.insert(name, value).map(Pending));
+                    drop(map.0.insert(name, value).map(SecretValue::new));
                 }
                 self.i += 1;
                 self.depth_left += 1;
