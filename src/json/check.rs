@@ -178,6 +178,12 @@ pub fn compare_printing(value: &Value) {
         own::entry_len("k\n\"", value),
         super::entry_len("k\n\"", value)
     );
+    if let Value::String(s) = value {
+        let mut inside = b"\"".to_vec();
+        super::escape_into(&mut inside, s.as_bytes());
+        inside.push(b'"');
+        assert_eq!(String::from_utf8(inside).unwrap(), text);
+    }
     if let Value::Object(set) = value {
         assert_eq!(own::set_to_string(set), super::set_to_string(set));
         assert_eq!(own::set_len(set), super::set_len(set));

@@ -14,6 +14,9 @@ mod read;
 
 pub(crate) use read::special_byte;
 
+/// For the server, which prints a set straight into the escaped text of its record.
+pub use print::escape_into;
+
 /// Comparisons of the crate's reader and printer with serde_json's (native builds).
 #[cfg(not(target_arch = "wasm32"))]
 pub mod check;

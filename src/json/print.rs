@@ -105,9 +105,11 @@ fn escape(b: u8) -> Option<u8> {
     })
 }
 
+/// Hex digits as serde_json writes them in `\u00xx`.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Appends a string in quotes, escaped.
 fn string(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     out.push('"');
     let mut start = 0;
@@ -127,6 +129,24 @@ fn string(out: &mut String, s: &str) {
         start = at + 1;
     }
     out.push('"');
+}
+
+/// Appends `bytes` as the inside of a JSON string, escaped as [`string`] escapes a string:
+/// for text printed straight into another string's text, as a stored record holds its set.
+pub fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut start = 0;
+    loop {
+        let at = super::read::special_byte(bytes, start);
+        out.extend_from_slice(bytes.get(start..at).unwrap_or_default());
+        let Some(&b) = bytes.get(at) else { break };
+        let letter = escape(b).unwrap_or(b);
+        out.extend_from_slice(&[b'\\', letter]);
+        if letter == b'u' {
+            let (high, low) = (HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]);
+            out.extend_from_slice(&[b'0', b'0', high, low]);
+        }
+        start = at + 1;
+    }
 }
 
 /// The length of a string's text: quotes, bytes, and what escapes add.

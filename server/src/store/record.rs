@@ -93,25 +93,7 @@ struct Escaping<'a>(&'a mut Vec<u8>);
 
 impl Write for Escaping<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.reserve(bytes.len());
-        let mut start = 0;
-        for (at, &b) in bytes.iter().enumerate() {
-            let short = SHORT_ESCAPE[usize::from(b)];
-            if short == 0 {
-                continue;
-            }
-            self.0.extend_from_slice(&bytes[start..at]);
-            if short == b'u' {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let (high, low) = (HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]);
-                self.0
-                    .extend_from_slice(&[b'\\', b'u', b'0', b'0', high, low]);
-            } else {
-                self.0.extend_from_slice(&[b'\\', short]);
-            }
-            start = at + 1;
-        }
-        self.0.extend_from_slice(&bytes[start..]);
+        vdk_secrets::secrets::json::escape_into(self.0, bytes);
         Ok(bytes.len())
     }
 
@@ -119,24 +101,6 @@ impl Write for Escaping<'_> {
         Ok(())
     }
 }
-
-/// For each byte, the letter of its escape (`u` for `\u00xx`), or 0 when it stays as it is.
-static SHORT_ESCAPE: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = b'u';
-        b += 1;
-    }
-    table[0x08] = b'b';
-    table[0x09] = b't';
-    table[0x0a] = b'n';
-    table[0x0c] = b'f';
-    table[0x0d] = b'r';
-    table[b'"' as usize] = b'"';
-    table[b'\\' as usize] = b'\\';
-    table
-};
 
 #[cfg(test)]
 mod tests {
