@@ -110,41 +110,39 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends a string in quotes, escaped.
 fn string(out: &mut String, s: &str) {
-    let bytes = s.as_bytes();
     out.push('"');
-    let mut start = 0;
-    loop {
-        let at = super::read::special_byte(bytes, start);
-        // Both ends are at ASCII bytes, so on character boundaries.
-        out.push_str(s.get(start..at).unwrap_or_default());
-        let Some(&b) = bytes.get(at) else { break };
-        let letter = escape(b).unwrap_or(b);
-        out.push('\\');
-        out.push(char::from(letter));
-        if letter == b'u' {
-            out.push_str("00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-        start = at + 1;
-    }
+    escape_runs(s.as_bytes(), |run, escape| {
+        // Both ends of a run are at ASCII bytes, so on character boundaries.
+        out.push_str(s.get(run).unwrap_or_default());
+        escape.iter().for_each(|&c| out.push(char::from(c)));
+    });
     out.push('"');
 }
 
 /// Appends `bytes` as the inside of a JSON string, escaped as [`string`] escapes a string:
 /// for text printed straight into another string's text, as a stored record holds its set.
 pub fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    escape_runs(bytes, |run, escape| {
+        out.extend_from_slice(bytes.get(run).unwrap_or_default());
+        out.extend_from_slice(escape);
+    });
+}
+
+/// Walks `bytes` as a JSON string's contents: `piece` gets each run of bytes kept as they
+/// are (as a range of `bytes`; its ends are ASCII bytes) with the escape that follows it
+/// (`\"`, `\n`, `\u001f`; empty after the last run).
+fn escape_runs(bytes: &[u8], mut piece: impl FnMut(std::ops::Range<usize>, &[u8])) {
     let mut start = 0;
     loop {
         let at = super::read::special_byte(bytes, start);
-        out.extend_from_slice(bytes.get(start..at).unwrap_or_default());
-        let Some(&b) = bytes.get(at) else { break };
+        let Some(&b) = bytes.get(at) else {
+            piece(start..at, &[]);
+            break;
+        };
         let letter = escape(b).unwrap_or(b);
-        out.extend_from_slice(&[b'\\', letter]);
-        if letter == b'u' {
-            let (high, low) = (HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]);
-            out.extend_from_slice(&[b'0', b'0', high, low]);
-        }
+        let (high, low) = (HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]);
+        let sequence = [b'\\', letter, b'0', b'0', high, low];
+        piece(start..at, &sequence[..if letter == b'u' { 6 } else { 2 }]);
         start = at + 1;
     }
 }
