@@ -3,6 +3,9 @@
 # wasm-bindgen (pinned), then wasm-opt from npm's binaryen. Prints the .wasm size.
 #   scripts/build-npm.sh          then: (cd pkg && npm pack)
 #   VDK_NPM_STABLE=1 scripts/build-npm.sh    the same with stable Rust and its prebuilt std
+#   scripts/build-npm.sh --size-rules-only FILE   also writes to FILE the module built without
+#       its client (`--cfg vdk_size_rules_only`: the rules and the synchronous exports only)
+#       and prints both sizes, to weigh what the client costs (docs/BENCHMARKS.md)
 # The shipped build uses a pinned nightly (installed here with rust-src) to rebuild the
 # standard library with `-Cpanic=immediate-abort`: a panic (a bug; none is expected on any
 # input) traps at once, without the panic machinery and its message formatting. That makes
@@ -15,14 +18,14 @@ NIGHTLY=nightly-2026-05-20     # the newest nightly this build was measured with
 
 if [[ -n "${VDK_NPM_STABLE:-}" ]]; then
     rustup target add wasm32-unknown-unknown >/dev/null
-    build=(cargo build)
+    build=(cargo rustc)
 else
     if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 ||
         ! rustup +"$NIGHTLY" component list --installed 2>/dev/null | grep -q '^rust-src'; then
         rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src
     fi
     build=(env RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"
-        cargo +"$NIGHTLY" build -Zbuild-std=std,panic_abort)
+        cargo +"$NIGHTLY" rustc -Zbuild-std=std,panic_abort)
 fi
 if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
     # --locked fails against the registry mirror; the version pin is what matters.
@@ -30,11 +33,42 @@ if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VER
 fi
 [[ -x node_modules/.bin/wasm-opt ]] || npm ci --no-audit --no-fund
 
-"${build[@]}" --lib --profile wasm-release --target wasm32-unknown-unknown --features js
-rm -rf pkg && mkdir -p pkg
-wasm-bindgen --target web --out-dir pkg --out-name vdk_secrets \
-    --remove-name-section --remove-producers-section \
-    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/vdk_secrets.wasm"
+# The module, bound by wasm-bindgen into directory $1; more arguments go to rustc. Only the
+# final crate gets them, so the standard library and dependencies stay cached.
+npm_module() {
+    local out="$1"; shift
+    "${build[@]}" --lib --profile wasm-release --target wasm32-unknown-unknown --features js \
+        -- "$@"
+    rm -rf "$out" && mkdir -p "$out"
+    wasm-bindgen --target web --out-dir "$out" --out-name vdk_secrets \
+        --remove-name-section --remove-producers-section \
+        "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/vdk_secrets.wasm"
+}
+# Debian's binaryen corrupts wasm-bindgen's output; npm's does not. No inlining: rustc has
+# inlined what pays already, and binaryen's inlining made the module 5 KB larger gzipped
+# (docs/BENCHMARKS.md).
+shrink() {
+    node_modules/.bin/wasm-opt -Oz --converge \
+        -fimfs=0 --one-caller-inline-max-function-size=0 --partial-inlining-ifs=0 \
+        --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+        --enable-mutable-globals --enable-reference-types --enable-multivalue \
+        "$1" -o "$1"
+}
+sizes() {
+    echo "$1: $(stat -c %s "$1") bytes raw, $(gzip -9 -c "$1" | wc -c) bytes gzipped (gzip -9)"
+}
+
+if [[ "${1:-}" == "--size-rules-only" ]]; then
+    [[ -n "${2:-}" ]] || { echo "usage: $0 --size-rules-only FILE" >&2; exit 2; }
+    rules=$(mktemp -d)
+    trap 'rm -rf "$rules"' EXIT
+    # What only the client used is left unused: the warnings about it say nothing here.
+    npm_module "$rules" --cfg vdk_size_rules_only -A dead_code -A unused_imports
+    shrink "$rules/vdk_secrets_bg.wasm"
+    cp "$rules/vdk_secrets_bg.wasm" "$2"
+fi
+
+npm_module pkg
 # Strings cross into the module through wasm-bindgen's passStringToWasm0, which copies a
 # string's ASCII prefix one character at a time in JS: a third of validating a 1 MiB set.
 # Past 64 characters, TextEncoder.encodeInto writes the string straight into the module's
@@ -69,14 +103,7 @@ for (const name of ["cachedTextEncoder", "getUint8ArrayMemory0", "WASM_VECTOR_LE
 }
 fs.writeFileSync(file, glue.replace(from, to));
 '
-# Debian's binaryen corrupts wasm-bindgen's output; npm's does not. No inlining: rustc has
-# inlined what pays already, and binaryen's inlining made the module 5 KB larger gzipped
-# (docs/BENCHMARKS.md).
-node_modules/.bin/wasm-opt -Oz --converge \
-    -fimfs=0 --one-caller-inline-max-function-size=0 --partial-inlining-ifs=0 \
-    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    pkg/vdk_secrets_bg.wasm -o pkg/vdk_secrets_bg.wasm
+shrink pkg/vdk_secrets_bg.wasm
 # The package's own files: package.json and whatever it lists that is not generated above.
 cp npm/package.json pkg/
 node -e 'for (const f of require("./npm/package.json").files) console.log(f)' |
@@ -86,6 +113,8 @@ node -e 'for (const f of require("./npm/package.json").files) console.log(f)' |
         fi
     done
 
-raw=$(stat -c %s pkg/vdk_secrets_bg.wasm)
-gz=$(gzip -9 -c pkg/vdk_secrets_bg.wasm | wc -c)
-echo "pkg/vdk_secrets_bg.wasm: $raw bytes raw, $gz bytes gzipped (gzip -9)"
+sizes pkg/vdk_secrets_bg.wasm
+if [[ "${1:-}" == "--size-rules-only" ]]; then
+    echo "without the client:"
+    sizes "$2"
+fi

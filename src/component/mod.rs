@@ -57,7 +57,6 @@ fn client_from_host() -> Result<SecretsClient<WasiTransport>, Error> {
     // Reads are answered from the last set read until the job writes, as VDK's own secrets
     // wrapper does; per-key changes always read afresh. scripts/bench-runner.sh also builds
     // the component with `--cfg vdk_bench_no_read_cache`, to time every read over wasi:http.
-    #[allow(unexpected_cfgs)]
     let cache = !cfg!(vdk_bench_no_read_cache);
     Ok(SecretsClient::new(WasiTransport, endpoint).with_cache(cache))
 }
