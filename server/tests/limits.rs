@@ -161,6 +161,74 @@ fn a_stalled_body_is_cut_off_and_the_set_is_kept() {
     assert_eq!((status, body), (200, json!({})));
 }
 
+/// A blocking PUT of `body` to `path` on a fresh connection: the status, 0 without one.
+fn put(server: &Server, path: &str, body: &str) -> u16 {
+    let mut stream = TcpStream::connect(address(server)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn clients_that_hang_up_part_way_through_a_body_change_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&dev_args(data.path(), &[]), &[]);
+    let path = "/data-jobs/for-team/t/jobs/j/deployments/d/secrets";
+    assert_eq!(put(&server, path, r#"{"kept": "as it was"}"#), 204);
+    // Twenty writers each send half of a 600 KB set, one of whose values holds a marker, and
+    // hang up: some before the first byte of the body, some part way through it.
+    let marker = "hung-up-value-1b7f0c";
+    let body = format!(
+        "{{\"new\": \"{marker}{}\", \"other\": 1}}",
+        "x".repeat(600_000)
+    );
+    let writers: Vec<_> = (0..20)
+        .map(|i| {
+            let address = address(&server);
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let mut stream = TcpStream::connect(address).unwrap();
+                let head = format!(
+                    "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                     Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                stream.write_all(head.as_bytes()).unwrap();
+                let sent = body.len() / 2 * i / 19;
+                let _ = stream.write_all(&body.as_bytes()[..sent]);
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    // Every read still sees the set as it was, and the next write is taken.
+    let (status, stored) = get(&server, path, Duration::from_secs(5));
+    assert_eq!((status, stored), (200, json!({"kept": "as it was"})));
+    assert_eq!(put(&server, path, r#"{"kept": "changed"}"#), 204);
+    let (_, stored) = get(&server, path, Duration::from_secs(5));
+    assert_eq!(stored, json!({"kept": "changed"}));
+    assert!(
+        !server.log_text().contains(marker),
+        "a value of a broken-off body reached the log"
+    );
+}
+
 #[test]
 fn many_stalled_large_bodies_keep_memory_bounded_and_others_served() {
     let data = tempfile::tempdir().unwrap();
