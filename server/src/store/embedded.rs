@@ -48,8 +48,8 @@ use tokio::sync::Mutex;
 use vdk_secrets::{JobRef, Secrets};
 
 use self::dir::{
-    create_key, create_private_dir, free_bytes, job_count, job_files, load_key, lock_data_dir,
-    remove_temporary_files,
+    check_parents, create_key, create_private_dir, free_bytes, job_count, job_files, load_key,
+    lock_data_dir, remove_temporary_files,
 };
 use super::{
     Backend, BoxFuture, Replaced, StoreError, Stored, Versions, WriteMeta, Written, record_json,
@@ -95,6 +95,9 @@ impl EmbeddedStore {
     /// the current one).
     pub fn open_keeping(data_dir: &Path, keep_versions: u64) -> Result<Self, String> {
         create_private_dir(data_dir)?;
+        for warning in check_parents(data_dir)? {
+            tracing::warn!("{warning}");
+        }
         let dir_lock = lock_data_dir(data_dir)?;
         let jobs_dir = data_dir.join("jobs");
         create_private_dir(&jobs_dir)?;
