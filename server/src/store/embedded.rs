@@ -95,9 +95,13 @@ impl EmbeddedStore {
     /// the current one).
     pub fn open_keeping(data_dir: &Path, keep_versions: u64) -> Result<Self, String> {
         create_private_dir(data_dir)?;
-        for warning in check_parents(data_dir)? {
+        // From here on the directory is reached by its real path: a link to it, given as
+        // --data-dir, cannot be pointed elsewhere while the server runs.
+        let (real, warnings) = check_parents(data_dir)?;
+        for warning in warnings {
             tracing::warn!("{warning}");
         }
+        let data_dir = real.as_path();
         let dir_lock = lock_data_dir(data_dir)?;
         let jobs_dir = data_dir.join("jobs");
         create_private_dir(&jobs_dir)?;

@@ -99,14 +99,14 @@ fn check_existing_dir(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks the directories above the data directory (its real path, links resolved): each
-/// one's owner can rename the data directory and put one of their own in its place, and the
-/// server would then read their key and sets and write where their links lead. One that
-/// another user owns (root excepted) is refused. One that every user may write and that is
-/// not sticky gives the same power to everyone who can reach it; it is used, and what it
-/// allows is returned to be logged as a warning, since a container's shared volumes (a
-/// Kubernetes `emptyDir`) are made that way and only the pod reaches them.
-pub(super) fn check_parents(dir: &Path) -> Result<Vec<String>, String> {
+/// The data directory's real path (links resolved), and warnings about the directories above
+/// it. The owner of each of those could rename the data directory and put one of their own in
+/// its place, and the server would then read their key and sets: one that another user owns
+/// (root excepted), or that every user may write and that is not sticky, is named in a
+/// warning. Neither is refused: a container's shared volumes (a Kubernetes `emptyDir`) are
+/// made writable by every user, and a checkout that belongs to a user is served by root with
+/// `sudo`; the operator decides.
+pub(super) fn check_parents(dir: &Path) -> Result<(PathBuf, Vec<String>), String> {
     use std::os::unix::fs::MetadataExt;
     let real =
         fs::canonicalize(dir).map_err(|e| format!("cannot resolve {}: {e}", dir.display()))?;
@@ -117,29 +117,34 @@ pub(super) fn check_parents(dir: &Path) -> Result<Vec<String>, String> {
         let meta =
             fs::metadata(parent).map_err(|e| format!("cannot read {}: {e}", parent.display()))?;
         let mode = meta.mode() & 0o7777;
-        if meta.uid() != me && meta.uid() != 0 {
-            return Err(format!(
-                "the directory {}, above the data directory {}, belongs to user {}, who could \
-                 rename the data directory and put one of their own in its place; give \
-                 --data-dir a path under directories that only root or this server's user \
-                 ({me}) own",
-                parent.display(),
-                real.display(),
-                meta.uid(),
-            ));
-        }
-        if mode & 0o002 != 0 && mode & 0o1000 == 0 {
-            warnings.push(format!(
-                "the directory {}, above the data directory, can be written by every user \
-                 (mode {mode:04o}), any of whom could rename the data directory and put one of \
-                 their own in its place; run `chmod +t -- {}` unless only this server can \
-                 reach it (a container's own volume)",
-                parent.display(),
-                quoted(parent),
-            ));
-        }
+        let (who, fix) = if meta.uid() != me && meta.uid() != 0 {
+            (
+                format!("belongs to user {}, who", meta.uid()),
+                format!(
+                    "unless user {} may see and change the secrets, give --data-dir a path \
+                     under directories that only root or this server's user ({me}) own",
+                    meta.uid()
+                ),
+            )
+        } else if mode & 0o002 != 0 && mode & 0o1000 == 0 {
+            (
+                format!("can be written by every user (mode {mode:04o}), any of whom"),
+                format!(
+                    "run `chmod +t -- {}` unless only this server can reach it (a container's \
+                     own volume)",
+                    quoted(parent)
+                ),
+            )
+        } else {
+            continue;
+        };
+        warnings.push(format!(
+            "the directory {}, above the data directory, {who} could rename the data directory \
+             and put one of their own in its place; {fix}",
+            parent.display(),
+        ));
     }
-    Ok(warnings)
+    Ok((real, warnings))
 }
 
 /// `path` quoted for a POSIX shell.

@@ -145,17 +145,19 @@ fn refuses_a_data_directory_another_user_owns() {
 }
 
 #[test]
-fn a_data_directory_under_one_others_can_change_is_refused_or_warned_of() {
+fn directories_above_the_data_directory_that_others_can_change_are_warned_of() {
     let dir = tempfile::tempdir().unwrap();
-    let open = dir.path().join("open");
+    // The messages name real paths: the temporary directory's own may go through a link.
+    let root = fs::canonicalize(dir.path()).unwrap();
+    let open = root.join("open");
     let data = open.join("data");
     fs::create_dir(&open).unwrap();
     let rt = runtime();
     write_one_secret(&rt, &data);
-    // Reached through a link too: the real path's parents are checked.
-    let link = dir.path().join("link");
+    // Given as a link, the data directory is used by its real path, whose parents are checked.
+    let link = root.join("link");
     std::os::unix::fs::symlink(&data, &link).unwrap();
-    assert_eq!(super::dir::check_parents(&link), Ok(vec![]));
+    assert_eq!(super::dir::check_parents(&link), Ok((data.clone(), vec![])));
     // Every user may write it, as a Kubernetes emptyDir: used, with a warning that says why.
     fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
     let expected = format!(
@@ -166,7 +168,10 @@ fn a_data_directory_under_one_others_can_change_is_refused_or_warned_of() {
         open.display()
     );
     for path in [&data, &link] {
-        assert_eq!(super::dir::check_parents(path), Ok(vec![expected.clone()]));
+        assert_eq!(
+            super::dir::check_parents(path),
+            Ok((data.clone(), vec![expected.clone()]))
+        );
     }
     let store = EmbeddedStore::open(&link).unwrap();
     let read = rt.block_on(store.read(&job("j"))).unwrap();
@@ -174,20 +179,22 @@ fn a_data_directory_under_one_others_can_change_is_refused_or_warned_of() {
     drop(store);
     // Sticky, as /tmp is: others cannot rename what is not theirs.
     fs::set_permissions(&open, fs::Permissions::from_mode(0o1777)).unwrap();
-    assert_eq!(super::dir::check_parents(&data), Ok(vec![]));
-    // Another user's: refused. Only root can give a directory away.
+    assert_eq!(super::dir::check_parents(&data), Ok((data.clone(), vec![])));
+    // Another user's. Only root can give a directory away.
     if unsafe { libc::geteuid() } == 0 {
         fs::set_permissions(&open, fs::Permissions::from_mode(0o755)).unwrap();
         std::os::unix::fs::chown(&open, Some(4321), None).unwrap();
-        let e = EmbeddedStore::open(&link).err().unwrap();
         let expected = format!(
-            "the directory {0}, above the data directory {0}/data, belongs to user 4321, who \
-             could rename the data directory and put one of their own in its place; give \
-             --data-dir a path under directories that only root or this server's user (0) own",
+            "the directory {}, above the data directory, belongs to user 4321, who could \
+             rename the data directory and put one of their own in its place; unless user 4321 \
+             may see and change the secrets, give --data-dir a path under directories that \
+             only root or this server's user (0) own",
             open.display()
         );
-        assert_eq!(e, expected);
-        std::os::unix::fs::chown(&open, Some(0), None).unwrap();
+        assert_eq!(
+            super::dir::check_parents(&link),
+            Ok((data.clone(), vec![expected]))
+        );
         let store = EmbeddedStore::open(&data).unwrap();
         let read = rt.block_on(store.read(&job("j"))).unwrap();
         assert_eq!(read.secrets().unwrap().len(), 1);
