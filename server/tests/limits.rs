@@ -189,27 +189,28 @@ fn clients_that_hang_up_part_way_through_a_body_change_nothing() {
     let server = Server::start(&dev_args(data.path(), &[]), &[]);
     let path = "/data-jobs/for-team/t/jobs/j/deployments/d/secrets";
     assert_eq!(put(&server, path, r#"{"kept": "as it was"}"#), 204);
-    // Twenty writers each send half of a 600 KB set, one of whose values holds a marker, and
-    // hang up: some before the first byte of the body, some part way through it.
+    // Twenty writers each announce a body 100 KB longer than the 600 KB set they hold, one of
+    // whose values holds a marker, and hang up after sending none of it, part of it, or all
+    // of the set (a whole JSON object) without the rest: a body cut short is never taken.
     let marker = "hung-up-value-1b7f0c";
-    let body = format!(
+    let set = format!(
         "{{\"new\": \"{marker}{}\", \"other\": 1}}",
         "x".repeat(600_000)
     );
     let writers: Vec<_> = (0..20)
         .map(|i| {
             let address = address(&server);
-            let body = body.clone();
+            let set = set.clone();
             std::thread::spawn(move || {
                 let mut stream = TcpStream::connect(address).unwrap();
                 let head = format!(
                     "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
                      Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-                    body.len()
+                    set.len() + 100_000
                 );
                 stream.write_all(head.as_bytes()).unwrap();
-                let sent = body.len() / 2 * i / 19;
-                let _ = stream.write_all(&body.as_bytes()[..sent]);
+                let sent = set.len() * i / 19;
+                let _ = stream.write_all(&set.as_bytes()[..sent]);
                 let _ = stream.shutdown(std::net::Shutdown::Both);
             })
         })
