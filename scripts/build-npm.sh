@@ -6,11 +6,18 @@
 #   scripts/build-npm.sh --size-rules-only FILE   also writes to FILE the module built without
 #       its client (`--cfg vdk_size_rules_only`: the rules and the synchronous exports only)
 #       and prints both sizes, to weigh what the client costs (docs/BENCHMARKS.md)
+#   VDK_NPM_NAMES=1 scripts/build-npm.sh ...   keeps the functions' names in the module(s),
+#       for `twiggy top` and `twiggy diff FILE pkg/vdk_secrets_bg.wasm`; not for shipping
 # The shipped build uses a pinned nightly (installed here with rust-src) to rebuild the
 # standard library with `-Cpanic=immediate-abort`: a panic (a bug; none is expected on any
 # input) traps at once, without the panic machinery and its message formatting. That makes
 # the module 7 KB smaller gzipped (docs/BENCHMARKS.md); the stable build is otherwise equal.
 set -euo pipefail
+rules_file=""
+if [[ "${1:-}" == "--size-rules-only" ]]; then
+    [[ -n "${2:-}" ]] || { echo "usage: $0 --size-rules-only FILE" >&2; exit 2; }
+    rules_file="$(realpath -m -- "$2")"   # before the cd below: FILE is the caller's path
+fi
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vdk-secrets/target}"
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate's pinned version
@@ -33,6 +40,12 @@ if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VER
 fi
 [[ -x node_modules/.bin/wasm-opt ]] || npm ci --no-audit --no-fund
 
+strip_names=(--remove-name-section)
+keep_names=()
+if [[ -n "${VDK_NPM_NAMES:-}" ]]; then
+    strip_names=()
+    keep_names=(-g)
+fi
 # The module, bound by wasm-bindgen into directory $1; more arguments go to rustc. Only the
 # final crate gets them, so the standard library and dependencies stay cached.
 npm_module() {
@@ -41,14 +54,14 @@ npm_module() {
         -- "$@"
     rm -rf "$out" && mkdir -p "$out"
     wasm-bindgen --target web --out-dir "$out" --out-name vdk_secrets \
-        --remove-name-section --remove-producers-section \
+        "${strip_names[@]}" --remove-producers-section \
         "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/vdk_secrets.wasm"
 }
 # Debian's binaryen corrupts wasm-bindgen's output; npm's does not. No inlining: rustc has
 # inlined what pays already, and binaryen's inlining made the module 5 KB larger gzipped
 # (docs/BENCHMARKS.md).
 shrink() {
-    node_modules/.bin/wasm-opt -Oz --converge \
+    node_modules/.bin/wasm-opt -Oz --converge "${keep_names[@]}" \
         -fimfs=0 --one-caller-inline-max-function-size=0 --partial-inlining-ifs=0 \
         --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
         --enable-mutable-globals --enable-reference-types --enable-multivalue \
@@ -58,17 +71,22 @@ sizes() {
     echo "$1: $(stat -c %s "$1") bytes raw, $(gzip -9 -c "$1" | wc -c) bytes gzipped (gzip -9)"
 }
 
-if [[ "${1:-}" == "--size-rules-only" ]]; then
-    [[ -n "${2:-}" ]] || { echo "usage: $0 --size-rules-only FILE" >&2; exit 2; }
+if [[ -n "$rules_file" ]]; then
     rules=$(mktemp -d)
     trap 'rm -rf "$rules"' EXIT
     # What only the client used is left unused: the warnings about it say nothing here.
     npm_module "$rules" --cfg vdk_size_rules_only -A dead_code -A unused_imports
     shrink "$rules/vdk_secrets_bg.wasm"
-    cp "$rules/vdk_secrets_bg.wasm" "$2"
+    cp "$rules/vdk_secrets_bg.wasm" "$rules_file"
 fi
 
 npm_module pkg
+# Both builds write one file in the shared build directory: a build of the other kind running
+# at the same time could leave its module here. The shipped one has the client.
+if ! grep -q "^export class SecretsClient" pkg/vdk_secrets.d.ts; then
+    echo "pkg/: the module has no SecretsClient; was another build running? Run this again." >&2
+    exit 1
+fi
 # Strings cross into the module through wasm-bindgen's passStringToWasm0, which copies a
 # string's ASCII prefix one character at a time in JS: a third of validating a 1 MiB set.
 # Past 64 characters, TextEncoder.encodeInto writes the string straight into the module's
@@ -114,7 +132,7 @@ node -e 'for (const f of require("./npm/package.json").files) console.log(f)' |
     done
 
 sizes pkg/vdk_secrets_bg.wasm
-if [[ "${1:-}" == "--size-rules-only" ]]; then
+if [[ -n "$rules_file" ]]; then
     echo "without the client:"
-    sizes "$2"
+    sizes "$rules_file"
 fi
