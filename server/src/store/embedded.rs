@@ -35,6 +35,9 @@ mod dir;
 mod file;
 mod history;
 
+use self::file::FileKey;
+
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -52,8 +55,8 @@ use self::dir::{
     lock_data_dir, remove_temporary_files,
 };
 use super::{
-    Backend, BoxFuture, Replaced, StoreError, Stored, Versions, WriteMeta, Written, record_json,
-    rfc3339,
+    Backend, BoxFuture, Replaced, StoreError, Stored, VersionMeta, Versions, WriteMeta, Written,
+    record_json, rfc3339,
 };
 
 /// Encrypted files in a directory, one per job.
@@ -71,6 +74,12 @@ struct Inner {
     cipher: Aes256Gcm,
     /// Versions kept per job, the current one included.
     keep_versions: u64,
+    /// What the records of job files opened so far say of their writing, by file: a listing
+    /// of versions reads it here instead of decrypting every kept file again.
+    metas: std::sync::Mutex<HashMap<FileKey, VersionMeta>>,
+    /// Job files read and decrypted, for tests to count.
+    #[cfg(test)]
+    files_opened: std::sync::atomic::AtomicUsize,
     /// The open lock file; the exclusive lock on it lasts as long as the store and every
     /// storage thread still at work (each holds this `Inner`), so that another process
     /// cannot take the directory while a write that outlived its caller is finishing.
@@ -136,6 +145,9 @@ impl EmbeddedStore {
             jobs_dir,
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
             keep_versions: keep_versions.max(1),
+            metas: Default::default(),
+            #[cfg(test)]
+            files_opened: Default::default(),
             _dir_lock: dir_lock,
         };
         inner.check_key(&jobs)?;

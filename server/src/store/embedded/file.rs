@@ -47,7 +47,7 @@ impl Inner {
         job: &JobRef,
         path: &Path,
     ) -> Result<Option<(Stored, VersionMeta)>, StoreError> {
-        let (version, record) = match self.open_file(path) {
+        let (version, record, key) = match self.open_file(path) {
             Ok(opened) => opened,
             Err(FileError::Missing) => return Ok(None),
             Err(FileError::Io(e)) => {
@@ -84,16 +84,20 @@ impl Inner {
                 restored_from: written.and_then(|w| w.restored_from),
             },
         };
+        self.remember_meta(key, &meta);
         Ok(Some((record.into_stored(version)?, meta)))
     }
 
-    /// Reads, authenticates and decrypts one job file: its version and record.
-    pub(super) fn open_file(&self, path: &Path) -> Result<(u64, Record), FileError> {
+    /// Reads, authenticates and decrypts one job file: its version and record, and its key.
+    pub(super) fn open_file(&self, path: &Path) -> Result<(u64, Record, FileKey), FileError> {
         let bytes = match fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == ErrorKind::NotFound => return Err(FileError::Missing),
             Err(e) => return Err(FileError::Io(e)),
         };
+        #[cfg(test)]
+        self.files_opened
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stem = path
             .file_stem()
             .and_then(|stem| stem.to_str())
@@ -138,6 +142,7 @@ impl Inner {
             .map_err(|_| {
                 FileError::Corrupt("does not decrypt with this key (wrong key file, or altered)")
             })?;
+        let key = FileKey::of(&bytes).ok_or(FileError::Corrupt("is not a vdk-secrets file"))?;
         let record: Record = serde_json::from_slice(&plain)
             .map_err(|_| FileError::Corrupt("decrypts, but holds no record"))?;
         let version = u64::from_be_bytes(version);
@@ -146,7 +151,7 @@ impl Inner {
                 "holds another version than its name says",
             ));
         }
-        Ok((version, record))
+        Ok((version, record, key))
     }
 
     /// Seals `record` (a record's JSON text, see [`crate::store::record_json`]) as `version`
@@ -268,4 +273,41 @@ fn associated_data(header: &[u8], file_id: &str) -> Vec<u8> {
     let mut aad = header.to_vec();
     aad.extend_from_slice(file_id.as_bytes());
     aad
+}
+
+/// Which sealing a job file holds, whatever its name: the version and the random nonce it was
+/// sealed with, unique to each write. A kept version is the same file as the current version
+/// it was, under a second name, and a file is never changed once written, so what its record
+/// says can be remembered by this key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) struct FileKey {
+    version: u64,
+    nonce: [u8; NONCE_LEN],
+}
+
+impl FileKey {
+    /// The key in the first bytes of a job file; None when they are not a job file's.
+    fn of(start: &[u8]) -> Option<Self> {
+        let header = start.get(..HEADER_LEN + NONCE_LEN)?;
+        if &header[..4] != MAGIC || header[4] != FORMAT {
+            return None;
+        }
+        let mut version = [0u8; 8];
+        version.copy_from_slice(&header[5..HEADER_LEN]);
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&header[HEADER_LEN..]);
+        Some(FileKey {
+            version: u64::from_be_bytes(version),
+            nonce,
+        })
+    }
+
+    /// The key of the file at `path`, from its first bytes only (nothing is decrypted); None
+    /// when it cannot be read or is not a job file.
+    pub(super) fn read(path: &Path) -> Option<Self> {
+        use std::io::Read;
+        let mut start = [0u8; HEADER_LEN + NONCE_LEN];
+        File::open(path).ok()?.read_exact(&mut start).ok()?;
+        Self::of(&start)
+    }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use vdk_secrets::JobRef;
 
-use super::Inner;
+use super::{FileKey, Inner};
 use crate::store::{StoreError, Stored, VersionMeta, Versions};
 
 impl Inner {
@@ -33,24 +33,62 @@ impl Inner {
             .filter(|(stored, _)| stored.version == version))
     }
 
-    /// The current version and the kept ones, oldest first.
+    /// The current version and the kept ones, oldest first. Files whose record was read
+    /// before are not decrypted again: a listing right after a write decrypts the new file
+    /// only, since the version it replaced is the same file under its kept name.
     pub(super) fn versions(&self, job: &JobRef) -> Result<Versions, StoreError> {
-        let Some((current, current_meta)) = self.open_path(job, &self.current_path(job))? else {
+        let Some(current) = self.meta_at(job, &self.current_path(job), None)? else {
             return Ok(Versions::default());
         };
-        let mut kept = vec![current_meta];
+        let newest = current.version;
+        let mut kept = vec![current];
         // Earlier versions are kept contiguously below the current one.
-        for version in (1..current.version).rev() {
-            match self.open_path(job, &self.history_path(job, version))? {
-                Some((_, meta)) => kept.push(meta),
+        for version in (1..newest).rev() {
+            match self.meta_at(job, &self.history_path(job, version), Some(version))? {
+                Some(meta) => kept.push(meta),
                 None => break,
             }
         }
         kept.reverse();
         Ok(Versions {
-            current: current.version,
+            current: newest,
             kept,
         })
+    }
+
+    /// What the record of the job file at `path` says of its writing: remembered when the
+    /// same sealing was read before (and, for a kept version, holds the version its name
+    /// says), else read from the file. None when there is no such file.
+    fn meta_at(
+        &self,
+        job: &JobRef,
+        path: &std::path::Path,
+        named: Option<u64>,
+    ) -> Result<Option<VersionMeta>, StoreError> {
+        if let Some(key) = FileKey::read(path) {
+            let remembered = self
+                .metas
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key)
+                .cloned();
+            if let Some(meta) = remembered.filter(|m| named.is_none_or(|n| n == m.version)) {
+                return Ok(Some(meta));
+            }
+        }
+        Ok(self.open_path(job, path)?.map(|(_, meta)| meta))
+    }
+
+    /// Remembers what the record of the file with `key` says, for [`Inner::versions`]. The
+    /// entries are small (a version, a time, an author); past a bound they are dropped all
+    /// at once and the next listings read their files again.
+    pub(super) fn remember_meta(&self, key: FileKey, meta: &VersionMeta) {
+        const MAX_REMEMBERED: usize = 65_536;
+        let mut metas = self.metas.lock().unwrap_or_else(|p| p.into_inner());
+        if metas.len() >= MAX_REMEMBERED {
+            metas.clear();
+        }
+        metas.insert(key, meta.clone());
     }
 
     /// Gives the current version (if any) its history name, before a write replaces it.

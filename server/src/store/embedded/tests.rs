@@ -202,6 +202,53 @@ fn directories_above_the_data_directory_that_others_can_change_are_warned_of() {
 }
 
 #[test]
+fn a_listing_decrypts_only_the_files_it_has_not_read_before() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let author = |n: u64| WriteMeta {
+        author: Some(format!("writer-{n}")),
+        restored_from: None,
+    };
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    rt.block_on(async {
+        for n in 1..=5 {
+            store
+                .write(&job("j"), &set(json!({"a": n})), None, &author(n))
+                .await
+                .unwrap();
+        }
+    });
+    let opened = |store: &EmbeddedStore| store.inner.files_opened.load(Relaxed);
+    let listing = |store: &EmbeddedStore| {
+        let before = opened(store);
+        let versions = rt.block_on(store.versions(&job("j"))).unwrap();
+        (versions, opened(store) - before)
+    };
+    // Each write read the version it replaced, which is now kept under its version's name:
+    // only the newest file is new to the store.
+    let (first, decrypted) = listing(&store);
+    assert_eq!(decrypted, 1);
+    let (again, decrypted) = listing(&store);
+    assert_eq!((&again, decrypted), (&first, 0));
+    assert_eq!(first.kept.len(), 5);
+    assert_eq!(first.kept[4].meta.author.as_deref(), Some("writer-5"));
+    drop(store);
+    // A store that has read nothing yet decrypts every file and lists the same, authors and
+    // times included.
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let (cold, decrypted) = listing(&store);
+    assert_eq!((&cold, decrypted), (&first, 5));
+    // A file put in place of a kept version is read, not taken for the one it copies: here
+    // version 3's file under version 2's name.
+    let copy = dir.path().join("copy");
+    fs::copy(store.inner.history_path(&job("j"), 3), &copy).unwrap();
+    fs::rename(&copy, store.inner.history_path(&job("j"), 2)).unwrap();
+    let listed = rt.block_on(store.versions(&job("j")));
+    assert!(matches!(listed, Err(StoreError::Corrupt(_))), "{listed:?}");
+}
+
+#[test]
 fn writes_are_versioned_and_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
