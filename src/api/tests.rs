@@ -1,3 +1,4 @@
+use super::history::{describe_versions, listed_versions};
 use super::*;
 use crate::secrets::SecretValue;
 use serde_json::json;
