@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The cost of listing a job's history next to one read of its set, in one run: a job with 10
 # versions of a 1 MiB set (4,500 secrets), on the Vault backend (OpenBao) and on the embedded
-# store. Requests alternate, and the median of each is reported with the ratio, because this
-# machine is noisy.
+# store. Requests alternate, across the servers too, and the median of each is reported with
+# the ratio, because this machine is noisy.
 #
 #   scripts/bench-history.sh [requests]    (default 20 of each)
+#   VDK_BENCH_BEFORE=BIN scripts/bench-history.sh [requests]
+#       also times the embedded store of another build of vdk-secrets-server (BIN), in the
+#       same rounds, as "embedded-before"
 #
 # Needs OpenBao (installed into the project's venv if missing) and curl.
 set -euo pipefail
@@ -20,6 +23,12 @@ VAULT_TOKEN=bench-root VDK_SECRETS_LOG=warn spawn vault "$server_bin" serve --de
     --listen 127.0.0.1:0 --backend vault --vault-addr "$bao_url"
 VDK_SECRETS_LOG=warn spawn embedded "$server_bin" serve --dev \
     --listen 127.0.0.1:0 --data-dir "$work/data"
+backends=(vault embedded)
+if [[ -n "${VDK_BENCH_BEFORE:-}" ]]; then
+    VDK_SECRETS_LOG=warn spawn embedded-before "$VDK_BENCH_BEFORE" serve --dev \
+        --listen 127.0.0.1:0 --data-dir "$work/data-before"
+    backends+=(embedded-before)
+fi
 
 # Ten versions of a set of 4,500 secrets of about 200 bytes each, each version changing a few.
 python3 - "$work" <<'PY'
@@ -34,21 +43,28 @@ PY
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 seconds() { curl -sf -o /dev/null -w '%{time_total}\n' "$1"; }
 
-for backend in vault embedded; do
-    url="$(server_url "$backend")/data-jobs/for-team/bench/jobs/job/deployments/TODO/secrets"
+url_of() { echo "$(server_url "$1")/data-jobs/for-team/bench/jobs/job/deployments/TODO/secrets"; }
+for backend in "${backends[@]}"; do
+    url="$(url_of "$backend")"
     for v in $(seq 0 9); do
         curl -sf -X PUT --data-binary "@$work/set$v.json" "$url"
     done
-    size="$(stat -c %s "$work/set9.json")"
-    count="$(curl -sf "$url/versions" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["versions"]))')"
     seconds "$url" > /dev/null; seconds "$url/versions" > /dev/null
-    : > "$work/read"; : > "$work/list"
-    for _ in $(seq "$requests"); do
-        seconds "$url" >> "$work/read"
-        seconds "$url/versions" >> "$work/list"
+    : > "$work/$backend.read"; : > "$work/$backend.list"
+done
+for _ in $(seq "$requests"); do
+    for backend in "${backends[@]}"; do
+        url="$(url_of "$backend")"
+        seconds "$url" >> "$work/$backend.read"
+        seconds "$url/versions" >> "$work/$backend.list"
     done
-    read_ms="$(median < "$work/read" | awk '{printf "%.1f", $1 * 1000}')"
-    list_ms="$(median < "$work/list" | awk '{printf "%.1f", $1 * 1000}')"
+done
+size="$(stat -c %s "$work/set9.json")"
+for backend in "${backends[@]}"; do
+    url="$(url_of "$backend")"
+    count="$(curl -sf "$url/versions" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["versions"]))')"
+    read_ms="$(median < "$work/$backend.read" | awk '{printf "%.1f", $1 * 1000}')"
+    list_ms="$(median < "$work/$backend.list" | awk '{printf "%.1f", $1 * 1000}')"
     ratio="$(awk -v l="$list_ms" -v r="$read_ms" 'BEGIN {printf "%.1f", l / r}')"
     echo "$backend: $count versions of a $size-byte set; one read ${read_ms} ms, the history ${list_ms} ms (ratio $ratio; median of $requests each)"
 done
