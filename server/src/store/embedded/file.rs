@@ -84,14 +84,15 @@ impl Inner {
                 restored_from: written.and_then(|w| w.restored_from),
             },
         };
+        let stored = record.into_stored(version)?;
         self.remember_meta(key, &meta);
-        Ok(Some((record.into_stored(version)?, meta)))
+        Ok(Some((stored, meta)))
     }
 
     /// Reads, authenticates and decrypts one job file: its version and record, and its key.
     pub(super) fn open_file(&self, path: &Path) -> Result<(u64, Record, FileKey), FileError> {
-        let bytes = match fs::read(path) {
-            Ok(bytes) => bytes,
+        let (bytes, file) = match read_with_metadata(path) {
+            Ok(read) => read,
             Err(e) if e.kind() == ErrorKind::NotFound => return Err(FileError::Missing),
             Err(e) => return Err(FileError::Io(e)),
         };
@@ -142,7 +143,8 @@ impl Inner {
             .map_err(|_| {
                 FileError::Corrupt("does not decrypt with this key (wrong key file, or altered)")
             })?;
-        let key = FileKey::of(&bytes).ok_or(FileError::Corrupt("is not a vdk-secrets file"))?;
+        let key = FileKey::of(id, &bytes, &file)
+            .ok_or(FileError::Corrupt("is not a vdk-secrets file"))?;
         let record: Record = serde_json::from_slice(&plain)
             .map_err(|_| FileError::Corrupt("decrypts, but holds no record"))?;
         let version = u64::from_be_bytes(version);
@@ -275,19 +277,27 @@ fn associated_data(header: &[u8], file_id: &str) -> Vec<u8> {
     aad
 }
 
-/// Which sealing a job file holds, whatever its name: the version and the random nonce it was
-/// sealed with, unique to each write. A kept version is the same file as the current version
-/// it was, under a second name, and a file is never changed once written, so what its record
-/// says can be remembered by this key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Which sealing a job file holds: the job's id (from the file's name), the version and the
+/// random nonce it was sealed with (unique to each write), and the file's inode, length and
+/// modification time. A kept version is the file that was current, under a second name (a
+/// hard link: the same inode, length and modification time), and a file is never changed once
+/// written, so what its record says can be remembered by this key. A file copied from another
+/// job, or changed in place, has another key, and is read again.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) struct FileKey {
+    id: String,
     version: u64,
     nonce: [u8; NONCE_LEN],
+    inode: (u64, u64),
+    len: u64,
+    modified: (i64, i64),
 }
 
 impl FileKey {
-    /// The key in the first bytes of a job file; None when they are not a job file's.
-    fn of(start: &[u8]) -> Option<Self> {
+    /// The key of a job file of job `id` whose first bytes are `start`; None when they are not
+    /// a job file's.
+    fn of(id: &str, start: &[u8], file: &fs::Metadata) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
         let header = start.get(..HEADER_LEN + NONCE_LEN)?;
         if &header[..4] != MAGIC || header[4] != FORMAT {
             return None;
@@ -297,17 +307,34 @@ impl FileKey {
         let mut nonce = [0u8; NONCE_LEN];
         nonce.copy_from_slice(&header[HEADER_LEN..]);
         Some(FileKey {
+            id: id.to_string(),
             version: u64::from_be_bytes(version),
             nonce,
+            inode: (file.dev(), file.ino()),
+            len: file.len(),
+            modified: (file.mtime(), file.mtime_nsec()),
         })
     }
 
-    /// The key of the file at `path`, from its first bytes only (nothing is decrypted); None
-    /// when it cannot be read or is not a job file.
+    /// The key of the file at `path`, from its name, its first bytes and its metadata only
+    /// (nothing is decrypted); None when it cannot be read or is not a job file.
     pub(super) fn read(path: &Path) -> Option<Self> {
         use std::io::Read;
+        let id = path.file_stem()?.to_str()?.split('.').next()?;
+        let mut file = File::open(path).ok()?;
+        let meta = file.metadata().ok()?;
         let mut start = [0u8; HEADER_LEN + NONCE_LEN];
-        File::open(path).ok()?.read_exact(&mut start).ok()?;
-        Self::of(&start)
+        file.read_exact(&mut start).ok()?;
+        Self::of(id, &start, &meta)
     }
+}
+
+/// The bytes of the file at `path`, and the metadata of the file they were read from.
+fn read_with_metadata(path: &Path) -> std::io::Result<(Vec<u8>, fs::Metadata)> {
+    use std::io::Read;
+    let mut file = File::open(path)?;
+    let meta = file.metadata()?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes)?;
+    Ok((bytes, meta))
 }

@@ -220,16 +220,16 @@ fn a_listing_decrypts_only_the_files_it_has_not_read_before() {
         }
     });
     let opened = |store: &EmbeddedStore| store.inner.files_opened.load(Relaxed);
-    let listing = |store: &EmbeddedStore| {
+    let listing = |store: &EmbeddedStore, name: &str| {
         let before = opened(store);
-        let versions = rt.block_on(store.versions(&job("j"))).unwrap();
+        let versions = rt.block_on(store.versions(&job(name))).unwrap();
         (versions, opened(store) - before)
     };
     // Each write read the version it replaced, which is now kept under its version's name:
     // only the newest file is new to the store.
-    let (first, decrypted) = listing(&store);
+    let (first, decrypted) = listing(&store, "j");
     assert_eq!(decrypted, 1);
-    let (again, decrypted) = listing(&store);
+    let (again, decrypted) = listing(&store, "j");
     assert_eq!((&again, decrypted), (&first, 0));
     assert_eq!(first.kept.len(), 5);
     assert_eq!(first.kept[4].meta.author.as_deref(), Some("writer-5"));
@@ -237,7 +237,7 @@ fn a_listing_decrypts_only_the_files_it_has_not_read_before() {
     // A store that has read nothing yet decrypts every file and lists the same, authors and
     // times included.
     let store = EmbeddedStore::open(dir.path()).unwrap();
-    let (cold, decrypted) = listing(&store);
+    let (cold, decrypted) = listing(&store, "j");
     assert_eq!((&cold, decrypted), (&first, 5));
     // A file put in place of a kept version is read, not taken for the one it copies: here
     // version 3's file under version 2's name.
@@ -245,6 +245,21 @@ fn a_listing_decrypts_only_the_files_it_has_not_read_before() {
     fs::copy(store.inner.history_path(&job("j"), 3), &copy).unwrap();
     fs::rename(&copy, store.inner.history_path(&job("j"), 2)).unwrap();
     let listed = rt.block_on(store.versions(&job("j")));
+    assert!(matches!(listed, Err(StoreError::Corrupt(_))), "{listed:?}");
+    // Nor is another job's file, even as the very same file (a hard link), read before.
+    rt.block_on(async {
+        for n in 1..=5 {
+            store
+                .write(&job("k"), &set(json!({"b": n})), None, &author(n))
+                .await
+                .unwrap();
+        }
+    });
+    listing(&store, "k");
+    let theirs = store.inner.history_path(&job("k"), 4);
+    fs::remove_file(&theirs).unwrap();
+    fs::hard_link(store.inner.history_path(&job("j"), 4), &theirs).unwrap();
+    let listed = rt.block_on(store.versions(&job("k")));
     assert!(matches!(listed, Err(StoreError::Corrupt(_))), "{listed:?}");
 }
 
