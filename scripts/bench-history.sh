@@ -43,25 +43,29 @@ PY
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 seconds() { curl -sf -o /dev/null -w '%{time_total}\n' "$1"; }
 
-url_of() { echo "$(server_url "$1")/data-jobs/for-team/bench/jobs/job/deployments/TODO/secrets"; }
+declare -A urls
 for backend in "${backends[@]}"; do
-    url="$(url_of "$backend")"
+    base="$(server_url "$backend")"
+    urls[$backend]="$base/data-jobs/for-team/bench/jobs/job/deployments/TODO/secrets"
+    url="${urls[$backend]}"
     for v in $(seq 0 9); do
         curl -sf -X PUT --data-binary "@$work/set$v.json" "$url"
     done
     seconds "$url" > /dev/null; seconds "$url/versions" > /dev/null
     : > "$work/$backend.read"; : > "$work/$backend.list"
 done
-for _ in $(seq "$requests"); do
-    for backend in "${backends[@]}"; do
-        url="$(url_of "$backend")"
+# Each round starts with the next server, so that none is always first.
+for round in $(seq "$requests"); do
+    for i in "${!backends[@]}"; do
+        backend="${backends[(i + round) % ${#backends[@]}]}"
+        url="${urls[$backend]}"
         seconds "$url" >> "$work/$backend.read"
         seconds "$url/versions" >> "$work/$backend.list"
     done
 done
 size="$(stat -c %s "$work/set9.json")"
 for backend in "${backends[@]}"; do
-    url="$(url_of "$backend")"
+    url="${urls[$backend]}"
     count="$(curl -sf "$url/versions" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["versions"]))')"
     read_ms="$(median < "$work/$backend.read" | awk '{printf "%.1f", $1 * 1000}')"
     list_ms="$(median < "$work/$backend.list" | awk '{printf "%.1f", $1 * 1000}')"

@@ -18,7 +18,7 @@
 //! a 404, 405 or 501 without that list means the server keeps no history.
 //!
 //! A transport sends the [`HttpRequest`] and hands back the [`HttpResponse`]; everything the
-//! API means lives here, so every runtime behaves the same and this file is tested without
+//! API means lives here, so every runtime behaves the same and this module is tested without
 //! sockets.
 
 use std::fmt;
