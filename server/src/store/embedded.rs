@@ -200,6 +200,7 @@ impl EmbeddedStore {
             inner.keep_as_history(&job, current.version)?;
             let version = current.version + 1;
             inner.write(&job, &record, version)?;
+            inner.remember_written(&job, version, written);
             inner.prune(&job, version);
             Ok(Replaced {
                 version,

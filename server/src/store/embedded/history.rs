@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use vdk_secrets::JobRef;
 
 use super::{FileKey, Inner};
-use crate::store::{StoreError, Stored, VersionMeta, Versions};
+use crate::store::{StoreError, Stored, VersionMeta, Versions, WriteMeta, Written};
 
 impl Inner {
     /// Version `version` of `job` and what its record says of its writing; None when it
@@ -77,6 +77,22 @@ impl Inner {
             }
         }
         Ok(self.open_path(job, path)?.map(|(_, meta)| meta))
+    }
+
+    /// Remembers what the job's current file, just written as `version`, says of its
+    /// writing: a listing after a write then decrypts no file for it but to read its set.
+    pub(super) fn remember_written(&self, job: &JobRef, version: u64, written: Written) {
+        if let Some(key) = FileKey::read(&self.current_path(job)) {
+            let meta = VersionMeta {
+                version,
+                time: Some(written.time),
+                meta: WriteMeta {
+                    author: written.author,
+                    restored_from: written.restored_from,
+                },
+            };
+            self.remember_meta(key, &meta);
+        }
     }
 
     /// Remembers what the record of the file with `key` says, for [`Inner::versions`]. The
