@@ -206,19 +206,20 @@ fn a_listing_decrypts_only_the_files_it_has_not_read_before() {
     use std::sync::atomic::Ordering::Relaxed;
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
-    let author = |n: u64| WriteMeta {
-        author: Some(format!("writer-{n}")),
-        restored_from: None,
-    };
-    let store = EmbeddedStore::open(dir.path()).unwrap();
-    rt.block_on(async {
-        for n in 1..=5 {
-            store
-                .write(&job("j"), &set(json!({"a": n})), None, &author(n))
-                .await
+    // Five versions of job `name`, each by its own author.
+    let five_versions = |store: &EmbeddedStore, name: &str| {
+        for n in 1..=5u64 {
+            let author = WriteMeta {
+                author: Some(format!("writer-{n}")),
+                restored_from: None,
+            };
+            let secrets = set(json!({"a": n}));
+            rt.block_on(store.write(&job(name), &secrets, None, &author))
                 .unwrap();
         }
-    });
+    };
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    five_versions(&store, "j");
     let opened = |store: &EmbeddedStore| store.inner.files_opened.load(Relaxed);
     let listing = |store: &EmbeddedStore, name: &str| {
         let before = opened(store);
@@ -247,14 +248,7 @@ fn a_listing_decrypts_only_the_files_it_has_not_read_before() {
     let listed = rt.block_on(store.versions(&job("j")));
     assert!(matches!(listed, Err(StoreError::Corrupt(_))), "{listed:?}");
     // Nor is another job's file, even as the very same file (a hard link), read before.
-    rt.block_on(async {
-        for n in 1..=5 {
-            store
-                .write(&job("k"), &set(json!({"b": n})), None, &author(n))
-                .await
-                .unwrap();
-        }
-    });
+    five_versions(&store, "k");
     listing(&store, "k");
     let theirs = store.inner.history_path(&job("k"), 4);
     fs::remove_file(&theirs).unwrap();
