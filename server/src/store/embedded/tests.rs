@@ -258,6 +258,74 @@ fn a_listing_decrypts_only_the_files_it_has_not_read_before() {
 }
 
 #[test]
+fn listings_during_writes_and_pruning_name_every_version_s_own_writer() {
+    // Writers stamp each version with its number; listings run meanwhile, while files are
+    // kept, pruned (3 kept) and their inodes reused: a remembered record must never be
+    // another file's.
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let store = std::sync::Arc::new(EmbeddedStore::open_keeping(dir.path(), 3).unwrap());
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let store = store.clone();
+            rt.spawn(async move {
+                for n in 0..60 {
+                    loop {
+                        let current = store.read(&job("j")).await.unwrap().version;
+                        let meta = WriteMeta {
+                            author: Some(format!("version-{}", current + 1)),
+                            restored_from: None,
+                        };
+                        let secrets = set(json!({"writer": w, "n": n}));
+                        match store.write(&job("j"), &secrets, Some(current), &meta).await {
+                            Ok(_) => break,
+                            Err(StoreError::Conflict) => continue,
+                            Err(e) => panic!("{e:?}"),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let listers: Vec<_> = (0..2)
+        .map(|_| {
+            let store = store.clone();
+            rt.spawn(async move {
+                let mut seen = 0;
+                for _ in 0..200 {
+                    // A version pruned between the listing of names and the read of its
+                    // file ends the listing there, as before; what is listed must be right.
+                    let versions = store.versions(&job("j")).await.unwrap();
+                    for kept in &versions.kept {
+                        let author = format!("version-{}", kept.version);
+                        assert_eq!(kept.meta.author.as_deref(), Some(author.as_str()));
+                        seen += 1;
+                    }
+                }
+                seen
+            })
+        })
+        .collect();
+    rt.block_on(async {
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        for lister in listers {
+            assert!(lister.await.unwrap() > 0);
+        }
+    });
+    let versions = rt.block_on(store.versions(&job("j"))).unwrap();
+    assert_eq!(versions.current, 120);
+    assert_eq!(
+        versions.kept.iter().map(|k| k.version).collect::<Vec<_>>(),
+        [118, 119, 120]
+    );
+}
+
+#[test]
 fn writes_are_versioned_and_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
