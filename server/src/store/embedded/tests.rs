@@ -290,22 +290,26 @@ fn listings_during_writes_and_pruning_name_every_version_s_own_writer() {
             })
         })
         .collect();
+    // Listers run until the writers are done, so that their listings meet every write and
+    // every pruning.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let listers: Vec<_> = (0..2)
         .map(|_| {
-            let store = store.clone();
+            let (store, done) = (store.clone(), done.clone());
             rt.spawn(async move {
-                let mut seen = 0;
-                for _ in 0..200 {
+                let mut listed = 0;
+                while !done.load(std::sync::atomic::Ordering::Acquire) {
                     // A version pruned between the listing of names and the read of its
                     // file ends the listing there, as before; what is listed must be right.
                     let versions = store.versions(&job("j")).await.unwrap();
                     for kept in &versions.kept {
                         let author = format!("version-{}", kept.version);
                         assert_eq!(kept.meta.author.as_deref(), Some(author.as_str()));
-                        seen += 1;
                     }
+                    listed += versions.kept.len();
+                    tokio::task::yield_now().await;
                 }
-                seen
+                listed
             })
         })
         .collect();
@@ -313,16 +317,19 @@ fn listings_during_writes_and_pruning_name_every_version_s_own_writer() {
         for writer in writers {
             writer.await.unwrap();
         }
+        done.store(true, std::sync::atomic::Ordering::Release);
         for lister in listers {
-            assert!(lister.await.unwrap() > 0);
+            lister.await.unwrap();
         }
     });
     let versions = rt.block_on(store.versions(&job("j"))).unwrap();
     assert_eq!(versions.current, 120);
-    assert_eq!(
-        versions.kept.iter().map(|k| k.version).collect::<Vec<_>>(),
-        [118, 119, 120]
-    );
+    let listed: Vec<_> = versions
+        .kept
+        .iter()
+        .map(|k| (k.version, k.meta.author.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(listed, [118, 119, 120].map(|v| (v, format!("version-{v}"))));
 }
 
 #[test]
