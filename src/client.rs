@@ -238,8 +238,11 @@ impl<T: Transport> SecretsClient<T> {
             }
             // The set is built again without the names rather than having them removed:
             // the same result, with the map's insertion code, which every reader has anyway,
-            // instead of its removal code (9 KB of the npm module). What is left out is wiped
-            // as it is dropped.
+            // instead of its removal code (6 KB of the npm module, 2 KB gzipped). It is built
+            // in name order, the map's slower order (see `strictly_ascending`): from the last
+            // name would take fewer comparisons but 0.4 KB more of the npm module, for a
+            // pass that is small next to sending the whole set. What is left out is wiped as
+            // it is dropped.
             let doomed: Secrets = names.iter().map(|name| (*name, Value::Null)).collect();
             *secrets = std::mem::take(secrets)
                 .into_iter()
