@@ -99,42 +99,15 @@ impl Inner {
         #[cfg(test)]
         self.files_opened
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let stem = path
-            .file_stem()
-            .and_then(|stem| stem.to_str())
-            .ok_or(FileError::Corrupt("has no job id in its name"))?;
         // `{id}` for the current version, `{id}.{N}` for a kept one: the id is authenticated,
         // and a kept version's name must match the version inside.
-        let (id, named_version) = match stem.split_once('.') {
-            Some((id, n)) => (
-                id,
-                Some(
-                    n.parse::<u64>()
-                        .map_err(|_| FileError::Corrupt("has a malformed name"))?,
-                ),
-            ),
-            None => (stem, None),
-        };
-        if bytes.len() < HEADER_LEN + NONCE_LEN || &bytes[..4] != MAGIC {
-            return Err(FileError::Corrupt("is not a vdk-secrets file"));
-        }
-        if bytes[4] > FORMAT {
-            return Err(FileError::Corrupt(
-                "was written by a newer version of the server",
-            ));
-        }
-        if bytes[4] != FORMAT {
-            // No earlier format exists: the byte was damaged.
-            return Err(FileError::Corrupt("has a damaged header (unknown format)"));
-        }
-        let mut version = [0u8; 8];
-        version.copy_from_slice(&bytes[5..HEADER_LEN]);
-        let nonce = &bytes[HEADER_LEN..HEADER_LEN + NONCE_LEN];
+        let (id, named_version) = name_parts(path)?;
+        let (version, nonce) = header(&bytes)?;
         let aad = associated_data(&bytes[..HEADER_LEN], id);
         let plain = self
             .cipher
             .decrypt(
-                Nonce::from_slice(nonce),
+                Nonce::from_slice(&nonce),
                 Payload {
                     msg: &bytes[HEADER_LEN + NONCE_LEN..],
                     aad: &aad,
@@ -143,17 +116,14 @@ impl Inner {
             .map_err(|_| {
                 FileError::Corrupt("does not decrypt with this key (wrong key file, or altered)")
             })?;
-        let key = FileKey::of(id, &bytes, &file)
-            .ok_or(FileError::Corrupt("is not a vdk-secrets file"))?;
         let record: Record = serde_json::from_slice(&plain)
             .map_err(|_| FileError::Corrupt("decrypts, but holds no record"))?;
-        let version = u64::from_be_bytes(version);
         if named_version.is_some_and(|named| named != version) {
             return Err(FileError::Corrupt(
                 "holds another version than its name says",
             ));
         }
-        Ok((version, record, key))
+        Ok((version, record, FileKey::new(id, version, nonce, &file)))
     }
 
     /// Seals `record` (a record's JSON text, see [`crate::store::record_json`]) as `version`
@@ -294,39 +264,70 @@ pub(super) struct FileKey {
 }
 
 impl FileKey {
-    /// The key of a job file of job `id` whose first bytes are `start`; None when they are not
-    /// a job file's.
-    fn of(id: &str, start: &[u8], file: &fs::Metadata) -> Option<Self> {
+    fn new(id: &str, version: u64, nonce: [u8; NONCE_LEN], file: &fs::Metadata) -> Self {
         use std::os::unix::fs::MetadataExt;
-        let header = start.get(..HEADER_LEN + NONCE_LEN)?;
-        if &header[..4] != MAGIC || header[4] != FORMAT {
-            return None;
-        }
-        let mut version = [0u8; 8];
-        version.copy_from_slice(&header[5..HEADER_LEN]);
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&header[HEADER_LEN..]);
-        Some(FileKey {
+        FileKey {
             id: id.to_string(),
-            version: u64::from_be_bytes(version),
+            version,
             nonce,
             inode: (file.dev(), file.ino()),
             len: file.len(),
             modified: (file.mtime(), file.mtime_nsec()),
-        })
+        }
     }
 
     /// The key of the file at `path`, from its name, its first bytes and its metadata only
     /// (nothing is decrypted); None when it cannot be read or is not a job file.
     pub(super) fn read(path: &Path) -> Option<Self> {
         use std::io::Read;
-        let id = path.file_stem()?.to_str()?.split('.').next()?;
+        let (id, _) = name_parts(path).ok()?;
         let mut file = File::open(path).ok()?;
         let meta = file.metadata().ok()?;
         let mut start = [0u8; HEADER_LEN + NONCE_LEN];
         file.read_exact(&mut start).ok()?;
-        Self::of(id, &start, &meta)
+        let (version, nonce) = header(&start).ok()?;
+        Some(Self::new(id, version, nonce, &meta))
     }
+}
+
+/// A job file's name: the job's id, and the version it says for a kept version
+/// (`{id}.{N}.vdks`); None for the current one (`{id}.vdks`).
+fn name_parts(path: &Path) -> Result<(&str, Option<u64>), FileError> {
+    let stem = path
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .ok_or(FileError::Corrupt("has no job id in its name"))?;
+    match stem.split_once('.') {
+        Some((id, n)) => {
+            let named = n
+                .parse::<u64>()
+                .map_err(|_| FileError::Corrupt("has a malformed name"))?;
+            Ok((id, Some(named)))
+        }
+        None => Ok((stem, None)),
+    }
+}
+
+/// The version and the nonce in a job file's first bytes, once they are known to be a job
+/// file of this format.
+fn header(bytes: &[u8]) -> Result<(u64, [u8; NONCE_LEN]), FileError> {
+    if bytes.len() < HEADER_LEN + NONCE_LEN || &bytes[..4] != MAGIC {
+        return Err(FileError::Corrupt("is not a vdk-secrets file"));
+    }
+    if bytes[4] > FORMAT {
+        return Err(FileError::Corrupt(
+            "was written by a newer version of the server",
+        ));
+    }
+    if bytes[4] != FORMAT {
+        // No earlier format exists: the byte was damaged.
+        return Err(FileError::Corrupt("has a damaged header (unknown format)"));
+    }
+    let mut version = [0u8; 8];
+    version.copy_from_slice(&bytes[5..HEADER_LEN]);
+    let mut nonce = [0u8; NONCE_LEN];
+    nonce.copy_from_slice(&bytes[HEADER_LEN..HEADER_LEN + NONCE_LEN]);
+    Ok((u64::from_be_bytes(version), nonce))
 }
 
 /// The bytes of the file at `path`, and the metadata of the file they were read from.
