@@ -148,6 +148,15 @@ impl Problem {
     }
 }
 
+/// Each problem as its key and message, for tests to compare with a list.
+#[cfg(test)]
+pub(crate) fn key_message_pairs(problems: &[Problem]) -> Vec<(&str, &str)> {
+    problems
+        .iter()
+        .map(|p| (p.key.as_str(), p.message.as_str()))
+        .collect()
+}
+
 impl Problem {
     /// The problem in words: `` `key` message ``, or the message alone when there is no key.
     pub(crate) fn line(&self) -> String {

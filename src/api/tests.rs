@@ -281,11 +281,7 @@ fn bad_request_keeps_the_servers_problem_for_each_key() {
         .replace_response(&HttpResponse::new(400, body.to_string()))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
-    let problems: Vec<(&str, &str)> = e
-        .problems()
-        .iter()
-        .map(|p| (p.key.as_str(), p.message.as_str()))
-        .collect();
+    let problems = crate::error::key_message_pairs(e.problems());
     assert_eq!(
         problems,
         [

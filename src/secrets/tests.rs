@@ -45,11 +45,7 @@ fn numbers_are_stored_as_written_or_refused_by_name() {
                     \"e\": [123456789012345678.5, 0.30000000000000000001]}";
     let e = Secrets::from_json_document(document).unwrap_err();
     assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
-    let problems: Vec<(&str, &str)> = e
-        .problems()
-        .iter()
-        .map(|p| (p.key.as_str(), p.message.as_str()))
-        .collect();
+    let problems = crate::error::key_message_pairs(e.problems());
     assert_eq!(
         problems,
         [

@@ -156,11 +156,7 @@ mod tests {
                     \"big\": 1e30, \"bad name\": 18446744073709551616}";
         let check = document(text, &Limits { max_set_bytes: 10 });
         assert!(check.secrets.is_none(), "a name is written twice");
-        let found: Vec<(&str, &str)> = check
-            .problems
-            .iter()
-            .map(|p| (p.key.as_str(), p.message.as_str()))
-            .collect();
+        let found = crate::error::key_message_pairs(&check.problems);
         let size = check.size;
         // "dup" is 1 and 2: either is as long.
         let compact = serde_json::from_str::<Value>(text).unwrap().to_string();
