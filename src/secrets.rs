@@ -14,9 +14,13 @@ use crate::error::{Error, Problem, Report};
 use crate::numbers::{self, Found};
 use crate::text::{at_line_column, concat};
 
+use wipe::wipe;
+pub(crate) use wipe::{Pending, Wipeable};
+
 /// Comparing and wiping bytes, and the npm module's allocator (see the module).
 #[path = "memory.rs"]
 pub(crate) mod memory;
+mod wipe;
 
 /// Reading and printing JSON text (see the module).
 #[doc(hidden)]
@@ -134,59 +138,6 @@ impl fmt::Debug for SecretValue {
 impl Drop for SecretValue {
     fn drop(&mut self) {
         wipe(&mut self.0);
-    }
-}
-
-/// Overwrites every string in `value` with zeros before its memory is freed (best effort:
-/// copies made earlier by serializers or transports are not reached, nor serde_json's scratch
-/// copies of escaped strings, nor the parts of a value whose own reading failed).
-fn wipe(value: &mut Value) {
-    match value {
-        Value::String(s) => memory::wipe(s),
-        Value::Array(items) => items.wipe_all(),
-        Value::Object(map) => map.wipe_all(),
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
-    }
-}
-
-/// What a reader has taken from the text so far: wiped if it is dropped before being handed
-/// on, as when the read fails half way or at trailing text. (One value is held as a
-/// [`SecretValue`], which does the same.)
-pub(crate) struct Pending<T: Wipeable>(pub(crate) T);
-
-/// Collections of values a [`Pending`] can wipe.
-pub(crate) trait Wipeable: Default {
-    fn wipe_all(&mut self);
-}
-
-impl Wipeable for Vec<Value> {
-    fn wipe_all(&mut self) {
-        self.iter_mut().for_each(wipe);
-    }
-}
-
-impl Wipeable for Map<String, Value> {
-    fn wipe_all(&mut self) {
-        self.values_mut().for_each(wipe);
-    }
-}
-
-impl Wipeable for Vec<(String, Value)> {
-    fn wipe_all(&mut self) {
-        self.iter_mut().for_each(|(_, value)| wipe(value));
-    }
-}
-
-impl<T: Wipeable> Pending<T> {
-    /// Hands the values on; the caller is now responsible for them.
-    pub(crate) fn into_inner(mut self) -> T {
-        std::mem::take(&mut self.0)
-    }
-}
-
-impl<T: Wipeable> Drop for Pending<T> {
-    fn drop(&mut self) {
-        self.0.wipe_all();
     }
 }
 
